@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/testenv"
+)
+
+// BenchmarkColdStartProcess measures process start to the first /healthz
+// answer of each HTTP function binary (no network connection is opened
+// during init, so this is the binary's own start-up cost).
+func BenchmarkColdStartProcess(b *testing.B) {
+	for _, f := range app.Functions {
+		if f.Schedule != "" {
+			continue
+		}
+		b.Run(f.Name, func(b *testing.B) {
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				_, d := startLocal(b, f.Name, testenv.Environment(nil))
+				total += d
+			}
+			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-answer")
+		})
+	}
+}
+
+// BenchmarkColdStartEmulator measures emulator start to the first answered
+// invocation: the emulator's own start, the bootstrap's init and one invoke.
+func BenchmarkColdStartEmulator(b *testing.B) {
+	events := map[string]string{"api": "healthz.json", "stripe-webhook": "healthz.json", "telnyx-webhook": "healthz.json", "ttn-webhook": "healthz.json", "stripe-checkout": "healthz.json"}
+	for _, f := range app.Functions {
+		ev, ok := events[f.Name]
+		if !ok {
+			continue
+		}
+		b.Run(f.Name, func(b *testing.B) {
+			event := readEvent(b, f.Name, ev)
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				em, start := startEmulator(b, f.Name, testenv.Environment(nil))
+				em.invoke(b, event)
+				total += time.Since(start)
+			}
+			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-invoke")
+		})
+	}
+}
+
+// lambdaArtifacts builds each function as it is deployed (linux/arm64,
+// Lambda flags) and zips it as SAM would; it returns bootstrap and zip sizes.
+func lambdaArtifacts(t testing.TB) map[string][2]int64 {
+	t.Helper()
+	dir := t.TempDir()
+	sizes := map[string][2]int64{}
+	for _, f := range app.Functions {
+		out := filepath.Join(dir, f.Name, "bootstrap")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "../functions/"+f.Name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", f.Name, err, b)
+		}
+		bin, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: "bootstrap", Method: zip.Deflate})
+		_, _ = w.Write(bin)
+		_ = zw.Close()
+		sizes[f.Name] = [2]int64{int64(len(bin)), int64(buf.Len())}
+	}
+	return sizes
+}
+
+// The product owner's budget: every deployed binary at most 15 MB.
+const maxBootstrapBytes = 15 << 20
+
+func TestLambdaArtifactsFitTheSizeBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles every function")
+	}
+	for name, s := range lambdaArtifacts(t) {
+		t.Logf("%-16s bootstrap %6.2f MB  zip %6.2f MB", name, mb(s[0]), mb(s[1]))
+		if s[0] > maxBootstrapBytes {
+			t.Errorf("%s: bootstrap is %.2f MB, over the 15 MB budget", name, mb(s[0]))
+		}
+	}
+}
+
+// BenchmarkArtifactSize reports the arm64 sizes in `make bench` output.
+func BenchmarkArtifactSize(b *testing.B) {
+	sizes := lambdaArtifacts(b)
+	for _, f := range app.Functions {
+		s := sizes[f.Name]
+		b.Run(f.Name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				_ = fmt.Sprint(i)
+			}
+			b.ReportMetric(mb(s[0]), "MB-bootstrap")
+			b.ReportMetric(mb(s[1]), "MB-zip")
+		})
+	}
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }

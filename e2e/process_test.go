@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/testenv"
+)
+
+// required is what each function cannot start without.
+var required = map[string][]string{
+	app.API:            {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
+	app.StripeCheckout: {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
+	app.StripeWebhook:  {"DATABASE_URL", "STRIPE_WEBHOOK_SECRET"},
+	app.TelnyxWebhook:  {"DATABASE_URL", "TELNYX_PUBLIC_KEY"},
+	app.TTNWebhook:     {"DATABASE_URL"},
+	app.AlertSweeper:   {"DATABASE_URL"},
+}
+
+func TestBadConfigurationExitsNamingTheVariable(t *testing.T) {
+	for _, f := range app.Functions {
+		t.Run(f.Name+"/missing", func(t *testing.T) {
+			stderr, code := runToExit(t, f.Name, map[string]string{})
+			if code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			for _, v := range required[f.Name] {
+				if !strings.Contains(stderr, v+" is required") {
+					t.Errorf("stderr does not name %s:\n%s", v, stderr)
+				}
+			}
+		})
+		t.Run(f.Name+"/malformed", func(t *testing.T) {
+			e := testenv.Environment(map[string]string{"DATABASE_URL": "not a url", "REDIS_URL": "redis//nohost"})
+			stderr, code := runToExit(t, f.Name, e)
+			if code != 2 || !strings.Contains(stderr, "DATABASE_URL must be a postgres:// URL") ||
+				!strings.Contains(stderr, "REDIS_URL must be an absolute URL") {
+				t.Errorf("exit %d, stderr:\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func runToExit(t *testing.T, name string, e map[string]string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(name))
+	cmd.Env = env(e)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("expected the process to exit with an error, got %v", err)
+	}
+	return stderr.String(), exit.ExitCode()
+}
+
+// startLocal runs a function binary as a local server and waits for its
+// /healthz; it returns the base URL and how long the first answer took.
+func startLocal(t testing.TB, name string, e map[string]string) (string, time.Duration) {
+	t.Helper()
+	addr := freeAddr(t)
+	host, port, _ := strings.Cut(addr, ":")
+	e["HOST"], e["PORT"] = host, port
+	cmd := exec.Command(binary(name))
+	cmd.Env = env(e)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := "http://" + addr
+	client := &http.Client{Timeout: time.Second}
+	for time.Since(start) < 10*time.Second {
+		res, err := client.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return base, time.Since(start)
+			}
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	t.Fatalf("%s never answered /healthz; output:\n%s", name, logs.String())
+	return "", 0
+}
+
+func TestEveryHTTPFunctionServesLocally(t *testing.T) {
+	for _, f := range app.Functions {
+		if f.Schedule != "" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			// DATABASE_URL points at a closed port: starting must not need it.
+			base, _ := startLocal(t, f.Name, testenv.Environment(nil))
+			res, err := http.Get(base + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var body map[string]string
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body["function"] != f.Name || body["status"] != "ok" {
+				t.Fatalf("healthz body %v (%v)", body, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/frostguard/functions/shared/testenv"
+)
+
+// emulator is one aws-lambda-rie process running a function's bootstrap.
+type emulator struct {
+	url  string
+	logs *bytes.Buffer
+}
+
+// startEmulator runs the function binary as /var/task/bootstrap would run
+// under Lambda: started by the Runtime Interface Emulator, which gives it
+// AWS_LAMBDA_RUNTIME_API and feeds it invocations.
+func startEmulator(t testing.TB, name string, e map[string]string) (*emulator, time.Time) {
+	t.Helper()
+	rie := testenv.Require(t, "AWS_LAMBDA_RIE")
+	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	// The emulator runs "bootstrap" from a task directory, like Lambda.
+	task := t.TempDir()
+	bootstrap := filepath.Join(task, "bootstrap")
+	if err := os.Link(binary(name), bootstrap); err != nil {
+		if err := copyFile(binary(name), bootstrap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e["AWS_LAMBDA_FUNCTION_NAME"] = name
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrap)
+	cmd.Dir = task
+	cmd.Env = env(e)
+	logs := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", logs: logs}, start
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
+}
+
+// invoke posts an event and returns the function's raw response. The
+// emulator accepts connections a moment after it starts, so the first
+// attempts may be refused.
+func (em *emulator) invoke(t testing.TB, event []byte) []byte {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := http.Post(em.url, "application/json", bytes.NewReader(event))
+		if err == nil {
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 {
+				t.Fatalf("emulator answered %d: %s\nlogs:\n%s", res.StatusCode, body, em.logs)
+			}
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("emulator unreachable: %v\nlogs:\n%s", err, em.logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func readEvent(t testing.TB, fn, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", fn, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
+	cases := []struct {
+		fn, event string
+		status    int
+		function  string
+	}{
+		{"api", "healthz.json", 200, "api"},
+		{"api", "get-me.json", 501, "api"},
+		{"stripe-webhook", "function-url.json", 501, "stripe-webhook"},
+		{"ttn-webhook", "base64-body.json", 501, "ttn-webhook"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fn+"/"+tc.event, func(t *testing.T) {
+			em, _ := startEmulator(t, tc.fn, testenv.Environment(nil))
+			var res events.APIGatewayV2HTTPResponse
+			raw := em.invoke(t, readEvent(t, tc.fn, tc.event))
+			if err := json.Unmarshal(raw, &res); err != nil {
+				t.Fatalf("not an API Gateway response: %s", raw)
+			}
+			if res.StatusCode != tc.status || res.Headers["X-Frostguard-Function"] != tc.function {
+				t.Fatalf("status %d headers %v body %s", res.StatusCode, res.Headers, res.Body)
+			}
+			if res.Headers["X-Request-Id"] == "" || !strings.HasPrefix(res.Headers["Content-Type"], "application/json") {
+				t.Errorf("headers %v", res.Headers)
+			}
+		})
+	}
+}
+
+func TestSweeperUnderTheRuntimeInterfaceEmulator(t *testing.T) {
+	dsn := testenv.NewDatabase(t)
+	em, _ := startEmulator(t, "alert-sweeper", testenv.Environment(map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "info"}))
+	out := em.invoke(t, readEvent(t, "alert-sweeper", "schedule.json"))
+	if string(out) != "null" {
+		t.Fatalf("sweeper returned %s (an error?)\nlogs:\n%s", out, em.logs)
+	}
+	if !strings.Contains(em.logs.String(), `"task":"reading-partitions"`) {
+		t.Errorf("no sweep task in the logs:\n%s", em.logs)
+	}
+}
+
+func TestSweeperReportsAnUnreachableDatabase(t *testing.T) {
+	em, _ := startEmulator(t, "alert-sweeper", testenv.Environment(nil))
+	out := em.invoke(t, readEvent(t, "alert-sweeper", "schedule.json"))
+	var fnErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if err := json.Unmarshal(out, &fnErr); err != nil || !strings.Contains(fnErr.ErrorMessage, "unavailable") {
+		t.Fatalf("want a function error naming the unavailable database, got %s", out)
+	}
+	if strings.Contains(em.logs.String(), "password") {
+		t.Error("logs mention a password")
+	}
+}

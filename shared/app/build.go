@@ -1,0 +1,148 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// Built is a function assembled from a configuration: an HTTP handler or a
+// scheduled job.
+type Built struct {
+	Function Function
+	HTTP     http.Handler
+	Job      host.Job
+}
+
+// LambdaHandler is the handler the Lambda runtime would invoke.
+func (b Built) LambdaHandler() lambda.Handler {
+	if b.Job != nil {
+		return lambda.NewHandler(host.LambdaSchedule(b.Job))
+	}
+	return lambda.NewHandler(host.LambdaHTTP(b.HTTP))
+}
+
+// Build assembles the named function with its configuration parsed from
+// environment, exactly as its main does under Lambda.
+func Build(name string, environment map[string]string) (Built, error) {
+	fn, ok := Lookup(name)
+	if !ok {
+		return Built{}, fmt.Errorf("unknown function %q", name)
+	}
+	var b Built
+	var err error
+	switch name {
+	case API:
+		b.HTTP, err = build(environment, NewAPI)
+	case StripeCheckout:
+		b.HTTP, err = build(environment, NewStripeCheckout)
+	case StripeWebhook:
+		b.HTTP, err = build(environment, NewStripeWebhook)
+	case TelnyxWebhook:
+		b.HTTP, err = build(environment, NewTelnyxWebhook)
+	case TTNWebhook:
+		b.HTTP, err = build(environment, NewTTNWebhook)
+	case AlertSweeper:
+		b.Job, err = build(environment, NewAlertSweeper)
+	}
+	if err != nil {
+		return Built{}, fmt.Errorf("%s: %w", name, err)
+	}
+	b.Function = fn
+	return b, nil
+}
+
+func build[R any, T any, P interface {
+	*T
+	config.Config
+}](environment map[string]string, ctor func(P) (R, error)) (R, error) {
+	cfg := P(new(T))
+	if err := config.Parse(cfg, environment); err != nil {
+		var zero R
+		return zero, err
+	}
+	return ctor(cfg)
+}
+
+// Local is every function served behind one port, with the same routes as
+// the HTTP API in template.yaml (DESIGN §7), plus the scheduled jobs the
+// caller should run every minute.
+type Local struct {
+	Handler http.Handler
+	Jobs    map[string]host.Job
+}
+
+// NewLocal builds every function from one environment and routes the
+// catalog's routes to them. extra routes (dev-only endpoints such as the
+// local JWKS) are mounted as given.
+func NewLocal(environment map[string]string, extra map[string]http.Handler) (*Local, error) {
+	mux := http.NewServeMux()
+	local := &Local{Handler: mux, Jobs: map[string]host.Job{}}
+	health := map[string]http.Handler{}
+	for _, fn := range Functions {
+		b, err := Build(fn.Name, environment)
+		if err != nil {
+			return nil, err
+		}
+		if b.Job != nil {
+			local.Jobs[fn.Name] = b.Job
+			continue
+		}
+		health[fn.Name] = b.HTTP
+		for _, r := range fn.Routes {
+			if r.Path == "/healthz" {
+				continue // answered below, for every function at once
+			}
+			mux.Handle(r.MuxPattern(), b.HTTP)
+		}
+	}
+	mux.Handle("GET /healthz", localHealth(health))
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", web.Standard(web.NotFound(), web.Options{Function: "local"}))
+	return local, nil
+}
+
+// localHealth asks every function's own /healthz and reports them together.
+func localHealth(fns map[string]http.Handler) http.Handler {
+	names := make([]string, 0, len(fns))
+	for n := range fns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, code := "ok", http.StatusOK
+		each := map[string]json.RawMessage{}
+		for _, n := range names {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequestWithContext(r.Context(), http.MethodGet, "/healthz", nil)
+			fns[n].ServeHTTP(rec, req)
+			each[n] = json.RawMessage(rec.Body.Bytes())
+			if rec.Code != http.StatusOK {
+				status, code = "degraded", http.StatusServiceUnavailable
+			}
+		}
+		web.JSON(w, code, map[string]any{"status": status, "version": Version, "functions": each})
+	})
+}
+
+// RunJobs runs every scheduled job now and then every minute until ctx ends,
+// as EventBridge would.
+func (l *Local) RunJobs(ctx context.Context) {
+	for _, job := range l.Jobs {
+		go host.RunEvery(ctx, every, job)
+	}
+}
+
+var every = time.Minute

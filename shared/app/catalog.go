@@ -1,0 +1,80 @@
+// Package app assembles each function from the shared packages: it is the
+// only place that knows which handler serves which route. The catalog below
+// is the single source of truth that template.yaml and the one-port local
+// server are both tested against.
+package app
+
+import "strings"
+
+// Route is an API Gateway HTTP API route key: "METHOD /path", where the path
+// uses API Gateway's syntax ({param}, {proxy+}) and METHOD may be ANY.
+type Route struct {
+	Method string
+	Path   string
+}
+
+func (r Route) String() string { return r.Method + " " + r.Path }
+
+// MuxPattern is the route as a net/http ServeMux pattern.
+func (r Route) MuxPattern() string {
+	path := strings.Replace(r.Path, "{proxy+}", "{proxy...}", 1)
+	if r.Method == "ANY" {
+		return path
+	}
+	return r.Method + " " + path
+}
+
+// Function describes one deployed Lambda function.
+type Function struct {
+	Name string
+	// LogicalID is the function's resource name in template.yaml.
+	LogicalID string
+	// Routes are its HTTP API routes.
+	Routes []Route
+	// FunctionURL is true for the webhooks, which providers may call directly.
+	FunctionURL bool
+	// Schedule is the EventBridge schedule expression of a scheduled function.
+	Schedule string
+}
+
+// Function names, as in functions/<name>.
+const (
+	API            = "api"
+	StripeCheckout = "stripe-checkout"
+	StripeWebhook  = "stripe-webhook"
+	TelnyxWebhook  = "telnyx-webhook"
+	TTNWebhook     = "ttn-webhook"
+	AlertSweeper   = "alert-sweeper"
+)
+
+// Functions is every function of the collection.
+var Functions = []Function{
+	{Name: API, LogicalID: "ApiFunction", Routes: []Route{
+		{"GET", "/healthz"},
+		{"ANY", "/api/v1/{proxy+}"},
+	}},
+	{Name: StripeCheckout, LogicalID: "StripeCheckoutFunction", Routes: []Route{
+		{"POST", "/api/v1/orgs/{orgId}/billing/checkout"},
+		{"POST", "/api/v1/orgs/{orgId}/billing/portal"},
+	}},
+	{Name: StripeWebhook, LogicalID: "StripeWebhookFunction", FunctionURL: true, Routes: []Route{
+		{"POST", "/webhooks/stripe"},
+	}},
+	{Name: TelnyxWebhook, LogicalID: "TelnyxWebhookFunction", FunctionURL: true, Routes: []Route{
+		{"POST", "/webhooks/telnyx"},
+	}},
+	{Name: TTNWebhook, LogicalID: "TtnWebhookFunction", FunctionURL: true, Routes: []Route{
+		{"POST", "/webhooks/ttn"},
+	}},
+	{Name: AlertSweeper, LogicalID: "AlertSweeperFunction", Schedule: "rate(1 minute)"},
+}
+
+// Lookup returns the named function.
+func Lookup(name string) (Function, bool) {
+	for _, f := range Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/sweep"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// Version is stamped at build time (-ldflags "-X ...app.Version=...").
+var Version = "dev"
+
+// newMux starts a function's router with the routes every function has.
+func newMux(function string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", web.Health(function, Version))
+	mux.Handle("/", web.NotFound())
+	return mux
+}
+
+func standard(function string, c config.Common, mux http.Handler, origins ...string) http.Handler {
+	return web.Standard(mux, web.Options{Function: function, MaxBodyBytes: c.MaxBodyBytes, AllowedOrigins: origins})
+}
+
+// NewAPI builds the `api` function's handler.
+func NewAPI(cfg *config.API) (http.Handler, error) {
+	mux := newMux(API)
+	mux.Handle("/api/v1/{proxy...}", web.NotImplemented("the REST API"))
+	return standard(API, cfg.Common, mux, cfg.FrontendURL), nil
+}
+
+// NewStripeCheckout builds the `stripe-checkout` function's handler.
+func NewStripeCheckout(cfg *config.StripeCheckout) (http.Handler, error) {
+	mux := newMux(StripeCheckout)
+	mux.Handle("POST /api/v1/orgs/{orgId}/billing/checkout", web.NotImplemented("billing checkout"))
+	mux.Handle("POST /api/v1/orgs/{orgId}/billing/portal", web.NotImplemented("the billing portal"))
+	return standard(StripeCheckout, cfg.Common, mux, cfg.FrontendURL), nil
+}
+
+// webhookMux serves a webhook both at its HTTP API path and at the root of
+// its Function URL.
+func webhookMux(function, path string, h http.Handler) *http.ServeMux {
+	mux := newMux(function)
+	mux.Handle("POST "+path, h)
+	mux.Handle("POST /{$}", h)
+	return mux
+}
+
+// NewStripeWebhook builds the `stripe-webhook` function's handler.
+func NewStripeWebhook(cfg *config.StripeWebhook) (http.Handler, error) {
+	mux := webhookMux(StripeWebhook, "/webhooks/stripe", web.NotImplemented("the Stripe webhook"))
+	return standard(StripeWebhook, cfg.Common, mux), nil
+}
+
+// NewTelnyxWebhook builds the `telnyx-webhook` function's handler.
+func NewTelnyxWebhook(cfg *config.TelnyxWebhook) (http.Handler, error) {
+	mux := webhookMux(TelnyxWebhook, "/webhooks/telnyx", web.NotImplemented("the Telnyx webhook"))
+	return standard(TelnyxWebhook, cfg.Common, mux), nil
+}
+
+// NewTTNWebhook builds the `ttn-webhook` function's handler.
+func NewTTNWebhook(cfg *config.TTNWebhook) (http.Handler, error) {
+	mux := webhookMux(TTNWebhook, "/webhooks/ttn", web.NotImplemented("the TTN webhook"))
+	return standard(TTNWebhook, cfg.Common, mux), nil
+}
+
+// NewAlertSweeper builds the `alert-sweeper` job.
+func NewAlertSweeper(cfg *config.AlertSweeper) (host.Job, error) {
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	runner := sweep.Runner{Tasks: []sweep.Task{
+		{Name: "reading-partitions", Timeout: 30 * time.Second, Run: func(ctx context.Context) error {
+			// A month ahead is the minimum; three gives a quarter of slack
+			// should the sweeper be down for weeks.
+			created, err := db.EnsureReadingPartitions(ctx, 0, 3)
+			if created > 0 {
+				slog.InfoContext(ctx, "created sensor_readings partitions", "count", created)
+			}
+			return err
+		}},
+	}}
+	return runner.Run, nil
+}

@@ -1,0 +1,793 @@
+package app_test
+
+// template.yaml, the local one-port server and events/ are checked here
+// against the route catalog (catalog.go), the single source of truth.
+//
+// goformation parses the template into typed SAM resources, resolving
+// intrinsics against parameter defaults (Stage=dev, ...). A few things it does
+// not model (Globals merging, Schedule events with a RetryPolicy, the
+// unresolved shape of !If/!Sub that the secret check needs) are read from the
+// template in its raw form: goformation's own YAML reader with intrinsic
+// processing turned off, so that short tags (!Ref, !Sub, ...) come back in
+// their long form ({"Ref": ...}, {"Fn::Sub": ...}).
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/global"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// configOf maps each function to the configuration struct its main parses:
+// the variables the template may set on it.
+var configOf = map[string]any{
+	app.API:            config.API{},
+	app.StripeCheckout: config.StripeCheckout{},
+	app.StripeWebhook:  config.StripeWebhook{},
+	app.TelnyxWebhook:  config.TelnyxWebhook{},
+	app.TTNWebhook:     config.TTNWebhook{},
+	app.AlertSweeper:   config.AlertSweeper{},
+}
+
+const testOrgID = "3f1c9a52-7b4e-4c1d-9e2a-5b8f0d6c4a71"
+
+// repoRoot is the directory holding go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+type parsedTemplate struct {
+	root    string
+	typed   *cloudformation.Template
+	globals *global.Function
+	fns     map[string]*serverless.Function
+	raw     map[string]any // long-form intrinsics, nothing resolved
+}
+
+func loadTemplate(t *testing.T) parsedTemplate {
+	t.Helper()
+	root := repoRoot(t)
+	path := filepath.Join(root, "template.yaml")
+	typed, err := goformation.Open(path)
+	if err != nil {
+		t.Fatalf("goformation cannot parse template.yaml: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longForm, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(longForm, &raw); err != nil {
+		t.Fatal(err)
+	}
+	globals, err := typed.GetServerlessGlobalFunction()
+	if err != nil {
+		globals = &global.Function{}
+	}
+	return parsedTemplate{root: root, typed: typed, globals: globals, fns: typed.GetAllServerlessFunctionResources(), raw: raw}
+}
+
+// rawResource returns the Properties of a resource in the raw template.
+func (p parsedTemplate) rawProperties(logicalID string) map[string]any {
+	res, _ := p.raw["Resources"].(map[string]any)[logicalID].(map[string]any)
+	props, _ := res["Properties"].(map[string]any)
+	return props
+}
+
+func (p parsedTemplate) rawGlobalFunction() map[string]any {
+	g, _ := p.raw["Globals"].(map[string]any)
+	f, _ := g["Function"].(map[string]any)
+	return f
+}
+
+// rawEnv is a function's environment as SAM deploys it: Globals merged
+// with (and overridden by) the function's own variables.
+func (p parsedTemplate) rawEnv(logicalID string) map[string]any {
+	env := map[string]any{}
+	for _, props := range []map[string]any{p.rawGlobalFunction(), p.rawProperties(logicalID)} {
+		e, _ := props["Environment"].(map[string]any)
+		vars, _ := e["Variables"].(map[string]any)
+		for k, v := range vars {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func TestTemplateFunctionsMatchCatalog(t *testing.T) {
+	p := loadTemplate(t)
+
+	var want, got []string
+	for _, fn := range app.Functions {
+		want = append(want, fn.LogicalID)
+	}
+	for id := range p.fns {
+		got = append(got, id)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(want, got) {
+		t.Fatalf("AWS::Serverless::Function resources = %v, catalog = %v", got, want)
+	}
+
+	for _, fn := range app.Functions {
+		t.Run(fn.Name, func(t *testing.T) {
+			f := p.fns[fn.LogicalID]
+			runtime := str(f.Runtime)
+			if runtime == "" {
+				runtime = str(p.globals.Runtime)
+			}
+			if runtime != "provided.al2023" {
+				t.Errorf("Runtime = %q, want provided.al2023", runtime)
+			}
+			arch := f.Architectures
+			if arch == nil && p.globals.Architectures != nil {
+				arch = *p.globals.Architectures
+			}
+			if !slices.Equal(arch, []string{"arm64"}) {
+				t.Errorf("Architectures = %v, want [arm64]", arch)
+			}
+			handler := str(f.Handler)
+			if handler == "" {
+				handler = str(p.globals.Handler)
+			}
+			if handler != "bootstrap" {
+				t.Errorf("Handler = %q, want bootstrap", handler)
+			}
+			if bm, _ := f.AWSCloudFormationMetadata["BuildMethod"].(string); bm != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %q, want makefile", bm)
+			}
+			if want := "frostguard-dev-" + fn.Name; str(f.FunctionName) != want {
+				t.Errorf("FunctionName (Stage=dev) = %q, want %q", str(f.FunctionName), want)
+			}
+
+			if f.CodeUri == nil || f.CodeUri.String == nil {
+				t.Fatalf("CodeUri must be a local path")
+			}
+			codeURI := filepath.Join(p.root, filepath.FromSlash(*f.CodeUri.String))
+			if st, err := os.Stat(codeURI); err != nil || !st.IsDir() {
+				t.Errorf("CodeUri %q is not a directory of the repository", *f.CodeUri.String)
+			}
+			main := filepath.Join(p.root, "functions", fn.Name, "main.go")
+			if _, err := os.Stat(main); err != nil {
+				t.Errorf("the function's main package is missing: %v", err)
+			}
+
+			timeout := 0
+			if f.Timeout != nil {
+				timeout = *f.Timeout
+			} else if p.globals.Timeout != nil {
+				timeout = *p.globals.Timeout
+			}
+			switch {
+			case timeout <= 0:
+				t.Errorf("no Timeout")
+			case fn.Schedule != "" && timeout >= 60:
+				t.Errorf("Timeout = %ds: a run must end before the next minute's", timeout)
+			case len(fn.Routes) > 0 && timeout > 29:
+				t.Errorf("Timeout = %ds exceeds the HTTP API's 30 s integration timeout", timeout)
+			}
+		})
+	}
+
+	// sam build runs `make build-<LogicalID>` in CodeUri (the repository root).
+	t.Run("Makefile", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(p.root, "Makefile"))
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Skip("no root Makefile yet: it must provide build-<LogicalID> for every function")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fn := range app.Functions {
+			re := regexp.MustCompile(`(?m)^build-` + regexp.QuoteMeta(fn.LogicalID) + `\s*:`)
+			if !re.Match(b) {
+				t.Errorf("Makefile has no target build-%s (sam build needs it)", fn.LogicalID)
+			}
+		}
+	})
+}
+
+// scheduleEvent is a Schedule (EventBridge rule) or ScheduleV2 (Scheduler)
+// event in the raw template.
+type scheduleEvent struct {
+	Expression   string
+	RetryAttempt any
+}
+
+func rawScheduleEvents(props map[string]any) []scheduleEvent {
+	var out []scheduleEvent
+	evs, _ := props["Events"].(map[string]any)
+	for _, e := range evs {
+		ev, _ := e.(map[string]any)
+		typ, _ := ev["Type"].(string)
+		if typ != "Schedule" && typ != "ScheduleV2" {
+			continue
+		}
+		p, _ := ev["Properties"].(map[string]any)
+		var se scheduleEvent
+		if typ == "Schedule" {
+			se.Expression, _ = p["Schedule"].(string)
+		} else {
+			se.Expression, _ = p["ScheduleExpression"].(string)
+		}
+		if rp, ok := p["RetryPolicy"].(map[string]any); ok {
+			se.RetryAttempt = rp["MaximumRetryAttempts"]
+		}
+		out = append(out, se)
+	}
+	return out
+}
+
+func TestTemplateEventsMatchCatalog(t *testing.T) {
+	p := loadTemplate(t)
+
+	apis := p.typed.GetAllServerlessHttpApiResources()
+	if _, ok := apis["HttpApi"]; !ok || len(apis) != 1 {
+		t.Fatalf("want exactly one AWS::Serverless::HttpApi named HttpApi, have %d", len(apis))
+	}
+
+	owner := map[string]string{} // route key -> function
+	for _, fn := range app.Functions {
+		t.Run(fn.Name, func(t *testing.T) {
+			f := p.fns[fn.LogicalID]
+			if f == nil {
+				t.Fatalf("%s is not in the template", fn.LogicalID)
+			}
+			props := p.rawProperties(fn.LogicalID)
+			rawEvents, _ := props["Events"].(map[string]any)
+
+			var routes []string
+			for name, ev := range f.Events {
+				switch ev.Type {
+				case "HttpApi":
+					h := ev.Properties.HttpApiEvent
+					if h == nil {
+						t.Errorf("event %s: not an HttpApi event goformation understands", name)
+						continue
+					}
+					key := str(h.Method) + " " + str(h.Path)
+					routes = append(routes, key)
+					if other, dup := owner[key]; dup {
+						t.Errorf("route %q is declared twice (also on %s)", key, other)
+					}
+					owner[key] = fn.Name
+					rawEv, _ := rawEvents[name].(map[string]any)
+					rawProps, _ := rawEv["Properties"].(map[string]any)
+					if apiID, _ := rawProps["ApiId"].(map[string]any); apiID["Ref"] != "HttpApi" {
+						t.Errorf("event %s: ApiId must be !Ref HttpApi, is %v", name, rawProps["ApiId"])
+					}
+					if v := str(h.PayloadFormatVersion); v != "" && v != "2.0" {
+						t.Errorf("event %s: PayloadFormatVersion %q, the handlers speak 2.0", name, v)
+					}
+					// DESIGN §5: webhooks are never throttled.
+					if fn.FunctionURL && h.RouteSettings != nil &&
+						(h.RouteSettings.ThrottlingBurstLimit != nil || h.RouteSettings.ThrottlingRateLimit != nil) {
+						t.Errorf("event %s: webhook route %q must not be throttled", name, key)
+					}
+				case "Schedule", "ScheduleV2":
+				default:
+					t.Errorf("event %s: unexpected type %s", name, ev.Type)
+				}
+			}
+			var want []string
+			for _, r := range fn.Routes {
+				want = append(want, r.String())
+			}
+			slices.Sort(routes)
+			slices.Sort(want)
+			if !slices.Equal(routes, want) {
+				t.Errorf("HttpApi routes = %q, catalog = %q", routes, want)
+			}
+
+			if got := f.FunctionUrlConfig != nil; got != fn.FunctionURL {
+				t.Errorf("FunctionUrlConfig present = %v, catalog FunctionURL = %v", got, fn.FunctionURL)
+			} else if got && f.FunctionUrlConfig.AuthType != "NONE" {
+				t.Errorf("FunctionUrlConfig.AuthType = %q: providers authenticate by signature, want NONE", f.FunctionUrlConfig.AuthType)
+			}
+
+			schedules := rawScheduleEvents(props)
+			switch {
+			case fn.Schedule == "" && len(schedules) > 0:
+				t.Errorf("has %d schedule events, the catalog has no schedule", len(schedules))
+			case fn.Schedule != "" && len(schedules) != 1:
+				t.Errorf("has %d schedule events, want 1 (%s)", len(schedules), fn.Schedule)
+			case fn.Schedule != "":
+				s := schedules[0]
+				if s.Expression != fn.Schedule {
+					t.Errorf("schedule %q, catalog %q", s.Expression, fn.Schedule)
+				}
+				if n, ok := s.RetryAttempt.(float64); !ok || n != 0 {
+					t.Errorf("schedule RetryPolicy.MaximumRetryAttempts = %v, want 0 (the next run is the retry)", s.RetryAttempt)
+				}
+				if c := f.EventInvokeConfig; c == nil || c.MaximumRetryAttempts == nil || *c.MaximumRetryAttempts != 0 {
+					t.Errorf("EventInvokeConfig.MaximumRetryAttempts must be 0: Lambda retries failed async runs twice otherwise")
+				}
+			}
+		})
+	}
+
+	// No stage-wide throttle: it would apply to the webhook routes too.
+	api := apis["HttpApi"]
+	if d := api.DefaultRouteSettings; d != nil && (d.ThrottlingBurstLimit != nil || d.ThrottlingRateLimit != nil) {
+		t.Errorf("HttpApi.DefaultRouteSettings throttles every route, webhooks included (DESIGN §5)")
+	}
+	if rs, ok := p.rawProperties("HttpApi")["RouteSettings"].(map[string]any); ok {
+		for key := range rs {
+			if fn, ok := app.Lookup(owner[key]); ok && fn.FunctionURL {
+				t.Errorf("HttpApi.RouteSettings throttles webhook route %q", key)
+			}
+		}
+	}
+}
+
+// testEnvironment is enough configuration for every function to build;
+// nothing connects at build time.
+func testEnvironment() map[string]string {
+	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	return map[string]string{
+		"DATABASE_URL":          "postgres://u@127.0.0.1:1/db",
+		"STACK_AUTH_PROJECT_ID": "p",
+		"STRIPE_WEBHOOK_SECRET": "whsec_x",
+		"TELNYX_PUBLIC_KEY":     base64.StdEncoding.EncodeToString(pub),
+	}
+}
+
+// samplePath turns an API Gateway route path into a concrete request path.
+func samplePath(path string) string {
+	path = strings.ReplaceAll(path, "{proxy+}", "some/path")
+	return regexp.MustCompile(`\{[^}/]+\}`).ReplaceAllString(path, testOrgID)
+}
+
+func TestTemplateRoutesServedLocally(t *testing.T) {
+	local, err := app.NewLocal(testEnvironment(), nil)
+	if err != nil {
+		t.Fatalf("NewLocal: %v", err)
+	}
+	for _, fn := range app.Functions {
+		for _, r := range fn.Routes {
+			t.Run(fn.Name+" "+r.String(), func(t *testing.T) {
+				method := r.Method
+				if method == "ANY" {
+					method = http.MethodGet
+				}
+				var body *strings.Reader
+				if method == http.MethodGet {
+					body = strings.NewReader("")
+				} else {
+					body = strings.NewReader(`{}`)
+				}
+				req := httptest.NewRequest(method, samplePath(r.Path), body)
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				local.Handler.ServeHTTP(rec, req)
+
+				if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed {
+					t.Fatalf("%s %s: status %d", method, req.URL.Path, rec.Code)
+				}
+				if r.Path == "/healthz" {
+					// The one-port server answers /healthz for every function
+					// at once (build.go localHealth): check this function is
+					// in the report.
+					var h struct {
+						Functions map[string]struct {
+							Function string `json:"function"`
+						} `json:"functions"`
+					}
+					if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
+						t.Fatalf("/healthz: %v: %s", err, rec.Body)
+					}
+					if h.Functions[fn.Name].Function != fn.Name {
+						t.Errorf("/healthz does not report %s: %s", fn.Name, rec.Body)
+					}
+					return
+				}
+				if got := rec.Header().Get(web.FunctionHeader); got != fn.Name {
+					t.Errorf("%s %s answered by %q, want %q", method, req.URL.Path, got, fn.Name)
+				}
+			})
+		}
+	}
+}
+
+var secretName = regexp.MustCompile(`SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL|DSN`)
+
+var dynamicReference = regexp.MustCompile(`^\{\{resolve:(secretsmanager|ssm):[^{}]+\}\}$`)
+
+var subPlaceholder = regexp.MustCompile(`\$\{[A-Za-z0-9:.]+\}`)
+
+// secretValueProblem says why a raw environment value is not a safe secret
+// reference ("" when it is one). Empty means unset: no secret.
+func secretValueProblem(v any, params map[string]any) string {
+	switch v := v.(type) {
+	case string:
+		if v == "" || dynamicReference.MatchString(v) {
+			return ""
+		}
+		return "is a literal"
+	case map[string]any:
+		if len(v) != 1 {
+			return fmt.Sprintf("is an unexpected object %v", v)
+		}
+		if sub, ok := v["Fn::Sub"]; ok {
+			s, ok := sub.(string)
+			if list, isList := sub.([]any); isList && len(list) > 0 {
+				s, ok = list[0].(string)
+			}
+			// ${Param} placeholders are substituted before CloudFormation
+			// resolves the reference.
+			if ok && dynamicReference.MatchString(subPlaceholder.ReplaceAllString(s, "x")) {
+				return ""
+			}
+			return fmt.Sprintf("is !Sub %v, not a dynamic reference", sub)
+		}
+		if ref, ok := v["Ref"].(string); ok {
+			if ref == "AWS::NoValue" {
+				return ""
+			}
+			param, _ := params[ref].(map[string]any)
+			if noEcho, _ := param["NoEcho"].(bool); noEcho {
+				return ""
+			}
+			return fmt.Sprintf("is !Ref %s, not a NoEcho parameter", ref)
+		}
+		if args, ok := v["Fn::If"].([]any); ok && len(args) == 3 {
+			for _, branch := range args[1:] {
+				if p := secretValueProblem(branch, params); p != "" {
+					return p
+				}
+			}
+			return ""
+		}
+		return fmt.Sprintf("is %v", v)
+	default:
+		return fmt.Sprintf("is a literal %v", v)
+	}
+}
+
+func TestTemplateNoLiteralSecrets(t *testing.T) {
+	p := loadTemplate(t)
+	params, _ := p.raw["Parameters"].(map[string]any)
+
+	scopes := map[string]map[string]any{"Globals": nil}
+	for id, res := range p.raw["Resources"].(map[string]any) {
+		typ, _ := res.(map[string]any)["Type"].(string)
+		if typ == "AWS::Serverless::Function" || typ == "AWS::Lambda::Function" {
+			scopes[id] = nil
+		}
+	}
+	for scope := range scopes {
+		props := p.rawGlobalFunction()
+		if scope != "Globals" {
+			props = p.rawProperties(scope)
+		}
+		e, _ := props["Environment"].(map[string]any)
+		vars, _ := e["Variables"].(map[string]any)
+		for name, v := range vars {
+			if !secretName.MatchString(name) {
+				continue
+			}
+			if problem := secretValueProblem(v, params); problem != "" {
+				t.Errorf("%s: %s %s; use '{{resolve:secretsmanager:...}}'", scope, name, problem)
+			}
+		}
+	}
+
+	// Belt and braces: nothing anywhere in the file looks like a credential.
+	text, err := os.ReadFile(filepath.Join(p.root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, marker := range []string{"sk_live_", "sk_test_", "rk_live_", "whsec_", "-----BEGIN", "postgres://", "redis://"} {
+		if bytes.Contains(text, []byte(marker)) {
+			t.Errorf("template.yaml contains %q: secrets belong in Secrets Manager", marker)
+		}
+	}
+}
+
+// envVars lists the variables a configuration struct reads, and which of
+// them are required.
+func envVars(typ reflect.Type, all, required map[string]bool) {
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			envVars(f.Type, all, required)
+			continue
+		}
+		tag := f.Tag.Get("env")
+		if tag == "" {
+			continue
+		}
+		parts := strings.Split(tag, ",")
+		all[parts[0]] = true
+		if slices.Contains(parts[1:], "required") {
+			required[parts[0]] = true
+		}
+	}
+}
+
+func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
+	p := loadTemplate(t)
+	for _, fn := range app.Functions {
+		t.Run(fn.Name, func(t *testing.T) {
+			cfg, ok := configOf[fn.Name]
+			if !ok {
+				t.Fatalf("no configuration struct known for %s: add it to configOf", fn.Name)
+			}
+			reads, required := map[string]bool{}, map[string]bool{}
+			envVars(reflect.TypeOf(cfg), reads, required)
+			env := p.rawEnv(fn.LogicalID)
+			for name := range env {
+				if !reads[name] {
+					t.Errorf("sets %s, which %T does not read", name, cfg)
+				}
+			}
+			for name := range required {
+				if _, ok := env[name]; !ok {
+					t.Errorf("does not set %s, which %T requires", name, cfg)
+				}
+			}
+		})
+	}
+}
+
+func TestTemplateLogGroups(t *testing.T) {
+	p := loadTemplate(t)
+	groups := p.typed.GetAllLogsLogGroupResources()
+	for _, fn := range app.Functions {
+		f := p.fns[fn.LogicalID]
+		if f == nil {
+			t.Errorf("%s is not in the template", fn.LogicalID)
+			continue
+		}
+		want := "/aws/lambda/" + str(f.FunctionName)
+		found := false
+		for id, g := range groups {
+			if str(g.LogGroupName) != want {
+				continue
+			}
+			found = true
+			if g.RetentionInDays == nil || *g.RetentionInDays <= 0 {
+				t.Errorf("log group %s has no retention", id)
+			}
+			if !slices.Contains(f.AWSCloudFormationDependsOn, id) {
+				t.Errorf("%s should DependsOn %s, or Lambda may create the group first", fn.LogicalID, id)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no AWS::Logs::LogGroup named %s", fn.LogicalID, want)
+		}
+	}
+}
+
+// routeMatches reports whether an API Gateway route matches a request.
+func routeMatches(r app.Route, method, path string) bool {
+	if r.Method != "ANY" && r.Method != method {
+		return false
+	}
+	pattern := regexp.QuoteMeta(r.Path)
+	pattern = strings.ReplaceAll(pattern, `\{proxy\+\}`, `.+`)
+	pattern = regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(pattern, `[^/]+`)
+	return regexp.MustCompile("^" + pattern + "$").MatchString(path)
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+func TestEventsMatchCatalogAndHandlers(t *testing.T) {
+	root := repoRoot(t)
+	dirs, err := os.ReadDir(filepath.Join(root, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			t.Errorf("events/%s: events live in events/<function>/", d.Name())
+			continue
+		}
+		fn, ok := app.Lookup(d.Name())
+		if !ok {
+			t.Errorf("events/%s: no such function in the catalog", d.Name())
+			continue
+		}
+		seen[fn.Name] = true
+		files, _ := filepath.Glob(filepath.Join(root, "events", fn.Name, "*.json"))
+		if len(files) == 0 {
+			t.Errorf("events/%s has no event", fn.Name)
+		}
+		var built app.Built
+		if len(fn.Routes) > 0 {
+			built, err = app.Build(fn.Name, testEnvironment())
+			if err != nil {
+				t.Fatalf("build %s: %v", fn.Name, err)
+			}
+			if _, err := os.Stat(filepath.Join(root, "events", fn.Name, "healthz.json")); err != nil {
+				t.Errorf("events/%s/healthz.json is missing", fn.Name)
+			}
+		}
+		for _, file := range files {
+			rel, _ := filepath.Rel(root, file)
+			t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fn.Schedule != "" {
+					checkScheduledEvent(t, b)
+					return
+				}
+				checkHTTPEvent(t, fn, b)
+				checkHandled(t, fn, built, b)
+			})
+		}
+	}
+	for _, fn := range app.Functions {
+		if !seen[fn.Name] {
+			t.Errorf("events/%s/ is missing", fn.Name)
+		}
+	}
+}
+
+func checkScheduledEvent(t *testing.T, b []byte) {
+	var ev events.EventBridgeEvent
+	if err := decodeStrict(b, &ev); err != nil {
+		t.Fatalf("not an EventBridge event: %v", err)
+	}
+	if ev.Version != "0" || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+		t.Errorf("version/detail-type/source = %q/%q/%q, want 0/Scheduled Event/aws.events", ev.Version, ev.DetailType, ev.Source)
+	}
+	if ev.ID == "" || ev.AccountID == "" || ev.Region == "" || ev.Time.IsZero() || len(ev.Resources) == 0 {
+		t.Errorf("id, account, region, time and resources must be set")
+	}
+	if len(ev.Detail) == 0 || string(ev.Detail) != "{}" {
+		t.Errorf("detail = %s, a scheduled event carries {}", ev.Detail)
+	}
+}
+
+func checkHTTPEvent(t *testing.T, fn app.Function, b []byte) {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := decodeStrict(b, &ev); err != nil {
+		t.Fatalf("not an API Gateway v2 / Function URL event: %v", err)
+	}
+	rc := ev.RequestContext
+	if ev.Version != "2.0" {
+		t.Errorf("version = %q, want 2.0", ev.Version)
+	}
+	if rc.RouteKey != ev.RouteKey || rc.Stage != "$default" {
+		t.Errorf("requestContext.routeKey/stage = %q/%q, want %q/$default", rc.RouteKey, rc.Stage, ev.RouteKey)
+	}
+	if rc.HTTP.Path != ev.RawPath || rc.HTTP.Method == "" || rc.HTTP.SourceIP == "" || rc.HTTP.Protocol == "" {
+		t.Errorf("requestContext.http must carry method, path (= rawPath), protocol and sourceIp")
+	}
+	if rc.AccountID == "" || rc.APIID == "" || rc.RequestID == "" || rc.Time == "" || rc.TimeEpoch == 0 {
+		t.Errorf("requestContext must carry accountId, apiId, requestId, time and timeEpoch")
+	}
+	for k := range ev.Headers {
+		if k != strings.ToLower(k) {
+			t.Errorf("header %q: API Gateway sends header names in lower case", k)
+		}
+	}
+	if ev.IsBase64Encoded {
+		if _, err := base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			t.Errorf("isBase64Encoded but body is not base64: %v", err)
+		}
+	}
+	if ev.RouteKey == "$default" {
+		// A Function URL event.
+		if !fn.FunctionURL {
+			t.Errorf("%s has no Function URL; route its events through the HTTP API", fn.Name)
+		}
+		if !regexp.MustCompile(`^[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws$`).MatchString(rc.DomainName) {
+			t.Errorf("domainName %q is not a Function URL host", rc.DomainName)
+		}
+		return
+	}
+	// An HTTP API event: its route must be one of the function's (or the
+	// /healthz every function serves, for direct `sam local invoke`).
+	var route *app.Route
+	for _, r := range append(slices.Clone(fn.Routes), app.Route{Method: "GET", Path: "/healthz"}) {
+		if r.String() == ev.RouteKey {
+			route = &r
+			break
+		}
+	}
+	if route == nil {
+		t.Fatalf("routeKey %q is not a route of %s", ev.RouteKey, fn.Name)
+	}
+	if !routeMatches(*route, rc.HTTP.Method, ev.RawPath) {
+		t.Errorf("%s %s does not match route %q", rc.HTTP.Method, ev.RawPath, ev.RouteKey)
+	}
+	if !strings.Contains(rc.DomainName, ".execute-api.") {
+		t.Errorf("domainName %q is not an execute-api host", rc.DomainName)
+	}
+}
+
+// checkHandled runs the event through the function's Lambda handler, as
+// `sam local invoke -e` would.
+func checkHandled(t *testing.T, fn app.Function, built app.Built, b []byte) {
+	out, err := built.LambdaHandler().Invoke(context.Background(), b)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response: %v", err)
+	}
+	if resp.StatusCode == 0 || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+		t.Errorf("status %d: %s", resp.StatusCode, resp.Body)
+	}
+	got := ""
+	for k, v := range resp.Headers {
+		if http.CanonicalHeaderKey(k) == web.FunctionHeader {
+			got = v
+		}
+	}
+	for k, v := range resp.MultiValueHeaders {
+		if http.CanonicalHeaderKey(k) == web.FunctionHeader && len(v) > 0 {
+			got = v[0]
+		}
+	}
+	if got != fn.Name {
+		t.Errorf("answered by %q, want %q", got, fn.Name)
+	}
+}

@@ -1,0 +1,281 @@
+// Package config holds one struct per function, parsed once per cold start
+// from the environment with caarlos0/env. Loading fails fast with one error
+// that names every missing or malformed variable, so a misconfigured
+// deployment is fixed in one round trip instead of one variable at a time.
+package config
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/caarlos0/env/v10"
+)
+
+// Common is what every function needs.
+type Common struct {
+	// Stage names the deployment (dev, prod); it only labels logs.
+	Stage    string     `env:"STAGE" envDefault:"dev"`
+	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	// DatabaseURL is a postgres:// URL. The pool connects lazily, on first use.
+	DatabaseURL string `env:"DATABASE_URL,required,notEmpty" check:"postgres-url"`
+	// DBMaxConns bounds each instance's pool; Lambda instances are many and
+	// small, so the default is low to protect PostgreSQL's connection slots.
+	DBMaxConns int32 `env:"DB_MAX_CONNS" envDefault:"4"`
+	// RedisURL is optional: without it every feature works on slower paths.
+	RedisURL string `env:"REDIS_URL" check:"url"`
+	// MaxBodyBytes caps request bodies (413 beyond).
+	MaxBodyBytes int64  `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	SentryDSN    string `env:"SENTRY_DSN" check:"url"`
+}
+
+// Auth configures Stack Auth JWT verification.
+type Auth struct {
+	StackAuthProjectID string `env:"STACK_AUTH_PROJECT_ID,required,notEmpty"`
+	// JWKSURL overrides the Stack Auth JWKS location (dev serves its own).
+	JWKSURL string `env:"STACK_AUTH_JWKS_URL" check:"url"`
+	// Issuer overrides the expected `iss` claim.
+	Issuer string `env:"STACK_AUTH_ISSUER"`
+}
+
+// JWKS returns the JWKS URL, defaulting to Stack Auth's per-project endpoint.
+func (a Auth) JWKS() string {
+	if a.JWKSURL != "" {
+		return a.JWKSURL
+	}
+	return "https://api.stack-auth.com/api/v1/projects/" + url.PathEscape(a.StackAuthProjectID) + "/.well-known/jwks.json"
+}
+
+// ExpectedIssuer returns the `iss` every token must carry.
+func (a Auth) ExpectedIssuer() string {
+	if a.Issuer != "" {
+		return a.Issuer
+	}
+	return "https://api.stack-auth.com/api/v1/projects/" + a.StackAuthProjectID
+}
+
+// Frontend is the SPA's origin: CORS and every redirect URL derive from it.
+type Frontend struct {
+	FrontendURL string `env:"FRONTEND_URL" envDefault:"http://localhost:5173" check:"url"`
+}
+
+// Storage is the S3-compatible object store (MinIO/versitygw locally, S3 in AWS).
+type Storage struct {
+	// Endpoint is empty in AWS (the SDK's default S3 endpoint and the
+	// function's IAM role are used).
+	Endpoint     string `env:"MINIO_ENDPOINT" check:"url"`
+	AccessKey    string `env:"MINIO_ROOT_USER"`
+	SecretKey    string `env:"MINIO_ROOT_PASSWORD"`
+	Bucket       string `env:"MINIO_BUCKET" envDefault:"frostguard"`
+	AssetsBucket string `env:"MINIO_BUCKET_ASSETS" envDefault:"frostguard-assets"`
+	Region       string `env:"S3_REGION" envDefault:"us-east-1"`
+}
+
+// Stripe is the Stripe API client configuration.
+type Stripe struct {
+	// SecretKey empty means billing is not configured: billing routes answer 503.
+	SecretKey string `env:"STRIPE_SECRET_KEY"`
+	// APIBase points the client at stripe-mock in dev and tests.
+	APIBase      string `env:"STRIPE_API_BASE" check:"url"`
+	PriceStarter string `env:"STRIPE_PRICE_STARTER" envDefault:"price_1SiUf142uQRDu0jrOM50mqeK"`
+	PricePro     string `env:"STRIPE_PRICE_PRO" envDefault:"price_1SiUfF42uQRDu0jrJ8kCIn9u"`
+	PriceHACCP   string `env:"STRIPE_PRICE_HACCP" envDefault:"price_1SiUfP42uQRDu0jrAlHvwYID"`
+}
+
+// Notify configures the SMS and email providers. Empty keys mean a logging
+// sender is used instead (dev).
+type Notify struct {
+	TelnyxAPIKey             string `env:"TELNYX_API_KEY"`
+	TelnyxAPIBase            string `env:"TELNYX_API_BASE" envDefault:"https://api.telnyx.com" check:"url"`
+	TelnyxFromNumber         string `env:"TELNYX_FROM_NUMBER"`
+	TelnyxMessagingProfileID string `env:"TELNYX_MESSAGING_PROFILE_ID"`
+	ResendAPIKey             string `env:"RESEND_API_KEY"`
+	ResendAPIBase            string `env:"RESEND_API_BASE" envDefault:"https://api.resend.com" check:"url"`
+	EmailFrom                string `env:"EMAIL_FROM" envDefault:"FrostGuard Alerts <alerts@frostguard.app>"`
+}
+
+// API configures the `api` function.
+type API struct {
+	Common
+	Auth
+	Frontend
+	Storage
+}
+
+// StripeCheckout configures the `stripe-checkout` function.
+type StripeCheckout struct {
+	Common
+	Auth
+	Frontend
+	Stripe
+}
+
+// StripeWebhook configures the `stripe-webhook` function.
+type StripeWebhook struct {
+	Common
+	Stripe
+	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,required,notEmpty"`
+}
+
+// TelnyxWebhook configures the `telnyx-webhook` function.
+type TelnyxWebhook struct {
+	Common
+	Notify
+	// TelnyxPublicKey is the base64 Ed25519 key from the Telnyx portal.
+	TelnyxPublicKey string `env:"TELNYX_PUBLIC_KEY,required,notEmpty" check:"ed25519-public-key"`
+}
+
+// TTNWebhook configures the `ttn-webhook` function.
+type TTNWebhook struct {
+	Common
+	// TTNWebhookSecret optionally admits uplinks signed with one global secret
+	// (the per-organisation secrets are in the database).
+	TTNWebhookSecret string `env:"TTN_WEBHOOK_SECRET"`
+}
+
+// AlertSweeper configures the scheduled `alert-sweeper` function.
+type AlertSweeper struct {
+	Common
+	Notify
+	Frontend
+}
+
+// Load parses the process environment into dst (a pointer to one of the
+// structs above).
+func Load(dst any) error { return Parse(dst, environ()) }
+
+// Parse parses the given environment into dst and validates it. The error
+// lists every problem, each naming its variable.
+func Parse(dst any, environment map[string]string) error {
+	var problems []string
+	err := env.ParseWithOptions(dst, env.Options{Environment: environment})
+	if err != nil {
+		problems = append(problems, describe(err, dst)...)
+	}
+	problems = append(problems, check(reflect.ValueOf(dst).Elem())...)
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+func environ() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// describe turns env's errors into "VAR: problem" lines.
+func describe(err error, dst any) []string {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return []string{err.Error()}
+	}
+	keys := fieldKeys(reflect.TypeOf(dst).Elem())
+	var out []string
+	for _, e := range agg.Errors {
+		var notSet env.EnvVarIsNotSetError
+		var empty env.EmptyEnvVarError
+		var parse env.ParseError
+		switch {
+		case errors.As(e, &notSet):
+			out = append(out, notSet.Key+" is required but not set")
+		case errors.As(e, &empty):
+			out = append(out, empty.Key+" is required but empty")
+		case errors.As(e, &parse):
+			key := keys[parse.Name]
+			if key == "" {
+				key = parse.Name
+			}
+			out = append(out, fmt.Sprintf("%s is not a valid %s", key, parse.Type))
+		default:
+			out = append(out, e.Error())
+		}
+	}
+	return out
+}
+
+// fieldKeys maps struct field names to their variable names (embedded
+// structs included), so parse errors can name the variable, not the field.
+func fieldKeys(t reflect.Type) map[string]string {
+	keys := map[string]string{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k, v := range fieldKeys(f.Type) {
+				keys[k] = v
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		keys[f.Name] = name
+	}
+	return keys
+}
+
+// check applies the `check` tags, which env cannot express.
+func check(v reflect.Value) []string {
+	var out []string
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			out = append(out, check(v.Field(i))...)
+			continue
+		}
+		rule := f.Tag.Get("check")
+		if rule == "" || f.Type.Kind() != reflect.String {
+			continue
+		}
+		value := v.Field(i).String()
+		if value == "" {
+			continue // presence is env's `required`
+		}
+		key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		if msg := checkValue(rule, value); msg != "" {
+			out = append(out, key+" "+msg)
+		}
+	}
+	return out
+}
+
+func checkValue(rule, value string) string {
+	switch rule {
+	case "url":
+		u, err := url.Parse(value)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return "must be an absolute URL (scheme://host)"
+		}
+	case "postgres-url":
+		u, err := url.Parse(value)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return "must be a postgres:// URL"
+		}
+	case "ed25519-public-key":
+		key, err := base64.StdEncoding.DecodeString(value)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return "must be a base64-encoded 32-byte Ed25519 public key"
+		}
+	default:
+		return "has an unknown check rule " + rule
+	}
+	return ""
+}
+
+// Config is any of the function structs: they all embed Common.
+type Config interface{ Base() Common }
+
+// Base returns the part every function shares.
+func (c Common) Base() Common { return c }

@@ -1,0 +1,99 @@
+// Package store is FrostGuard's PostgreSQL adapter: the pgx pool, the
+// embedded migrations and (in later packages' files) the queries.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/frostguard/functions/shared/apperr"
+)
+
+// DB is the connection pool. It is safe for concurrent use.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Open builds a pool without connecting: the first query connects. Lambda
+// init must not open connections (a cold start that waits on the database
+// is slow, and one that fails on it cannot even answer 503).
+func Open(databaseURL string, maxConns int32) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's message can echo the URL, password included: do not wrap it.
+		return nil, errors.New("DATABASE_URL cannot be parsed as a PostgreSQL URL")
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	// Times are stored and compared in UTC; site time zones are applied
+	// explicitly where text is shown to people.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the database pool: %w", err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() { db.Pool.Close() }
+
+// InTx runs fn in one transaction: committed if fn returns nil, rolled back
+// otherwise. Errors come back classified (see Classify).
+func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, db.Pool, fn)
+	return Classify(err)
+}
+
+// Classify maps database errors to application errors: anything that means
+// "the database cannot be reached right now" becomes Unavailable (503, which
+// webhook providers retry); errors that are already *apperr.Error pass through.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if IsUnavailable(err) {
+		return apperr.Wrap(apperr.Unavailable, err, "the database is unavailable, retry later")
+	}
+	return err
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// or is shutting down, as opposed to a query that is wrong.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", // connection exception
+			"53", // insufficient resources (too many connections, disk full)
+			"57": // operator intervention (admin shutdown, cannot connect now)
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err)
+}
