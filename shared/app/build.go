@@ -106,7 +106,7 @@ func NewLocal(environment map[string]string, extra map[string]http.Handler) (*Lo
 			mux.Handle(r.MuxPattern(), b.HTTP)
 		}
 	}
-	mux.Handle("GET /healthz", localHealth(health))
+	mux.Handle("GET /healthz", web.Standard(localHealth(health), web.Options{Function: "local"}))
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}

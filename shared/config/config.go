@@ -75,7 +75,8 @@ type Storage struct {
 	SecretKey    string `env:"MINIO_ROOT_PASSWORD"`
 	Bucket       string `env:"MINIO_BUCKET" envDefault:"frostguard"`
 	AssetsBucket string `env:"MINIO_BUCKET_ASSETS" envDefault:"frostguard-assets"`
-	Region       string `env:"S3_REGION" envDefault:"us-east-1"`
+	// Region defaults to the Lambda's AWS_REGION, else us-east-1.
+	Region string `env:"S3_REGION"`
 }
 
 // Stripe is the Stripe API client configuration.
@@ -83,7 +84,12 @@ type Stripe struct {
 	// SecretKey empty means billing is not configured: billing routes answer 503.
 	SecretKey string `env:"STRIPE_SECRET_KEY"`
 	// APIBase points the client at stripe-mock in dev and tests.
-	APIBase      string `env:"STRIPE_API_BASE" check:"url"`
+	APIBase string `env:"STRIPE_API_BASE" check:"url"`
+	StripePrices
+}
+
+// StripePrices maps plans to Stripe price ids (both ways).
+type StripePrices struct {
 	PriceStarter string `env:"STRIPE_PRICE_STARTER" envDefault:"price_1SiUf142uQRDu0jrOM50mqeK"`
 	PricePro     string `env:"STRIPE_PRICE_PRO" envDefault:"price_1SiUfF42uQRDu0jrJ8kCIn9u"`
 	PriceHACCP   string `env:"STRIPE_PRICE_HACCP" envDefault:"price_1SiUfP42uQRDu0jrAlHvwYID"`
@@ -117,10 +123,11 @@ type StripeCheckout struct {
 	Stripe
 }
 
-// StripeWebhook configures the `stripe-webhook` function.
+// StripeWebhook configures the `stripe-webhook` function. It has no API
+// key: events are applied from their own payload, never by calling Stripe.
 type StripeWebhook struct {
 	Common
-	Stripe
+	StripePrices
 	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,required,notEmpty"`
 }
 

@@ -2,6 +2,8 @@ package config
 
 import (
 	"log/slog"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -100,5 +102,21 @@ func TestSecretsNeverAppearInErrors(t *testing.T) {
 	err := Parse(&API{}, env)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("error leaks the value: %v", err)
+	}
+}
+
+// TestREADMEDocumentsEveryVariable keeps the README's configuration table
+// honest: every variable a function reads must be listed there.
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []any{API{}, StripeCheckout{}, StripeWebhook{}, TelnyxWebhook{}, TTNWebhook{}, AlertSweeper{}} {
+		for _, key := range fieldKeys(reflect.TypeOf(cfg)) {
+			if !strings.Contains(string(readme), "`"+key+"`") {
+				t.Errorf("README.md does not document %s", key)
+			}
+		}
 	}
 }

@@ -84,7 +84,7 @@ type SeedOptions struct {
 // to try isolation against. Each run rotates the demo TTN webhook secret,
 // because only its hash is stored and seed.json must show the secret.
 func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile, error) {
-	var stripe config.Stripe
+	var stripe config.StripePrices
 	if err := config.Parse(&stripe, o.Environment); err != nil {
 		return SeedFile{}, err
 	}

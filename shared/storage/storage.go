@@ -31,8 +31,15 @@ type Bucket struct {
 
 // Open configures a client for bucket. It opens no connection.
 func Open(cfg config.Storage, bucket string) *Bucket {
+	region := cfg.Region
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
 	opts := s3.Options{
-		Region:     cfg.Region,
+		Region:     region,
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	}
 	if cfg.Endpoint != "" {
