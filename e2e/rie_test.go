@@ -99,7 +99,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		function  string
 	}{
 		{"api", "healthz.json", 200, "api"},
-		{"api", "get-me.json", 501, "api"},
+		{"api", "get-me.json", 401, "api"},
 		{"stripe-webhook", "function-url.json", 501, "stripe-webhook"},
 		{"ttn-webhook", "base64-body.json", 501, "ttn-webhook"},
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/frostguard/functions/shared/api"
+	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/store"
@@ -30,8 +32,18 @@ func standard(function string, c config.Common, mux http.Handler, origins ...str
 
 // NewAPI builds the `api` function's handler.
 func NewAPI(cfg *config.API) (http.Handler, error) {
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := auth.NewVerifier(context.Background(), auth.VerifierOptions{
+		JWKSURL: cfg.JWKS(), Issuer: cfg.ExpectedIssuer(), Audience: cfg.StackAuthProjectID,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := newMux(API)
-	mux.Handle("/api/v1/{proxy...}", web.NotImplemented("the REST API"))
+	api.New(db, verifier).Register(mux)
 	return standard(API, cfg.Common, mux, cfg.FrontendURL), nil
 }
 

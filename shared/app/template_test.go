@@ -382,9 +382,11 @@ func tplTestEnvironment() map[string]string {
 	}
 }
 
-// tplSamplePath turns an API Gateway route path into a concrete request path.
+// tplSamplePath turns an API Gateway route path into a concrete request path
+// ({proxy+} becomes a route the api serves: GET /api/v1/me answers 401
+// without a token, which proves the request reached the api's router).
 func tplSamplePath(path string) string {
-	path = strings.ReplaceAll(path, "{proxy+}", "some/path")
+	path = strings.ReplaceAll(path, "{proxy+}", "me")
 	return regexp.MustCompile(`\{[^}/]+\}`).ReplaceAllString(path, tplOrgID)
 }
 

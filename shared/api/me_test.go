@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/frostguard/functions/shared/access"
+)
+
+func TestMeListsMemberships(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("alice"), h.user("bob")
+	a := h.org("Alpha", alice)
+	b := h.org("Beta", bob)
+	h.member(b, alice, access.Viewer)
+
+	var me meResponse
+	h.do(alice, http.MethodGet, "/api/v1/me", nil).must(t, 200).JSON(t, &me)
+	if me.ID != alice.ID || me.Email != alice.Email || len(me.Memberships) != 2 {
+		t.Fatalf("me = %+v", me)
+	}
+	roles := map[string]access.Role{}
+	for _, m := range me.Memberships {
+		roles[m.OrganizationID] = m.Role
+	}
+	if roles[a] != access.Owner || roles[b] != access.Viewer {
+		t.Errorf("roles = %v", roles)
+	}
+}
+
+func TestFirstSightCreatesTheUserAndClaimsInvites(t *testing.T) {
+	h := newHarness(t)
+	owner := h.user("owner")
+	org := h.org("Gamma", owner)
+	h.exec(`INSERT INTO memberships (organization_id, invited_email, role, status, invited_at) VALUES ($1, 'newcomer@example.test', 'staff', 'pending', now())`, org)
+
+	tok, err := h.signer.Mint(identity("sub-newcomer", "Newcomer@Example.test", "New"), 3600e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newcomer := &testUser{Token: tok}
+	var me meResponse
+	h.do(newcomer, http.MethodGet, "/api/v1/me", nil).must(t, 200).JSON(t, &me)
+	if me.ID == "" || len(me.Memberships) != 1 || me.Memberships[0].Role != access.Staff {
+		t.Fatalf("me = %+v", me)
+	}
+	// A second request finds the same user.
+	var again meResponse
+	h.do(newcomer, http.MethodGet, "/api/v1/me", nil).must(t, 200).JSON(t, &again)
+	if again.ID != me.ID {
+		t.Error("a second request created another user")
+	}
+}
+
+func TestNoTokenIs401(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(nil, http.MethodGet, "/api/v1/me", nil).must(t, 401)
+	if r.ErrorCode() != "UNAUTHENTICATED" {
+		t.Errorf("code %q", r.ErrorCode())
+	}
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/access"
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+)
+
+// EnsureUser returns the user with this Stack Auth subject, creating it on
+// first sight and keeping its e-mail and name in step with the token. A new
+// user also claims the pending invitations sent to its e-mail address.
+func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (domain.User, error) {
+	var u domain.User
+	err := db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at
+		FROM users WHERE subject = $1`, subject).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
+	switch {
+	case err == nil:
+		if (email != "" && email != u.Email) || (name != "" && name != u.DisplayName) {
+			_, err = db.Pool.Exec(ctx, `UPDATE users SET email = coalesce(nullif($2, ''), email),
+				display_name = coalesce(nullif($3, ''), display_name), updated_at = now() WHERE id = $1`, u.ID, email, name)
+			if email != "" {
+				u.Email = email
+			}
+			if name != "" {
+				u.DisplayName = name
+			}
+		}
+		return u, Classify(err)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return u, Classify(err)
+	}
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		// ON CONFLICT: two first requests of a new user may race.
+		err := tx.QueryRow(ctx, `INSERT INTO users (subject, email, display_name, last_login_at)
+			VALUES ($1, nullif($2, ''), nullif($3, ''), now())
+			ON CONFLICT (subject) DO UPDATE SET last_login_at = now()
+			RETURNING id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at`,
+			subject, email, name).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
+		if err != nil || email == "" {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE memberships SET user_id = $1, status = 'active', accepted_at = now(), updated_at = now()
+			WHERE status = 'pending' AND lower(invited_email) = lower($2)
+			AND NOT EXISTS (SELECT 1 FROM memberships m2 WHERE m2.organization_id = memberships.organization_id AND m2.user_id = $1)`,
+			u.ID, email)
+		return err
+	})
+	return u, err
+}
+
+// Memberships lists the organisations the user belongs to.
+func (db *DB) Memberships(ctx context.Context, userID string) ([]domain.Membership, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT m.organization_id, o.name, m.role FROM memberships m
+		JOIN organizations o ON o.id = m.organization_id
+		WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, o.id`, userID)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
+		var m domain.Membership
+		err := row.Scan(&m.OrganizationID, &m.OrganizationName, &m.Role)
+		return m, err
+	})
+	return out, Classify(err)
+}
+
+// RoleIn returns the user's role in the organisation. Not being an active
+// member is NotFound, never Forbidden: another tenant's ids must not even be
+// confirmed to exist.
+func (db *DB) RoleIn(ctx context.Context, orgID, userID string) (access.Role, error) {
+	var role access.Role
+	err := db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'`,
+		orgID, userID).Scan(&role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.New(apperr.NotFound, "organization not found")
+	}
+	return role, Classify(err)
+}
