@@ -311,4 +311,3 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
-
