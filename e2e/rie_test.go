@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,17 +20,18 @@ import (
 
 // emulator is one aws-lambda-rie process running a function's bootstrap.
 type emulator struct {
-	url  string
-	logs *bytes.Buffer
+	url    string
+	logs   *bytes.Buffer
+	exited chan struct{}
 }
 
 // startEmulator runs the function binary as /var/task/bootstrap would run
 // under Lambda: started by the Runtime Interface Emulator, which gives it
-// AWS_LAMBDA_RUNTIME_API and feeds it invocations.
+// AWS_LAMBDA_RUNTIME_API and feeds it invocations. The returned time is when
+// the emulator process was started.
 func startEmulator(t testing.TB, name string, e map[string]string) (*emulator, time.Time) {
 	t.Helper()
 	rie := testenv.Require(t, "AWS_LAMBDA_RIE")
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
 	// The emulator runs "bootstrap" from a task directory, like Lambda.
 	task := t.TempDir()
 	bootstrap := filepath.Join(task, "bootstrap")
@@ -39,17 +41,50 @@ func startEmulator(t testing.TB, name string, e map[string]string) (*emulator, t
 		}
 	}
 	e["AWS_LAMBDA_FUNCTION_NAME"] = name
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrap)
-	cmd.Dir = task
-	cmd.Env = env(e)
-	logs := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// A port picked free can be taken before the emulator binds it (other
+	// tests run in parallel): start again on new ports when that happens.
+	for attempt := 1; ; attempt++ {
+		invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+		cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrap)
+		cmd.Dir = task
+		cmd.Env = env(e)
+		logs := &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = logs, logs
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		em := &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", logs: logs, exited: exited}
+		if em.listening(invokeAddr) {
+			t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+			return em, start
+		}
+		_ = cmd.Process.Kill()
+		<-exited
+		if attempt == 3 {
+			t.Fatalf("the emulator did not start:\n%s", logs)
+		}
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", logs: logs}, start
+}
+
+// listening waits until the emulator accepts connections, or exits.
+func (em *emulator) listening(addr string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-em.exited:
+			return false
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	return false
 }
 
 func copyFile(src, dst string) error {
@@ -60,27 +95,19 @@ func copyFile(src, dst string) error {
 	return os.WriteFile(dst, b, 0o755)
 }
 
-// invoke posts an event and returns the function's raw response. The
-// emulator accepts connections a moment after it starts, so the first
-// attempts may be refused.
+// invoke posts an event and returns the function's raw response.
 func (em *emulator) invoke(t testing.TB, event []byte) []byte {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		res, err := http.Post(em.url, "application/json", bytes.NewReader(event))
-		if err == nil {
-			defer res.Body.Close()
-			body, _ := io.ReadAll(res.Body)
-			if res.StatusCode != 200 {
-				t.Fatalf("emulator answered %d: %s\nlogs:\n%s", res.StatusCode, body, em.logs)
-			}
-			return body
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emulator unreachable: %v\nlogs:\n%s", err, em.logs)
-		}
-		time.Sleep(5 * time.Millisecond)
+	res, err := http.Post(em.url, "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatalf("emulator unreachable: %v\nlogs:\n%s", err, em.logs)
 	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("emulator answered %d: %s\nlogs:\n%s", res.StatusCode, body, em.logs)
+	}
+	return body
 }
 
 func readEvent(t testing.TB, fn, name string) []byte {

@@ -29,16 +29,20 @@ type Server struct {
 	// Now is the clock (tests move it).
 	Now func() time.Time
 
-	routes []string
+	// routes maps each registered pattern to the permission it requires
+	// ("" for routes open to any signed-in user): the OpenAPI document and
+	// the access sweeps are tested against it.
+	routes map[string]access.Permission
 }
 
 // New returns a Server.
 func New(db *store.DB, v TokenVerifier) *Server {
-	return &Server{DB: db, Verifier: v, Now: time.Now}
+	return &Server{DB: db, Verifier: v, Now: time.Now, routes: map[string]access.Permission{}}
 }
 
 // Register adds every api route to mux.
 func (s *Server) Register(mux *http.ServeMux) {
+	s.serveOpenAPI(mux)
 	s.registerMe(mux)
 	s.registerOrganizations(mux)
 	s.registerMembers(mux)
@@ -53,12 +57,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerBilling(mux)
 }
 
-// Routes lists the registered patterns ("METHOD /path"), sorted: the
-// OpenAPI document is tested against it.
+// Routes lists the registered patterns ("METHOD /path"), sorted.
 func (s *Server) Routes() []string {
-	out := append([]string(nil), s.routes...)
+	out := make([]string, 0, len(s.routes))
+	for p := range s.routes {
+		out = append(out, p)
+	}
 	sort.Strings(out)
 	return out
+}
+
+// RoutePermission is the permission a registered pattern requires ("" for
+// any signed-in user, PublicRoute for none) and whether it is registered.
+func (s *Server) RoutePermission(pattern string) (access.Permission, bool) {
+	p, ok := s.routes[pattern]
+	return p, ok
 }
 
 // Caller is the authenticated user of a request.
@@ -86,7 +99,7 @@ type OrgHandler func(w http.ResponseWriter, r *http.Request, m Member) error
 
 // handleUser registers a route for any signed-in user.
 func (s *Server) handleUser(mux *http.ServeMux, pattern string, h UserHandler) {
-	s.routes = append(s.routes, pattern)
+	s.routes[pattern] = ""
 	mux.Handle(pattern, web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := s.authenticate(r)
 		if err != nil {
@@ -99,7 +112,7 @@ func (s *Server) handleUser(mux *http.ServeMux, pattern string, h UserHandler) {
 // handleOrg registers an org-scoped route: the caller must be an active
 // member of {orgId} (else 404) whose role allows perm (else 403).
 func (s *Server) handleOrg(mux *http.ServeMux, pattern string, perm access.Permission, h OrgHandler) {
-	s.routes = append(s.routes, pattern)
+	s.routes[pattern] = perm
 	mux.Handle(pattern, web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := s.authenticate(r)
 		if err != nil {

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/frostguard/functions/shared/access"
+)
+
+// openapiDoc is the part of the OpenAPI document the contract tests read.
+type openapiDoc struct {
+	OpenAPI string                          `yaml:"openapi"`
+	Paths   map[string]map[string]yaml.Node `yaml:"paths"`
+}
+
+type operation struct {
+	OperationID string `yaml:"operationId"`
+	// Permission is the x-permission extension: the access.Permission the
+	// route requires, "authenticated" for any signed-in user, "public".
+	Permission  string `yaml:"x-permission"`
+	RequestBody *struct {
+		Content map[string]struct {
+			Example any `yaml:"example"`
+		} `yaml:"content"`
+	} `yaml:"requestBody"`
+	Responses map[string]yaml.Node `yaml:"responses"`
+}
+
+var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
+
+// documented returns the document's operations keyed "METHOD /path".
+func documented(t *testing.T) map[string]operation {
+	t.Helper()
+	var doc openapiDoc
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi version %q, want 3.1.x", doc.OpenAPI)
+	}
+	ops := map[string]operation{}
+	for path, item := range doc.Paths {
+		for method, node := range item {
+			if !httpMethods[method] {
+				continue
+			}
+			var op operation
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			ops[strings.ToUpper(method)+" "+path] = op
+		}
+	}
+	return ops
+}
+
+func docPermission(p access.Permission) string {
+	switch p {
+	case "":
+		return "authenticated"
+	default:
+		return string(p)
+	}
+}
+
+// TestOpenAPIMatchesTheRouter: every route documented with the permission
+// the code enforces, every documented route served.
+func TestOpenAPIMatchesTheRouter(t *testing.T) {
+	srv := New(nil, nil)
+	srv.Register(http.NewServeMux())
+	ops := documented(t)
+	for _, route := range srv.Routes() {
+		op, ok := ops[route]
+		if !ok {
+			t.Errorf("%s is served but not documented", route)
+			continue
+		}
+		perm, _ := srv.RoutePermission(route)
+		if op.Permission != docPermission(perm) {
+			t.Errorf("%s: documented x-permission %q, the code requires %q", route, op.Permission, docPermission(perm))
+		}
+		if op.OperationID == "" {
+			t.Errorf("%s has no operationId", route)
+		}
+		if perm != PublicRoute {
+			if _, ok := op.Responses["401"]; !ok {
+				t.Errorf("%s does not document 401", route)
+			}
+		}
+		if strings.Contains(route, "{orgId}") {
+			if _, ok := op.Responses["404"]; !ok {
+				t.Errorf("%s does not document 404", route)
+			}
+		}
+	}
+	for route := range ops {
+		if _, ok := srv.RoutePermission(route); !ok {
+			t.Errorf("%s is documented but not served", route)
+		}
+	}
+}
+
+// sweepFixture is one fully populated organisation (A) and a second tenant
+// (B), with the ids every documented path may need.
+type sweepFixture struct {
+	owner, viewer, other *testUser
+	orgA, orgB           string
+	ids                  map[string]string // path parameter -> an id in org A
+}
+
+func newSweepFixture(h *harness) sweepFixture {
+	f := sweepFixture{owner: h.user("owner"), viewer: h.user("viewer"), other: h.user("other")}
+	f.orgA = h.org("Alpha", f.owner)
+	f.orgB = h.org("Beta", f.other)
+	h.member(f.orgA, f.viewer, access.Viewer)
+	u := h.unit(f.orgA)
+	h.unit(f.orgB)
+	var sensorID, alertID, memberID string
+	h.queryRow([]any{&sensorID}, `INSERT INTO sensors (organization_id, unit_id, dev_eui) VALUES ($1, $2, 'A84041000181C0DE') RETURNING id`, f.orgA, u.UnitID)
+	h.queryRow([]any{&alertID}, `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, triggered_at)
+		VALUES ($1, $2, 'temp_excursion', 'critical', 'active', 'Too warm', now()) RETURNING id`, f.orgA, u.UnitID)
+	h.queryRow([]any{&memberID}, `SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2`, f.orgA, f.owner.ID)
+	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
+		"sensorId": sensorID, "alertId": alertID, "memberId": memberID}
+	return f
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// concrete fills a documented path with ids; orgId is given separately.
+func (f sweepFixture) concrete(t *testing.T, path, orgID string) string {
+	return pathParam.ReplaceAllStringFunc(path, func(m string) string {
+		name := m[1 : len(m)-1]
+		if name == "orgId" {
+			return orgID
+		}
+		id, ok := f.ids[name]
+		if !ok {
+			t.Fatalf("%s: no fixture id for {%s}", path, name)
+		}
+		return id
+	})
+}
+
+func exampleBody(op operation) any {
+	if op.RequestBody == nil {
+		return nil
+	}
+	if c, ok := op.RequestBody.Content["application/json"]; ok && c.Example != nil {
+		return c.Example
+	}
+	return map[string]any{}
+}
+
+func sortedKeys(ops map[string]operation) []string {
+	keys := make([]string, 0, len(ops))
+	for k := range ops {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestAccessSweep calls every documented operation as four kinds of caller:
+// nobody (401), a stranger to the organisation (404), the owner of another
+// organisation using this organisation's resource ids on their own
+// organisation's path (404: every query filters by organisation), and a
+// viewer attempting a write (403).
+func TestAccessSweep(t *testing.T) {
+	h := newHarness(t)
+	f := newSweepFixture(h)
+	ops := documented(t)
+	for _, key := range sortedKeys(ops) {
+		op := ops[key]
+		method, path, _ := strings.Cut(key, " ")
+		if op.Permission == PublicRoute {
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			body := exampleBody(op)
+			if r := h.do(nil, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusUnauthorized {
+				t.Errorf("without a token: %d %s", r.Status, r.Body)
+			}
+			if !strings.Contains(path, "{orgId}") {
+				return
+			}
+			if r := h.do(f.other, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusNotFound {
+				t.Errorf("a stranger to the organisation: %d %s", r.Status, r.Body)
+			}
+			if pathParam.FindAllString(path, -1) != nil && len(pathParam.FindAllString(path, -1)) > 1 {
+				if r := h.do(f.other, method, f.concrete(t, path, f.orgB), body); r.Status != http.StatusNotFound {
+					t.Errorf("another tenant's resource ids on their own organisation's path: %d %s", r.Status, r.Body)
+				}
+			}
+			if method != http.MethodGet {
+				if r := h.do(f.viewer, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusForbidden {
+					t.Errorf("a viewer writing: %d %s", r.Status, r.Body)
+				}
+			}
+		})
+	}
+}
