@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+)
+
+// alertSelect reads domain.Alert (scanAlert's order). Every use adds
+// "WHERE a.organization_id = ...": the joins are tenant-consistent by the
+// composite keys, the filter is what scopes the query.
+const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, a.sensor_id, a.type, a.severity, a.status,
+	a.title, a.message, a.temperature_c::float8, a.limit_c::float8, a.details, a.triggered_at,
+	a.acknowledged_at, a.acknowledged_by, ack.display_name, a.acknowledged_note,
+	a.resolved_at, a.resolved_by, res.display_name, a.resolved_note, a.resolution,
+	a.escalation_step, a.next_escalation_at,
+	CASE WHEN a.status <> 'resolved' THEN a.ack_code END,
+	a.created_at, a.updated_at
+FROM alerts a
+JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
+LEFT JOIN users ack ON ack.id = a.acknowledged_by
+LEFT JOIN users res ON res.id = a.resolved_by`
+
+func scanAlert(row pgx.Row) (domain.Alert, error) {
+	var a domain.Alert
+	err := row.Scan(&a.ID, &a.UnitID, &a.UnitName, &a.SiteID, &a.SensorID, &a.Type, &a.Severity, &a.Status,
+		&a.Title, &a.Message, &a.TemperatureC, &a.LimitC, &a.Details, &a.TriggeredAt,
+		&a.AcknowledgedAt, &a.AcknowledgedBy, &a.AcknowledgedByName, &a.AcknowledgedNote,
+		&a.ResolvedAt, &a.ResolvedBy, &a.ResolvedByName, &a.ResolvedNote, &a.Resolution,
+		&a.EscalationStep, &a.NextEscalationAt, &a.AckCode, &a.CreatedAt, &a.UpdatedAt)
+	a.UTC()
+	return a, err
+}
+
+// AlertFilter selects alerts for ListAlerts. Empty fields do not filter.
+type AlertFilter struct {
+	UnitID, SiteID string
+	// Status is open (not resolved), active, acknowledged or resolved.
+	Status, Type, Severity string
+	// From and To bound triggered_at (inclusive, exclusive).
+	From, To     time.Time
+	UpdatedSince time.Time
+	// Limit rows after the (AfterTime, AfterID) position, newest first.
+	Limit     int
+	AfterTime time.Time
+	AfterID   string
+}
+
+// ListAlerts returns up to f.Limit alerts of the organisation, newest first
+// (triggered_at DESC, id DESC).
+func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]domain.Alert, error) {
+	where := []string{"a.organization_id = $1"}
+	args := []any{orgID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.UnitID != "" {
+		add("a.unit_id = $%d", f.UnitID)
+	}
+	if f.SiteID != "" {
+		add("u.site_id = $%d", f.SiteID)
+	}
+	switch f.Status {
+	case "":
+	case "open":
+		// Matches alerts_org_open_idx's predicate, so the planner can use it.
+		where = append(where, "a.status <> 'resolved'")
+	default:
+		add("a.status = $%d", f.Status)
+	}
+	if f.Type != "" {
+		add("a.type = $%d", f.Type)
+	}
+	if f.Severity != "" {
+		add("a.severity = $%d", f.Severity)
+	}
+	if !f.From.IsZero() {
+		add("a.triggered_at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("a.triggered_at < $%d", f.To)
+	}
+	if !f.UpdatedSince.IsZero() {
+		add("a.updated_at > $%d", f.UpdatedSince)
+	}
+	if f.AfterID != "" {
+		args = append(args, f.AfterTime, f.AfterID)
+		where = append(where, fmt.Sprintf("(a.triggered_at, a.id) < ($%d, $%d)", len(args)-1, len(args)))
+	}
+	args = append(args, f.Limit)
+	sql := alertSelect + "\nWHERE " + strings.Join(where, " AND ") +
+		fmt.Sprintf("\nORDER BY a.triggered_at DESC, a.id DESC LIMIT $%d", len(args))
+	rows, err := db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Alert, error) { return scanAlert(row) })
+	return out, Classify(err)
+}
+
+// Alert returns one alert of the organisation.
+func (db *DB) Alert(ctx context.Context, orgID, alertID string) (domain.Alert, error) {
+	return alertIn(ctx, db.Pool, orgID, alertID)
+}
+
+type alertRowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func alertIn(ctx context.Context, q alertRowQuerier, orgID, alertID string) (domain.Alert, error) {
+	a, err := scanAlert(q.QueryRow(ctx, alertSelect+"\nWHERE a.organization_id = $1 AND a.id = $2", orgID, alertID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, apperr.New(apperr.NotFound, "alert not found")
+	}
+	return a, Classify(err)
+}
+
+// AlertEvents returns an alert's timeline, oldest first.
+func (db *DB) AlertEvents(ctx context.Context, orgID, alertID string) ([]domain.AlertEvent, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT e.id, e.kind, e.actor_user_id, usr.display_name, e.note, e.data, e.at
+		FROM alert_events e LEFT JOIN users usr ON usr.id = e.actor_user_id
+		WHERE e.organization_id = $1 AND e.alert_id = $2 ORDER BY e.at, e.id`, orgID, alertID)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.AlertEvent, error) {
+		var e domain.AlertEvent
+		err := row.Scan(&e.ID, &e.Kind, &e.ActorUserID, &e.ActorName, &e.Note, &e.Data, &e.At)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if out == nil {
+		out = []domain.AlertEvent{}
+	}
+	return out, Classify(err)
+}
+
+// AcknowledgeAlert marks an active alert acknowledged by userID and stops its
+// escalation (the alert stays open). Only an active alert can be
+// acknowledged: anything else is a Conflict.
+func (db *DB) AcknowledgeAlert(ctx context.Context, orgID, alertID, userID, note string) (domain.Alert, error) {
+	var out domain.Alert
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM alerts WHERE organization_id = $1 AND id = $2 FOR UPDATE`,
+			orgID, alertID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "alert not found")
+		}
+		if err != nil {
+			return err
+		}
+		switch status {
+		case domain.AlertAcknowledged:
+			return apperr.New(apperr.Conflict, "the alert is already acknowledged")
+		case domain.AlertResolved:
+			return apperr.New(apperr.Conflict, "the alert is resolved")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $3, acknowledged_at = now(),
+			acknowledged_note = nullif($4, ''), next_escalation_at = NULL, updated_at = now()
+			WHERE organization_id = $1 AND id = $2`, orgID, alertID, userID, note); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note)
+			VALUES ($1, $2, 'acknowledged', $3, nullif($4, ''))`, orgID, alertID, userID, note); err != nil {
+			return err
+		}
+		out, err = alertIn(ctx, tx, orgID, alertID)
+		return err
+	})
+	return out, err
+}
+
+// ResolveAlert closes an open alert by hand. check decides, with the row
+// locked, whether this note suffices given the unit's current state (see
+// domain.CheckResolve); its error is returned as is and nothing is written.
+func (db *DB) ResolveAlert(ctx context.Context, orgID, alertID, userID, note string,
+	check func(alertType string, u domain.UnitCondition) error) (domain.Alert, error) {
+	var out domain.Alert
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var status, typ string
+		var unit domain.UnitCondition
+		err := tx.QueryRow(ctx, `SELECT a.status, a.type, u.status, u.door_open
+			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
+			WHERE a.organization_id = $1 AND a.id = $2 FOR UPDATE OF a`, orgID, alertID).
+			Scan(&status, &typ, &unit.Status, &unit.DoorOpen)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "alert not found")
+		}
+		if err != nil {
+			return err
+		}
+		if status == domain.AlertResolved {
+			return apperr.New(apperr.Conflict, "the alert is already resolved")
+		}
+		if err := check(typ, unit); err != nil {
+			return err
+		}
+		cleared, _ := domain.AlertConditionCleared(typ, unit)
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET status = 'resolved', resolution = 'manual', resolved_by = $3,
+			resolved_at = now(), resolved_note = nullif($4, ''), next_escalation_at = NULL, updated_at = now()
+			WHERE organization_id = $1 AND id = $2`, orgID, alertID, userID, note); err != nil {
+			return err
+		}
+		// The unit state at resolve time is kept for auditors: it shows
+		// whether the alert was closed on a cleared condition or on a note.
+		if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data)
+			VALUES ($1, $2, 'resolved', $3, nullif($4, ''),
+				jsonb_build_object('resolution', 'manual', 'unit_status', $5::text, 'door_open', $6::boolean, 'condition_cleared', $7::boolean))`,
+			orgID, alertID, userID, note, unit.Status, unit.DoorOpen, cleared); err != nil {
+			return err
+		}
+		out, err = alertIn(ctx, tx, orgID, alertID)
+		return err
+	})
+	return out, err
+}

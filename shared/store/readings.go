@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+)
+
+// ReadingUnit is what a readings chart needs to know about its unit: the
+// threshold band to draw and the organisation's display unit.
+type ReadingUnit struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	TempUnit string  `json:"temp_unit"`
+	TempMinC float64 `json:"temp_min_c"`
+	TempMaxC float64 `json:"temp_max_c"`
+}
+
+// ReadingUnit returns a live unit of the organisation with its display unit.
+func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (ReadingUnit, error) {
+	var u ReadingUnit
+	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8
+		FROM units u JOIN organizations o ON o.id = u.organization_id
+		WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`, orgID, unitID).
+		Scan(&u.ID, &u.Name, &u.TempUnit, &u.TempMinC, &u.TempMaxC)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, apperr.New(apperr.NotFound, "unit not found")
+	}
+	return u, Classify(err)
+}
+
+// ReadingRange selects a unit's readings recorded in [From, To). Both
+// bounds are always given: sensor_readings is partitioned by recorded_at
+// and the bounds are what prune the months that cannot match.
+type ReadingRange struct {
+	OrgID, UnitID string
+	From, To      time.Time
+}
+
+// Readings returns up to limit raw readings of the range, oldest first
+// ((recorded_at, id) order), after the position (afterTime, afterID);
+// afterID 0 starts at From.
+func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time, afterID int64, limit int) ([]domain.Reading, error) {
+	from := rg.From
+	var after *int64
+	if afterID > 0 {
+		after = &afterID
+		// the cursor's time is also the index range's lower bound
+		if afterTime.After(from) {
+			from = afterTime
+		}
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT id, recorded_at, temperature_c::float8, humidity::float8, battery_percent,
+		door_open, rssi, snr::float8, source
+		FROM sensor_readings
+		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
+		AND ($5::bigint IS NULL OR recorded_at > $6 OR (recorded_at = $6 AND id > $5))
+		ORDER BY recorded_at, id LIMIT $7`,
+		rg.OrgID, rg.UnitID, from, rg.To, after, afterTime, limit)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Reading, error) {
+		var x domain.Reading
+		var battery, rssi *int16
+		err := r.Scan(&x.ID, &x.RecordedAt, &x.TemperatureC, &x.Humidity, &battery, &x.DoorOpen, &rssi, &x.SNR, &x.Source)
+		x.RecordedAt = x.RecordedAt.UTC()
+		x.BatteryPercent, x.RSSI = sensorInt(battery), sensorInt(rssi)
+		return x, err
+	})
+	return out, Classify(err)
+}
+
+// ReadingBuckets aggregates the range's temperatures into buckets of width
+// w aligned on domain.BucketOrigin, oldest first. Empty buckets are
+// omitted (a chart shows a gap).
+func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration) ([]domain.ReadingBucket, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+		min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
+		FROM sensor_readings
+		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
+		AND temperature_c IS NOT NULL
+		GROUP BY bucket ORDER BY bucket`,
+		rg.OrgID, rg.UnitID, rg.From, rg.To, fmt.Sprintf("%d seconds", int64(w/time.Second)))
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.ReadingBucket, error) {
+		var b domain.ReadingBucket
+		err := r.Scan(&b.BucketStart, &b.MinC, &b.AvgC, &b.MaxC, &b.Count)
+		b.BucketStart = b.BucketStart.UTC()
+		return b, err
+	})
+	return out, Classify(err)
+}
+
+// LatestFilter selects units for LatestReadings, in (created_at, id) order
+// after the cursor position (AfterID "" = from the start).
+type LatestFilter struct {
+	SiteID       string
+	UpdatedSince time.Time
+	AfterTime    time.Time
+	AfterID      string
+	Limit        int
+}
+
+// LatestReadings returns the newest processed reading of every live unit of
+// the organisation, from the unit rows that ingest keeps current: no scan
+// of sensor_readings.
+func (db *DB) LatestReadings(ctx context.Context, orgID string, f LatestFilter) ([]domain.LatestReading, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT u.id, u.name, u.site_id, u.area_id, u.status, u.last_reading_at,
+		u.last_temp_c::float8, u.door_open, u.created_at
+		FROM units u
+		WHERE u.organization_id = $1 AND u.deleted_at IS NULL
+		AND ($2::uuid IS NULL OR u.site_id = $2)
+		AND ($3::timestamptz IS NULL OR u.updated_at > $3 OR u.last_reading_at > $3)
+		AND ($4::uuid IS NULL OR (u.created_at, u.id) > ($5, $4))
+		ORDER BY u.created_at, u.id LIMIT $6`,
+		orgID, sensorNullString(f.SiteID), sensorNullTime(f.UpdatedSince), sensorNullString(f.AfterID), f.AfterTime, f.Limit)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.LatestReading, error) {
+		var x domain.LatestReading
+		err := r.Scan(&x.UnitID, &x.UnitName, &x.SiteID, &x.AreaID, &x.Status, &x.LastReadingAt, &x.LastTempC, &x.DoorOpen, &x.CreatedAt)
+		x.LastReadingAt = sensorUTC(x.LastReadingAt)
+		x.CreatedAt = x.CreatedAt.UTC()
+		return x, err
+	})
+	return out, Classify(err)
+}

@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+)
+
+// sensorColumns are selected from sensors s LEFT JOIN units u (the assigned
+// unit, for its name and check-in interval); scanSensor reads them.
+const sensorColumns = `s.id, s.dev_eui, s.name, s.model, s.decoder, s.unit_id, u.name,
+	s.battery_percent, s.battery_voltage::float8, s.rssi, s.snr::float8, s.last_seen_at,
+	u.checkin_interval_seconds, s.created_at, s.updated_at`
+
+const sensorFrom = `sensors s
+	LEFT JOIN units u ON u.id = s.unit_id AND u.organization_id = s.organization_id`
+
+func scanSensor(row pgx.Row) (domain.Sensor, error) {
+	var x domain.Sensor
+	var battery, rssi *int16
+	err := row.Scan(&x.ID, &x.DevEUI, &x.Name, &x.Model, &x.Decoder, &x.UnitID, &x.UnitName,
+		&battery, &x.BatteryVoltage, &rssi, &x.SNR, &x.LastSeenAt,
+		&x.CheckinIntervalSeconds, &x.CreatedAt, &x.UpdatedAt)
+	x.BatteryPercent = sensorInt(battery)
+	x.RSSI = sensorInt(rssi)
+	x.LastSeenAt = sensorUTC(x.LastSeenAt)
+	x.CreatedAt, x.UpdatedAt = x.CreatedAt.UTC(), x.UpdatedAt.UTC()
+	return x, err
+}
+
+func sensorInt(v *int16) *int {
+	if v == nil {
+		return nil
+	}
+	n := int(*v)
+	return &n
+}
+
+// SensorFilter selects sensors of one organisation, in (created_at, id)
+// order, after the cursor position (AfterID "" = from the start).
+type SensorFilter struct {
+	UnitID       string
+	UpdatedSince time.Time
+	AfterTime    time.Time
+	AfterID      string
+	Limit        int
+}
+
+// Sensors lists the organisation's registered (not deleted) sensors.
+func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) ([]domain.Sensor, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+sensorColumns+` FROM `+sensorFrom+`
+		WHERE s.organization_id = $1 AND s.deleted_at IS NULL
+		AND ($2::uuid IS NULL OR s.unit_id = $2)
+		AND ($3::timestamptz IS NULL OR s.updated_at > $3)
+		AND ($4::uuid IS NULL OR (s.created_at, s.id) > ($5, $4))
+		ORDER BY s.created_at, s.id LIMIT $6`,
+		orgID, sensorNullString(f.UnitID), sensorNullTime(f.UpdatedSince), sensorNullString(f.AfterID), f.AfterTime, f.Limit)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Sensor, error) { return scanSensor(r) })
+	return out, Classify(err)
+}
+
+// Sensor returns one live sensor of the organisation.
+func (db *DB) Sensor(ctx context.Context, orgID, id string) (domain.Sensor, error) {
+	return getSensor(ctx, db.Pool, orgID, id)
+}
+
+func getSensor(ctx context.Context, q sensorQueryRower, orgID, id string) (domain.Sensor, error) {
+	x, err := scanSensor(q.QueryRow(ctx, `SELECT `+sensorColumns+` FROM `+sensorFrom+`
+		WHERE s.organization_id = $1 AND s.id = $2 AND s.deleted_at IS NULL`, orgID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return x, apperr.New(apperr.NotFound, "sensor not found")
+	}
+	return x, Classify(err)
+}
+
+// sensorQueryRower is a pool or a transaction.
+type sensorQueryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// sensorNullString maps "" to SQL NULL (optional filters and ids).
+func sensorNullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// sensorUTC returns t in UTC: the API answers UTC whatever the host's zone.
+func sensorUTC(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// sensorNullTime maps the zero time to SQL NULL.
+func sensorNullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// NewSensor is a registration. UnitID "" registers the sensor unassigned.
+type NewSensor struct {
+	DevEUI  string // normalised (domain.NormalizeDevEUI)
+	Name    *string
+	Model   *string
+	Decoder *string
+	UnitID  string
+}
+
+// RegisterSensor registers a sensor in the organisation and removes the
+// device from the organisation's unclaimed list. A DevEUI registered
+// anywhere (any organisation) is a Conflict that does not say where; a unit
+// that is not a live unit of the organisation is a field error on unit_id;
+// a registration into a unit past the plan's limit is SensorLimit.
+func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (domain.Sensor, error) {
+	var out domain.Sensor
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if n.UnitID != "" {
+			if err := lockSensorCapacity(ctx, tx, orgID, n.UnitID); err != nil {
+				return err
+			}
+		}
+		var id string
+		err := tx.QueryRow(ctx, `INSERT INTO sensors (organization_id, dev_eui, name, model, decoder, unit_id)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			orgID, n.DevEUI, n.Name, n.Model, n.Decoder, sensorNullString(n.UnitID)).Scan(&id)
+		if isDevEUITaken(err) {
+			return apperr.New(apperr.Conflict, "a sensor with DevEUI %s is already registered", n.DevEUI)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM unclaimed_devices WHERE organization_id = $1 AND dev_eui = $2`, orgID, n.DevEUI); err != nil {
+			return err
+		}
+		out, err = getSensor(ctx, tx, orgID, id)
+		return err
+	})
+	return out, err
+}
+
+func isDevEUITaken(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sensors_dev_eui_active_key"
+}
+
+// lockSensorCapacity checks, inside tx, that unitID is a live unit of the
+// organisation and that the organisation may assign one more sensor. The
+// organisation row stays locked until tx ends, so concurrent registrations
+// and assignments count one after the other and cannot both take the last
+// slot.
+func lockSensorCapacity(ctx context.Context, tx pgx.Tx, orgID, unitID string) error {
+	var plan string
+	var limit int
+	err := tx.QueryRow(ctx, `SELECT plan, sensor_limit FROM organizations WHERE id = $1 FOR UPDATE`, orgID).Scan(&plan, &limit)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "organization not found")
+	}
+	if err != nil {
+		return err
+	}
+	if err := requireLiveUnit(ctx, tx, orgID, unitID); err != nil {
+		return err
+	}
+	var assigned int
+	if err := tx.QueryRow(ctx, `SELECT `+assignedSensors("$1"), orgID).Scan(&assigned); err != nil {
+		return err
+	}
+	if !domain.MayAssignSensor(assigned, limit) {
+		return apperr.New(apperr.SensorLimit, "%s", domain.SensorLimitMessage(assigned, limit, plan))
+	}
+	return nil
+}
+
+// SensorChanges is a PATCH: nil fields are left alone; ClearX sets NULL.
+type SensorChanges struct {
+	Name, Model, Decoder  *string
+	ClearName, ClearModel bool
+	ClearDecoder          bool
+	UnitID                *string // a unit id to assign
+	Unassign              bool
+}
+
+// UpdateSensor applies changes to a live sensor of the organisation.
+// Assigning a sensor that had no unit is checked against the plan's limit
+// (moving it between units is not: the count does not change).
+func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChanges) (domain.Sensor, error) {
+	var out domain.Sensor
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		// The organisation row is locked before the sensor row, as in
+		// RegisterSensor, so that the two never wait on each other in
+		// opposite orders.
+		var current *string
+		if c.UnitID != nil {
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, orgID); err != nil {
+				return err
+			}
+		}
+		err := tx.QueryRow(ctx, `SELECT unit_id FROM sensors WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+			orgID, id).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "sensor not found")
+		}
+		if err != nil {
+			return err
+		}
+		if c.UnitID != nil && (current == nil || *current != *c.UnitID) {
+			if current == nil {
+				if err := lockSensorCapacity(ctx, tx, orgID, *c.UnitID); err != nil {
+					return err
+				}
+			} else if err := requireLiveUnit(ctx, tx, orgID, *c.UnitID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE sensors SET
+			name = CASE WHEN $3 THEN NULL ELSE coalesce($4, name) END,
+			model = CASE WHEN $5 THEN NULL ELSE coalesce($6, model) END,
+			decoder = CASE WHEN $7 THEN NULL ELSE coalesce($8, decoder) END,
+			unit_id = CASE WHEN $9 THEN NULL ELSE coalesce($10::uuid, unit_id) END,
+			updated_at = now()
+			WHERE organization_id = $1 AND id = $2`,
+			orgID, id, c.ClearName, c.Name, c.ClearModel, c.Model, c.ClearDecoder, c.Decoder, c.Unassign, c.UnitID)
+		if err != nil {
+			return err
+		}
+		out, err = getSensor(ctx, tx, orgID, id)
+		return err
+	})
+	return out, err
+}
+
+func requireLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error {
+	var live bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL)`,
+		unitID, orgID).Scan(&live); err != nil {
+		return err
+	}
+	if !live {
+		return apperr.Validation(apperr.FieldError{Field: "unit_id", Message: "is not a unit of this organization"})
+	}
+	return nil
+}
+
+// DeleteSensor unregisters a live sensor (soft delete). Its unit_id is kept
+// so that history still says where it was installed; a deleted sensor no
+// longer counts against the plan and its DevEUI may be registered again.
+func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE sensors SET deleted_at = now(), updated_at = now()
+		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
+	if err != nil {
+		return Classify(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.New(apperr.NotFound, "sensor not found")
+	}
+	return nil
+}
+
+// UnclaimedDevices lists devices seen on the organisation's TTN
+// applications but not registered, newest first (last_seen_at, id
+// descending), before the cursor position (BeforeID "" = from the top).
+func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime time.Time, beforeID string, limit int) ([]domain.UnclaimedDevice, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT d.id, d.dev_eui, d.ttn_device_id, d.ttn_connection_id, d.first_seen_at, d.last_seen_at, d.uplink_count
+		FROM unclaimed_devices d
+		WHERE d.organization_id = $1
+		AND NOT EXISTS (SELECT 1 FROM sensors s WHERE s.organization_id = $1 AND s.dev_eui = d.dev_eui AND s.deleted_at IS NULL)
+		AND ($2::uuid IS NULL OR (d.last_seen_at, d.id) < ($3, $2))
+		ORDER BY d.last_seen_at DESC, d.id DESC LIMIT $4`,
+		orgID, sensorNullString(beforeID), beforeTime, limit)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.UnclaimedDevice, error) {
+		var d domain.UnclaimedDevice
+		err := r.Scan(&d.ID, &d.DevEUI, &d.TTNDeviceID, &d.TTNConnectionID, &d.FirstSeenAt, &d.LastSeenAt, &d.UplinkCount)
+		d.FirstSeenAt, d.LastSeenAt = d.FirstSeenAt.UTC(), d.LastSeenAt.UTC()
+		return d, err
+	})
+	return out, Classify(err)
+}
+
+// assignedSensors is the SQL expression counting the sensors that use a
+// plan slot in the organisation orgExpr: registered (not deleted) and
+// installed in a live unit. A soft-deleted unit frees its sensors' slots
+// (they stay assigned, so a restore brings the unit back as it was). Billing
+// status and the limit check both use it, so they can never disagree.
+func assignedSensors(orgExpr string) string {
+	return `(SELECT count(*) FROM sensors se JOIN units su ON su.id = se.unit_id AND su.organization_id = se.organization_id
+		WHERE se.organization_id = ` + orgExpr + ` AND se.deleted_at IS NULL AND su.deleted_at IS NULL)`
+}

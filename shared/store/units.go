@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+)
+
+// unitFrom joins what a unit's JSON shows besides its own row: the names of
+// its site and area and the organisation's display unit. Every join repeats
+// the organisation, so no row of another tenant can ever be reached.
+const unitFrom = ` FROM units u
+	JOIN areas a ON a.id = u.area_id AND a.organization_id = u.organization_id
+	JOIN sites s ON s.id = u.site_id AND s.organization_id = u.organization_id
+	JOIN organizations o ON o.id = u.organization_id`
+
+const unitCols = `u.id, u.organization_id, u.site_id, u.area_id, s.name, a.name, u.name, u.description, u.type,
+	u.sort_order, u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds,
+	u.door_confirm_seconds, u.checkin_interval_seconds, u.manual_log_interval_seconds, u.status, u.status_since,
+	u.last_reading_at, u.last_temp_c::float8, u.door_open, u.door_changed_at, u.last_manual_log_at,
+	u.created_at, u.updated_at, u.deleted_at, o.temp_unit`
+
+func scanUnit(row pgx.Row) (domain.Unit, error) {
+	var u domain.Unit
+	var tu domain.TempUnit
+	err := row.Scan(&u.ID, &u.OrganizationID, &u.SiteID, &u.AreaID, &u.SiteName, &u.AreaName, &u.Name, &u.Description,
+		&u.Type, &u.SortOrder, &u.TempMinC, &u.TempMaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
+		&u.CheckinIntervalSeconds, &u.ManualLogIntervalSeconds, &u.Status, &u.StatusSince, &u.LastReadingAt,
+		&u.LastTempC, &u.DoorOpen, &u.DoorChangedAt, &u.LastManualLogAt, &u.CreatedAt, &u.UpdatedAt, &u.DeletedAt, &tu)
+	u.StatusSince, u.CreatedAt, u.UpdatedAt = u.StatusSince.UTC(), u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.LastReadingAt, u.DoorChangedAt = hierUTC(u.LastReadingAt), hierUTC(u.DoorChangedAt)
+	u.LastManualLogAt, u.DeletedAt = hierUTC(u.LastManualLogAt), hierUTC(u.DeletedAt)
+	u.SetDisplay(tu)
+	return u, err
+}
+
+// ListUnits lists the organisation's units, filtered by site, area and status.
+func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) ([]domain.Unit, error) {
+	var q hierQuery
+	if f.SiteID != "" {
+		q.where("u.site_id = ?", f.SiteID)
+	}
+	if f.AreaID != "" {
+		q.where("u.area_id = ?", f.AreaID)
+	}
+	if f.Status != "" {
+		q.where("u.status = ?", f.Status)
+	}
+	sql := q.list(`SELECT `+unitCols+unitFrom, "u", orgID, f)
+	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Unit, error) { return scanUnit(r) })
+	return out, Classify(err)
+}
+
+// GetUnit returns a live unit of the organisation.
+func (db *DB) GetUnit(ctx context.Context, orgID, id string) (domain.Unit, error) {
+	u, err := scanUnit(db.Pool.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
+		WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL`, id, orgID))
+	return u, hierNotFound(err, "unit")
+}
+
+func getUnitTx(ctx context.Context, tx pgx.Tx, orgID, id string) (domain.Unit, error) {
+	return scanUnit(tx.QueryRow(ctx, `SELECT `+unitCols+unitFrom+` WHERE u.id = $1 AND u.organization_id = $2`, id, orgID))
+}
+
+// hierLockArea share-locks a live area of the organisation and returns its
+// site: a unit's site is always its area's.
+func hierLockArea(ctx context.Context, tx pgx.Tx, orgID, areaID string) (siteID string, err error) {
+	err = tx.QueryRow(ctx, `SELECT site_id FROM areas WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL FOR SHARE`,
+		areaID, orgID).Scan(&siteID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", hierNoSuch("area_id", "area")
+	}
+	return siteID, err
+}
+
+// CreateUnit inserts a unit into a live area of the organisation (else a
+// field error on area_id). in's configuration must already be validated.
+func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (domain.Unit, error) {
+	var out domain.Unit
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		siteID, err := hierLockArea(ctx, tx, orgID, in.AreaID)
+		if err != nil {
+			return err
+		}
+		var id string
+		err = tx.QueryRow(ctx, `INSERT INTO units (organization_id, site_id, area_id, name, description, type, sort_order,
+				temp_min_c, temp_max_c, hysteresis_c, confirm_seconds, door_confirm_seconds, checkin_interval_seconds,
+				manual_log_interval_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			orgID, siteID, in.AreaID, in.Name, in.Description, in.Type, in.SortOrder, in.TempMinC, in.TempMaxC,
+			in.HysteresisC, in.ConfirmSeconds, in.DoorConfirmSeconds, in.CheckinIntervalSeconds,
+			in.ManualLogIntervalSeconds).Scan(&id)
+		if err != nil {
+			return err
+		}
+		out, err = getUnitTx(ctx, tx, orgID, id)
+		return err
+	})
+	return out, Classify(err)
+}
+
+// UpdateUnit applies apply to a live unit under a row lock and saves its
+// editable fields. apply merges and validates the patch against the stored
+// values; its error aborts before anything is written. A changed AreaID
+// moves the unit to that live area and its site.
+func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*domain.Unit) error) (domain.Unit, error) {
+	var out domain.Unit
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		u, err := scanUnit(tx.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
+			WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL FOR UPDATE OF u`, id, orgID))
+		if err != nil {
+			return hierNotFound(err, "unit")
+		}
+		oldArea := u.AreaID
+		if err := apply(&u); err != nil {
+			return err
+		}
+		if u.AreaID != oldArea {
+			if u.SiteID, err = hierLockArea(ctx, tx, orgID, u.AreaID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE units SET site_id = $3, area_id = $4, name = $5, description = $6, type = $7,
+				sort_order = $8, temp_min_c = $9, temp_max_c = $10, hysteresis_c = $11, confirm_seconds = $12,
+				door_confirm_seconds = $13, checkin_interval_seconds = $14, manual_log_interval_seconds = $15,
+				updated_at = now()
+			WHERE id = $1 AND organization_id = $2`,
+			id, orgID, u.SiteID, u.AreaID, u.Name, u.Description, u.Type, u.SortOrder, u.TempMinC, u.TempMaxC,
+			u.HysteresisC, u.ConfirmSeconds, u.DoorConfirmSeconds, u.CheckinIntervalSeconds, u.ManualLogIntervalSeconds)
+		if err != nil {
+			return err
+		}
+		out, err = getUnitTx(ctx, tx, orgID, id)
+		return err
+	})
+	return out, Classify(err)
+}
+
+// DeleteUnit soft-deletes a live unit. Its sensors stay assigned, so that a
+// restore brings the unit back as it was.
+func (db *DB) DeleteUnit(ctx context.Context, orgID, id string) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE units SET deleted_at = now(), updated_at = now()
+		WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, id, orgID)
+	if err != nil {
+		return Classify(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.New(apperr.NotFound, "unit not found")
+	}
+	return nil
+}
+
+// RestoreUnit undeletes a unit whose area and site are live (Conflict
+// otherwise: restore the parent first).
+func (db *DB) RestoreUnit(ctx context.Context, orgID, id string) (domain.Unit, error) {
+	var out domain.Unit
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var deletedAt, areaDeletedAt, siteDeletedAt *time.Time
+		err := tx.QueryRow(ctx, `SELECT u.deleted_at, a.deleted_at, s.deleted_at FROM units u
+			JOIN areas a ON a.id = u.area_id AND a.organization_id = u.organization_id
+			JOIN sites s ON s.id = u.site_id AND s.organization_id = u.organization_id
+			WHERE u.id = $1 AND u.organization_id = $2 FOR UPDATE OF u FOR SHARE OF a, s`, id, orgID).
+			Scan(&deletedAt, &areaDeletedAt, &siteDeletedAt)
+		if err != nil {
+			return hierNotFound(err, "unit")
+		}
+		if deletedAt != nil {
+			if areaDeletedAt != nil || siteDeletedAt != nil {
+				return apperr.New(apperr.Conflict, "the unit's area or site is deleted: restore it first")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE units SET deleted_at = NULL, updated_at = now()
+				WHERE id = $1 AND organization_id = $2`, id, orgID); err != nil {
+				return err
+			}
+		}
+		out, err = getUnitTx(ctx, tx, orgID, id)
+		return err
+	})
+	return out, Classify(err)
+}
