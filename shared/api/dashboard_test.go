@@ -86,6 +86,7 @@ func (v staticVerifier) Verify(context.Context, string) (auth.Claims, error) { r
 // units and 1000 alerts (300 open) through the handler, authentication and
 // membership check included. Run: go test -run '^$' -bench Dashboard200 ./shared/api/
 func BenchmarkDashboard200Units(b *testing.B) {
+	quietLogs(b)
 	db, _ := testenv.OpenDB(b)
 	ctx := context.Background()
 	srv := New(db, staticVerifier{auth.Claims{Subject: "bench-owner", Email: "owner@example.test", Name: "Owner"}})

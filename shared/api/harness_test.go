@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -196,4 +197,12 @@ func (r response) must(t *testing.T, want int) response {
 
 func identity(sub, email, name string) auth.Identity {
 	return auth.Identity{Subject: sub, Email: email, Name: name}
+}
+
+// quietLogs drops the access log during a benchmark: one line per request
+// would be most of what the benchmark measures and prints.
+func quietLogs(b *testing.B) {
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	b.Cleanup(func() { slog.SetDefault(prev) })
 }

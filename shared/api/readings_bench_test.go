@@ -54,6 +54,7 @@ type readingsBench struct {
 }
 
 func BenchmarkUnitReadings30DaysHourly(b *testing.B) {
+	quietLogs(b)
 	// loaded once, shared by the sub-benchmarks (the parent function runs
 	// once when it has sub-benchmarks)
 	rb := newReadingsBench(b)
