@@ -10,6 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/ingest"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
 	"github.com/frostguard/functions/shared/web"
@@ -78,7 +79,12 @@ func NewTelnyxWebhook(cfg *config.TelnyxWebhook) (http.Handler, error) {
 
 // NewTTNWebhook builds the `ttn-webhook` function's handler.
 func NewTTNWebhook(cfg *config.TTNWebhook) (http.Handler, error) {
-	mux := webhookMux(TTNWebhook, "/webhooks/ttn", web.NotImplemented("the TTN webhook"))
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	h := &ingest.Handler{DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL}
+	mux := webhookMux(TTNWebhook, "/webhooks/ttn", h)
 	return standard(TTNWebhook, cfg.Common, mux), nil
 }
 

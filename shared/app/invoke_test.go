@@ -20,6 +20,11 @@ import (
 var expectedStatus = map[string]int{
 	"healthz.json": 200,
 	"get-me.json":  401, // its token is a placeholder: the api answers, and refuses it
+	// The ttn-webhook reaches for the database, which this test does not
+	// run (DATABASE_URL points at a closed port): the retryable 503 of the
+	// status policy. e2e runs the same events against a seeded database.
+	"uplink.json":      503,
+	"base64-body.json": 503,
 }
 
 const notImplemented = 501

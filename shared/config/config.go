@@ -142,6 +142,8 @@ type TelnyxWebhook struct {
 // TTNWebhook configures the `ttn-webhook` function.
 type TTNWebhook struct {
 	Common
+	// Frontend: alarm messages link to the app to acknowledge.
+	Frontend
 	// TTNWebhookSecret optionally admits uplinks signed with one global secret
 	// (the per-organisation secrets are in the database).
 	TTNWebhookSecret string `env:"TTN_WEBHOOK_SECRET"`

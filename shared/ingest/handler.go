@@ -1,0 +1,165 @@
+// Package ingest is the ttn-webhook: it authenticates a delivery from The
+// Things Stack, parses it (shared/ttn), judges the reading (shared/alerting,
+// pure) and persists everything in one transaction of two round trips
+// (shared/store): request -> verify -> parse -> decide -> persist -> respond.
+//
+// Status policy (DESIGN §5): 401 for a missing or wrong secret, 400 for a
+// malformed body, 413 for an oversized one (middleware), 503 when the
+// database is unreachable (TTN retries; nothing is half-written), and 2xx
+// for everything else — duplicates, unknown devices, message kinds we do not
+// store — so that TTN keeps the webhook healthy.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/ttn"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// Handler serves POST /webhooks/ttn.
+type Handler struct {
+	DB *store.DB
+	// GlobalSecret optionally admits deliveries of any registered
+	// application (single-tenant installs); per-organisation secrets are
+	// hashed in ttn_connections.
+	GlobalSecret string
+	// FrontendURL is where messages send people to acknowledge.
+	FrontendURL string
+	// Now is the clock (tests move it).
+	Now func() time.Time
+}
+
+// Result is the JSON answer: what happened to the delivery.
+type Result struct {
+	Status         string   `json:"status"` // stored, duplicate, unclaimed, no_unit, joined, ignored, unknown_application
+	Kind           string   `json:"kind,omitempty"`
+	UnitStatus     string   `json:"unit_status,omitempty"`
+	Late           bool     `json:"late,omitempty"`
+	AlertsOpened   int      `json:"alerts_opened,omitempty"`
+	AlertsResolved int      `json:"alerts_resolved,omitempty"`
+	Faults         []string `json:"faults,omitempty"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	web.HandlerFunc(h.serve).ServeHTTP(w, r)
+}
+
+var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid webhook secret is required (X-Webhook-Secret)")
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+	secret := secretFrom(r)
+	if secret == "" {
+		return errUnauthenticated
+	}
+	body, err := web.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	msg, err := ttn.Parse(body)
+	if err != nil {
+		return apperr.Wrap(apperr.Invalid, err, "not a The Things Stack webhook message: %v", err)
+	}
+	res, err := h.handle(r.Context(), msg, secret)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Status == "unclaimed" || res.Status == "no_unit" || res.Status == "unknown_application" {
+		status = http.StatusAccepted
+	}
+	web.JSON(w, status, res)
+	return nil
+}
+
+// secretFrom reads the secret from the headers TTN webhooks can send.
+func secretFrom(r *http.Request) string {
+	for _, h := range []string{"X-Webhook-Secret", "X-Downlink-Apikey"} {
+		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+			return v
+		}
+	}
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(tok)
+	}
+	return ""
+}
+
+// authorized compares in constant time; the work is the same whether or not
+// the application exists.
+func (h *Handler) authorized(t store.UplinkTarget, secret string) (perOrg, global bool) {
+	sum := sha256.Sum256([]byte(secret))
+	stored := t.SecretHash
+	if len(stored) != len(sum) {
+		stored = make([]byte, len(sum))
+	}
+	perOrg = subtle.ConstantTimeCompare(sum[:], stored) == 1 && t.ConnectionFound && t.ConnectionActive
+	global = h.GlobalSecret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(h.GlobalSecret)) == 1
+	return perOrg, global
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (Result, error) {
+	at := msg.ReceivedAt
+	key := store.UplinkKey{ApplicationID: msg.ApplicationID, DevEUI: msg.DevEUI, ReceivedAt: at}
+	if msg.Kind == ttn.KindUplink {
+		key.DedupeKey = msg.DedupeKey()
+		if !msg.Uplink.ReceivedAt.IsZero() {
+			key.ReceivedAt = msg.Uplink.ReceivedAt
+		}
+	}
+	// A reading time from the future would freeze the unit (every later
+	// reading would look late): trust our clock beyond a small skew.
+	if now := h.now(); key.ReceivedAt.After(now.Add(time.Minute)) {
+		slog.WarnContext(ctx, "uplink time is in the future; using the server clock", "received_at", key.ReceivedAt, "app", msg.ApplicationID)
+		key.ReceivedAt = now
+	}
+	tx, t, err := h.DB.BeginUplink(ctx, key)
+	if err != nil {
+		return Result{}, err
+	}
+	defer tx.Rollback(ctx)
+	perOrg, global := h.authorized(t, secret)
+	switch {
+	case !perOrg && !global:
+		return Result{}, errUnauthenticated
+	case !t.ConnectionFound:
+		// The global secret matched but no organisation owns the application.
+		return Result{Status: "unknown_application", Kind: string(msg.Kind)}, nil
+	case t.Duplicate:
+		return Result{Status: "duplicate", Kind: string(msg.Kind)}, nil
+	}
+	switch msg.Kind {
+	case ttn.KindUplink:
+		return h.uplink(ctx, tx, t, msg, key.ReceivedAt)
+	case ttn.KindJoinAccept:
+		if t.SensorID == "" {
+			return Result{Status: "unclaimed", Kind: string(msg.Kind)}, tx.Commit(ctx, store.UplinkWrites{Unclaimed: deviceName(msg), UplinkAt: key.ReceivedAt})
+		}
+		// A join says the device is alive and on the network.
+		return Result{Status: "joined", Kind: string(msg.Kind)}, tx.Commit(ctx, store.UplinkWrites{Health: &store.SensorHealth{}, UplinkAt: key.ReceivedAt})
+	default:
+		return Result{Status: "ignored", Kind: string(msg.Kind)}, nil
+	}
+}
+
+func deviceName(msg ttn.Message) string {
+	if msg.DeviceID != "" {
+		return msg.DeviceID
+	}
+	return msg.DevEUI
+}
