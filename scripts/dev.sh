@@ -15,7 +15,8 @@ cleanup() {
 	scripts/stack.sh down "$stack_dir" || true
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C is how a developer stops the stack: not an error.
+trap 'exit 0' INT TERM
 
 scripts/stack.sh up "$stack_dir"
 # shellcheck disable=SC1091

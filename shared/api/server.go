@@ -55,6 +55,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerDashboard(mux)
 	s.registerNotifications(mux)
 	s.registerBilling(mux)
+	s.registerContacts(mux)
+	s.registerPolicies(mux)
+	s.registerOptOuts(mux)
 }
 
 // Routes lists the registered patterns ("METHOD /path"), sorted.
