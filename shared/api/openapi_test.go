@@ -125,8 +125,12 @@ func newSweepFixture(h *harness) sweepFixture {
 	h.queryRow([]any{&alertID}, `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, triggered_at)
 		VALUES ($1, $2, 'temp_excursion', 'critical', 'active', 'Too warm', now()) RETURNING id`, f.orgA, u.UnitID)
 	h.queryRow([]any{&memberID}, `SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2`, f.orgA, f.owner.ID)
+	var contactID, policyID string
+	h.queryRow([]any{&contactID}, `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Alice', '+15555550101') RETURNING id`, f.orgA)
+	h.queryRow([]any{&policyID}, `INSERT INTO notification_policies (organization_id, steps)
+		VALUES ($1, jsonb_build_array(jsonb_build_object('after_minutes', 0, 'channels', jsonb_build_array('sms'), 'contact_ids', jsonb_build_array($2::text)))) RETURNING id`, f.orgA, contactID)
 	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
-		"sensorId": sensorID, "alertId": alertID, "memberId": memberID}
+		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID}
 	return f
 }
 

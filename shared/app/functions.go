@@ -11,6 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/ingest"
+	"github.com/frostguard/functions/shared/notify"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
 	"github.com/frostguard/functions/shared/web"
@@ -73,8 +74,29 @@ func NewStripeWebhook(cfg *config.StripeWebhook) (http.Handler, error) {
 
 // NewTelnyxWebhook builds the `telnyx-webhook` function's handler.
 func NewTelnyxWebhook(cfg *config.TelnyxWebhook) (http.Handler, error) {
-	mux := webhookMux(TelnyxWebhook, "/webhooks/telnyx", web.NotImplemented("the Telnyx webhook"))
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	key, err := notify.ParseTelnyxPublicKey(cfg.TelnyxPublicKey)
+	if err != nil {
+		return nil, err
+	}
+	sms, _ := notify.Senders(cfg.Notify, providerClient())
+	h := &notify.TelnyxWebhook{DB: db, PublicKey: key, SMS: sms}
+	mux := webhookMux(TelnyxWebhook, "/webhooks/telnyx", h)
 	return standard(TelnyxWebhook, cfg.Common, mux), nil
+}
+
+// providerClient is the HTTP client for Telnyx and Resend: a timeout well
+// inside a Lambda invocation, so a slow provider delays a notification (it
+// is retried) instead of timing the function out.
+func providerClient() *http.Client { return &http.Client{Timeout: 8 * time.Second} }
+
+// newDispatcher sends due outbox rows through the configured providers.
+func newDispatcher(db *store.DB, cfg config.Notify) *notify.Dispatcher {
+	sms, email := notify.Senders(cfg, providerClient())
+	return &notify.Dispatcher{DB: db, SMS: sms, Email: email}
 }
 
 // NewTTNWebhook builds the `ttn-webhook` function's handler.
@@ -83,7 +105,14 @@ func NewTTNWebhook(cfg *config.TTNWebhook) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &ingest.Handler{DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL}
+	d := newDispatcher(db, cfg.Notify)
+	h := &ingest.Handler{DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL,
+		Dispatch: func(ctx context.Context) {
+			// Best effort: what is not sent now is retried by the sweeper.
+			if _, err := d.DispatchDue(ctx, 20); err != nil {
+				slog.WarnContext(ctx, "dispatch after commit failed; the sweeper will retry", "err", err)
+			}
+		}}
 	mux := webhookMux(TTNWebhook, "/webhooks/ttn", h)
 	return standard(TTNWebhook, cfg.Common, mux), nil
 }
@@ -94,7 +123,8 @@ func NewAlertSweeper(cfg *config.AlertSweeper) (host.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	runner := sweep.Runner{Tasks: []sweep.Task{
+	d := newDispatcher(db, cfg.Notify)
+	tasks := append([]sweep.Task{
 		{Name: "reading-partitions", Timeout: 30 * time.Second, Run: func(ctx context.Context) error {
 			// A month ahead is the minimum; three gives a quarter of slack
 			// should the sweeper be down for weeks.
@@ -104,6 +134,15 @@ func NewAlertSweeper(cfg *config.AlertSweeper) (host.Job, error) {
 			}
 			return err
 		}},
-	}}
-	return runner.Run, nil
+	}, sweep.Tasks(db, time.Now, cfg.FrontendURL)...)
+	// Last: send what the other tasks queued, and retry what is due.
+	tasks = append(tasks, sweep.Task{Name: "dispatch", Timeout: 40 * time.Second, Run: func(ctx context.Context) error {
+		for {
+			r, err := d.DispatchDue(ctx, 100)
+			if err != nil || r.Claimed < 100 {
+				return err
+			}
+		}
+	}})
+	return sweep.Runner{Tasks: tasks}.Run, nil
 }

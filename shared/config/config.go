@@ -144,6 +144,9 @@ type TTNWebhook struct {
 	Common
 	// Frontend: alarm messages link to the app to acknowledge.
 	Frontend
+	// Notify: an alarm's first notifications are sent right after the
+	// reading's transaction commits, not a sweeper minute later.
+	Notify
 	// TTNWebhookSecret optionally admits uplinks signed with one global secret
 	// (the per-organisation secrets are in the database).
 	TTNWebhookSecret string `env:"TTN_WEBHOOK_SECRET"`

@@ -36,6 +36,9 @@ type Handler struct {
 	FrontendURL string
 	// Now is the clock (tests move it).
 	Now func() time.Time
+	// Dispatch, when set, sends due notifications right after a commit that
+	// queued some (no waiting for the sweeper on the happy path).
+	Dispatch func(ctx context.Context)
 }
 
 // Result is the JSON answer: what happened to the delivery.

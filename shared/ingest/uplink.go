@@ -82,6 +82,11 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 	if err := tx.Commit(ctx, w); err != nil {
 		return Result{}, err
 	}
+	if h.Dispatch != nil && queuedNotifications(w) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		h.Dispatch(dctx)
+		cancel()
+	}
 	return Result{Status: "stored", Kind: string(msg.Kind), UnitStatus: string(d.State.Status), Late: d.Late,
 		AlertsOpened: len(d.Opens), AlertsResolved: len(d.Resolves), Faults: reading.Faults}, nil
 }
@@ -183,4 +188,14 @@ func newAckCode() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// queuedNotifications reports whether the commit queued anything to send.
+func queuedNotifications(w store.UplinkWrites) bool {
+	for _, o := range w.Opens {
+		if len(o.Notifications) > 0 {
+			return true
+		}
+	}
+	return len(w.Resolves) > 0
 }

@@ -1,0 +1,214 @@
+package notify
+
+import (
+	"regexp"
+	"time"
+)
+
+// The dispatcher's rules, pure: the dispatcher feeds them what the claim
+// query read (DispatchDue) and applies the decision in the same transaction.
+//
+// Choices (DESIGN §4 leaves them open):
+//   - Rate limits count every notification that was or is being sent
+//     (sent, delivered, sending, pending with attempts) in the last hour, by
+//     its send time. A delivery receipt (delivered) keeps counting: the
+//     origin bug was that receipts "reset" the limit.
+//   - A critical alert notification bypasses the per-organisation limit (a
+//     site-wide failure must page everyone, whatever the org's volume) but
+//     not the per-recipient one: a person who already got 10 messages this
+//     hour knows something is wrong, and a flapping sensor must not flood
+//     one phone. 'resolved' and 'test' messages obey both limits.
+//   - Quiet hours hold back non-critical notifications. A 'resolved' message
+//     follows the severity of its alert: "back to normal" for a critical
+//     alarm goes at once (whoever was woken wants to know, maybe before
+//     driving to the site); for a non-critical one it waits like its alarm
+//     did, so nobody is woken for good news about a warning they never got.
+//     'test' messages (sent from settings, someone is waiting) are never held.
+//   - An 'alert' message whose alert was acknowledged or resolved meanwhile
+//     (e.g. held by quiet hours) is skipped: acknowledging stops escalation.
+//     A 'resolved' message goes only to a recipient the alarm reached.
+
+// Decision actions.
+const (
+	ActionSend  = "send"
+	ActionSkip  = "skip"  // final: skipped, Reason in last_error
+	ActionDefer = "defer" // stays pending until Until, attempts unchanged
+	ActionFail  = "fail"  // final: failed
+)
+
+// Skip and defer reasons (stored in notifications.last_error).
+const (
+	ReasonInvalidNumber     = "invalid_number"
+	ReasonOptedOut          = "opted_out"
+	ReasonAlertAcknowledged = "alert_acknowledged"
+	ReasonAlertResolved     = "alert_resolved"
+	ReasonAlarmNotSent      = "alarm_not_sent"
+	ReasonQuietHours        = "quiet_hours"
+	ReasonRateRecipient     = "rate_limited_recipient"
+	ReasonRateOrg           = "rate_limited_org"
+)
+
+// RateWindow is the rate limits' sliding window.
+const RateWindow = time.Hour
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// ValidE164 reports whether s is an E.164 number (+, then 2 to 15 digits,
+// the first not 0), the only form the SMS provider and sms_opt_outs accept.
+func ValidE164(s string) bool { return e164.MatchString(s) }
+
+// QuietHours is a policy's daily quiet window as offsets from local
+// midnight. Start > End wraps midnight (22:00-07:00). Start == End is an
+// empty window (not 24 hours: silencing a whole day must be explicit).
+type QuietHours struct {
+	Set        bool
+	Start, End time.Duration
+}
+
+// QuietUntil reports whether now falls inside the quiet window in loc, and
+// if so when the window ends (the next End, local time; DST gaps are
+// normalised by time.Date).
+func QuietUntil(now time.Time, loc *time.Location, q QuietHours) (time.Time, bool) {
+	if !q.Set || q.Start == q.End {
+		return time.Time{}, false
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	y, m, d := local.Date()
+	// Wall-clock arithmetic, not elapsed time: on a DST day midnight+7h is
+	// not 07:00.
+	at := func(day int, off time.Duration) time.Time {
+		return time.Date(y, m, day, 0, 0, 0, int(off), loc)
+	}
+	tod := time.Duration(local.Hour())*time.Hour + time.Duration(local.Minute())*time.Minute +
+		time.Duration(local.Second())*time.Second + time.Duration(local.Nanosecond())
+	if q.Start < q.End { // same-day window, e.g. 12:00-14:00
+		if tod >= q.Start && tod < q.End {
+			return at(d, q.End), true
+		}
+		return time.Time{}, false
+	}
+	switch { // wraps midnight, e.g. 22:00-07:00
+	case tod >= q.Start:
+		return at(d+1, q.End), true
+	case tod < q.End:
+		return at(d, q.End), true
+	}
+	return time.Time{}, false
+}
+
+// WindowFree says whether one more send fits under limit given the send
+// times already in the window (ascending). When it does not, until is when
+// enough of them leave the window to free a slot. limit < 0 = no limit.
+func WindowFree(times []time.Time, limit int, window time.Duration, now time.Time) (until time.Time, ok bool) {
+	if limit < 0 {
+		return time.Time{}, true
+	}
+	start := now.Add(-window)
+	in := times[:0:0]
+	for _, t := range times {
+		if t.After(start) {
+			in = append(in, t)
+		}
+	}
+	if len(in) < limit {
+		return time.Time{}, true
+	}
+	if limit == 0 {
+		return now.Add(window), false
+	}
+	return in[len(in)-limit].Add(window), false
+}
+
+// Backoff is the wait before retry number attempt (1 = after the first
+// failure): 30 s doubling up to 30 min, times a jitter factor in
+// [0.8, 1.2) from rnd in [0, 1), so a provider outage does not end in a
+// thundering herd.
+func Backoff(attempt int, rnd float64) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempt && d < 30*time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, 30*time.Minute)
+	return time.Duration(float64(d) * (0.8 + 0.4*rnd))
+}
+
+// RuleInput is what the rules need to know about one claimed row.
+type RuleInput struct {
+	Now                   time.Time
+	Kind, Channel         string // kind: alert, resolved, test
+	Recipient             string
+	Severity, AlertStatus string // "" for test notifications
+	OptedOut              bool
+	AlarmReached          bool // resolved: an alert message of the alert reached this recipient
+	Location              *time.Location
+	Quiet                 QuietHours
+	// send times in the rate window (ascending), without this row
+	RecipientSends, OrgSends []time.Time
+	Limits                   Limits
+}
+
+// Decision is what to do with one claimed row.
+type Decision struct {
+	Action string
+	Reason string
+	Until  time.Time // ActionDefer
+}
+
+// Decide applies the rules in order: address, opt-out, alert state, quiet
+// hours, rate limits. Limits must already carry the defaults.
+func Decide(in RuleInput) Decision {
+	if in.Channel == "sms" && !ValidE164(in.Recipient) {
+		return Decision{Action: ActionSkip, Reason: ReasonInvalidNumber}
+	}
+	if in.Channel == "sms" && in.OptedOut {
+		return Decision{Action: ActionSkip, Reason: ReasonOptedOut}
+	}
+	critical := in.Severity == "critical"
+	switch in.Kind {
+	case "alert":
+		switch in.AlertStatus {
+		case "acknowledged":
+			return Decision{Action: ActionSkip, Reason: ReasonAlertAcknowledged}
+		case "resolved":
+			return Decision{Action: ActionSkip, Reason: ReasonAlertResolved}
+		}
+	case "resolved":
+		if !in.AlarmReached {
+			return Decision{Action: ActionSkip, Reason: ReasonAlarmNotSent}
+		}
+	}
+	if in.Kind != "test" && !critical {
+		if until, quiet := QuietUntil(in.Now, in.Location, in.Quiet); quiet {
+			return Decision{Action: ActionDefer, Reason: ReasonQuietHours, Until: until}
+		}
+	}
+	if until, ok := WindowFree(in.RecipientSends, in.Limits.PerRecipientPerHour, RateWindow, in.Now); !ok {
+		return Decision{Action: ActionDefer, Reason: ReasonRateRecipient, Until: until}
+	}
+	if !(in.Kind == "alert" && critical) {
+		if until, ok := WindowFree(in.OrgSends, in.Limits.PerOrgPerHour, RateWindow, in.Now); !ok {
+			return Decision{Action: ActionDefer, Reason: ReasonRateOrg, Until: until}
+		}
+	}
+	return Decision{Action: ActionSend}
+}
+
+// Limits are the rate limits per rolling hour. Zero means the default
+// (10 per recipient, 200 per organisation); negative means no limit.
+type Limits struct {
+	PerRecipientPerHour int
+	PerOrgPerHour       int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.PerRecipientPerHour == 0 {
+		l.PerRecipientPerHour = 10
+	}
+	if l.PerOrgPerHour == 0 {
+		l.PerOrgPerHour = 200
+	}
+	return l
+}

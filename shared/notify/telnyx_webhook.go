@@ -1,0 +1,221 @@
+package notify
+
+import (
+	"context"
+	"crypto/ed25519"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// TelnyxWebhook serves POST /webhooks/telnyx (and the Function URL root):
+// delivery receipts of the SMS the dispatcher sent, and inbound SMS
+// (STOP/START/HELP/ACK).
+//
+// Status policy: 401 for a missing, invalid or stale signature (nothing is
+// stored), 400 for a body that is not a Telnyx event, 503 when the database
+// is unreachable (Telnyx retries, and nothing was recorded, so the retry is
+// processed), 200 for everything else — duplicates, receipts for messages we
+// do not know, event types we do not handle — so Telnyx keeps the webhook
+// healthy.
+//
+// Unknown message ids: the dispatcher stores provider_message_id in the same
+// statement that marks the row sent, right after POST /v2/messages returns,
+// so an early message.sent can find no row. It is answered 200
+// unknown_message and not retried: the dispatcher sets 'sent' itself, and the
+// terminal message.finalized comes seconds later, when the id is stored.
+// Answering 503 instead would also make Telnyx retry, forever, the receipts
+// of the HELP/ACK replies sent below, which have no outbox row by design.
+type TelnyxWebhook struct {
+	DB        *store.DB
+	PublicKey ed25519.PublicKey
+	// SMS answers HELP and ACK. Nil: no replies (logged).
+	SMS SMSSender
+	// Now is the clock (tests move it).
+	Now func() time.Time
+	// HelpText answers HELP; empty = DefaultHelpText.
+	HelpText string
+}
+
+// TelnyxResult is the JSON answer: what happened to the event.
+type TelnyxResult struct {
+	// Status: updated, unchanged, unknown_message, duplicate, ignored,
+	// opted_out, opted_in, help, ack.
+	Status string `json:"status"`
+	// NotificationStatus is the outbox row's status after a receipt.
+	NotificationStatus string `json:"notification_status,omitempty"`
+	// Outcome of an ACK (see store.SMSAck).
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// replyTimeout bounds a HELP/ACK reply. The reply is sent before answering
+// (a Lambda is frozen after its response); if it makes the answer late and
+// Telnyx retries, the retry is a duplicate and sends nothing.
+const replyTimeout = 5 * time.Second
+
+func (h *TelnyxWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	web.HandlerFunc(h.serve).ServeHTTP(w, r)
+}
+
+func (h *TelnyxWebhook) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *TelnyxWebhook) serve(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return apperr.New(apperr.MethodNotAllowed, "the Telnyx webhook accepts POST only")
+	}
+	if len(h.PublicKey) != ed25519.PublicKeySize {
+		return apperr.New(apperr.Unavailable, "the Telnyx webhook is not configured")
+	}
+	body, err := web.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	if err := VerifyTelnyx(h.PublicKey, r.Header.Get(TelnyxSignatureHeader), r.Header.Get(TelnyxTimestampHeader),
+		body, h.now(), TelnyxTolerance); err != nil {
+		return apperr.Wrap(apperr.Unauthenticated, err,
+			"a valid Telnyx signature is required (%s, %s)", TelnyxSignatureHeader, TelnyxTimestampHeader)
+	}
+	ev, err := ParseTelnyxEvent(body)
+	if err != nil {
+		return apperr.Wrap(apperr.Invalid, err, "not a Telnyx webhook event: %v", err)
+	}
+	var res TelnyxResult
+	switch ev.Type {
+	case TelnyxMessageSent, TelnyxMessageFinalized:
+		res, err = h.receipt(r.Context(), ev)
+	case TelnyxMessageReceived:
+		res, err = h.inbound(r.Context(), ev)
+	default:
+		// Nothing to record: an ignored event is ignored again if repeated.
+		res = TelnyxResult{Status: "ignored"}
+	}
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(r.Context(), "telnyx event", "event_id", ev.ID, "event_type", ev.Type,
+		"message_id", ev.MessageID, "status", res.Status, "outcome", res.Outcome)
+	web.JSON(w, http.StatusOK, res)
+	return nil
+}
+
+func eventKey(ev TelnyxEvent) store.TelnyxEventKey {
+	return store.TelnyxEventKey{ID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt}
+}
+
+func (h *TelnyxWebhook) receipt(ctx context.Context, ev TelnyxEvent) (TelnyxResult, error) {
+	outcome, lastError := ev.DeliveryOutcome()
+	// Telnyx's own times: sent_at for message.sent, completed_at for the
+	// final state; occurred_at, then our clock, when absent.
+	at := ev.SentAt
+	if ev.Type == TelnyxMessageFinalized {
+		at = ev.CompletedAt
+	}
+	for _, t := range []time.Time{ev.OccurredAt, h.now()} {
+		if at.IsZero() {
+			at = t
+		}
+	}
+	res, err := h.DB.ApplyTelnyxReceipt(ctx, eventKey(ev), store.DeliveryReceipt{
+		MessageID: ev.MessageID, Outcome: outcome, At: at, Error: lastError,
+	})
+	switch {
+	case err != nil:
+		return TelnyxResult{}, err
+	case res.Duplicate:
+		return TelnyxResult{Status: "duplicate"}, nil
+	case !res.Found:
+		return TelnyxResult{Status: "unknown_message"}, nil
+	case res.Changed:
+		return TelnyxResult{Status: "updated", NotificationStatus: res.Status}, nil
+	default:
+		return TelnyxResult{Status: "unchanged", NotificationStatus: res.Status}, nil
+	}
+}
+
+func (h *TelnyxWebhook) inbound(ctx context.Context, ev TelnyxEvent) (TelnyxResult, error) {
+	key := eventKey(ev)
+	phone := InboundPhone(ev.From)
+	kind, code := Keyword(ev.Text)
+	if phone == "" {
+		// A short code or a malformed sender: it can be neither a contact
+		// nor an opt-out entry (both E.164).
+		kind = KeywordNone
+	}
+	log := slog.With("event_id", ev.ID, "from", domain.MaskPhone(phone), "keyword", kind)
+	switch kind {
+	case KeywordOptOut, KeywordOptIn:
+		fresh, err := h.DB.SetSMSOptOut(ctx, key, phone, kind == KeywordOptOut, h.now())
+		if err != nil || !fresh {
+			return TelnyxResult{Status: "duplicate"}, err
+		}
+		// No reply: the carrier and Telnyx confirm STOP/START themselves.
+		log.InfoContext(ctx, "sms opt-out list changed")
+		if kind == KeywordOptOut {
+			return TelnyxResult{Status: "opted_out"}, nil
+		}
+		return TelnyxResult{Status: "opted_in"}, nil
+	case KeywordHelp:
+		fresh, err := h.DB.RecordTelnyxEvent(ctx, key)
+		if err != nil || !fresh {
+			return TelnyxResult{Status: "duplicate"}, err
+		}
+		text := h.HelpText
+		if text == "" {
+			text = DefaultHelpText
+		}
+		h.reply(ctx, ev, phone, text)
+		return TelnyxResult{Status: "help"}, nil
+	case KeywordAck:
+		ack, err := h.DB.AcknowledgeAlertBySMS(ctx, key, phone, code, h.now(), func(name string) string {
+			return AckNote(phone, name)
+		})
+		if err != nil || ack.Duplicate {
+			return TelnyxResult{Status: "duplicate"}, err
+		}
+		log.InfoContext(ctx, "sms acknowledgement", "outcome", ack.Outcome, "alert_id", ack.AlertID,
+			"organization_id", ack.OrganizationID, "contact_id", ack.ContactID)
+		// Strangers get no answer: replying would let anyone make us text
+		// arbitrary numbers (and probe codes).
+		if ack.Outcome != "not_contact" && !ack.OptedOut {
+			h.reply(ctx, ev, phone, ackReply(ack.Outcome, code))
+		}
+		return TelnyxResult{Status: "ack", Outcome: ack.Outcome}, nil
+	default:
+		// Recorded anyway so that the event log shows it was seen once.
+		fresh, err := h.DB.RecordTelnyxEvent(ctx, key)
+		if err != nil || !fresh {
+			return TelnyxResult{Status: "duplicate"}, err
+		}
+		log.InfoContext(ctx, "inbound sms without a keyword")
+		return TelnyxResult{Status: "ignored"}, nil
+	}
+}
+
+// reply sends an SMS after the event's transaction committed. A failure is
+// logged, not returned: the event is recorded, and a retry of the webhook
+// would be a duplicate anyway.
+func (h *TelnyxWebhook) reply(ctx context.Context, ev TelnyxEvent, phone, text string) {
+	if h.SMS == nil {
+		slog.WarnContext(ctx, "no SMS sender configured: reply not sent", "event_id", ev.ID)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	// The event id makes the reply's idempotency key: one reply per event.
+	id, err := h.SMS.SendSMS(ctx, phone, text, "telnyx-reply-"+ev.ID)
+	if err != nil {
+		slog.WarnContext(ctx, "sms reply failed", "event_id", ev.ID, "to", domain.MaskPhone(phone), "err", err)
+		return
+	}
+	slog.InfoContext(ctx, "sms reply sent", "event_id", ev.ID, "provider_message_id", id)
+}

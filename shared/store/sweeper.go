@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The alert-sweeper's queries. Every change happens in a short transaction
+// around ONE unit or ONE alert, locked FOR UPDATE SKIP LOCKED and re-read
+// under the lock: two overlapping sweeps never judge the same row at the
+// same time, and a row an uplink is holding is simply left for the next
+// minute (the uplink is proof the unit is reporting anyway).
+
+// SweepUnit is a unit as the sweeper judges it, read under its row lock.
+type SweepUnit struct {
+	ID, OrgID, SiteID, Name, SiteName string
+	TimeZone, TempUnit                string
+	Status                            string
+	CheckinInterval                   time.Duration
+	LastReadingAt                     *time.Time
+	// WatchedSince is when the unit started waiting for its first reading:
+	// the later of the unit's creation and its live sensors' last change
+	// (assigning a sensor touches its updated_at), so a long-registered
+	// sensor moved into an old unit is not flagged the minute it arrives.
+	WatchedSince  time.Time
+	HasSensor     bool
+	DoorOpen      bool
+	DoorChangedAt *time.Time
+	// Open are the unit-level open alerts of the sweeper's types, by type.
+	Open map[string]SweepAlert
+}
+
+// SweepAlert is one open alert of a SweepUnit.
+type SweepAlert struct {
+	ID, Severity, Status string
+	TriggeredAt          time.Time
+}
+
+// SweepStep is one step of a policy as the sweeper reads it (Repeat is only
+// meaningful on the last step).
+type SweepStep struct {
+	AfterMinutes int      `json:"after_minutes"`
+	Channels     []string `json:"channels"`
+	ContactIDs   []string `json:"contact_ids"`
+	Repeat       bool     `json:"repeat,omitempty"`
+}
+
+// SweepPlan is the effective policy of an alert and the org's active contacts.
+type SweepPlan struct {
+	Found    bool
+	Steps    []SweepStep
+	Contacts map[string]Contact
+}
+
+// SweepTx is one sweeper transaction.
+type SweepTx struct{ tx pgx.Tx }
+
+// CheckinCandidates lists live units with a live sensor that may have missed
+// a check-in (or that carry an open monitoring_interrupted alert that fresh
+// readings should resolve). The caller re-judges each under its lock.
+func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT u.id FROM units u
+		WHERE u.deleted_at IS NULL
+			AND EXISTS (SELECT 1 FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)
+			AND (u.last_reading_at IS NULL
+				OR u.last_reading_at <= $1::timestamptz - make_interval(secs => u.checkin_interval_seconds + 30)
+				OR EXISTS (SELECT 1 FROM alerts a WHERE a.unit_id = u.id AND a.type = 'monitoring_interrupted'
+					AND a.status <> 'resolved' AND a.sensor_id IS NULL))
+		ORDER BY u.id LIMIT $2`, now, limit)
+}
+
+// DoorCandidates lists units whose door has been open at least warnAfter,
+// and units with an open door_open alert (a closed door resolves it).
+func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter time.Duration, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT id FROM (
+			SELECT id FROM units WHERE door_open AND deleted_at IS NULL AND door_changed_at <= $1
+			UNION
+			SELECT unit_id FROM alerts WHERE type = 'door_open' AND status <> 'resolved' AND sensor_id IS NULL) c
+		ORDER BY id LIMIT $2`, now.Add(-warnAfter), limit)
+}
+
+// DueEscalations lists active alerts whose next escalation is due
+// (alerts_next_escalation_idx).
+func (db *DB) DueEscalations(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT id FROM alerts WHERE status = 'active' AND next_escalation_at <= $1
+		ORDER BY next_escalation_at LIMIT $2`, now, limit)
+}
+
+func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, Classify(err)
+}
+
+// WithSweepUnit runs fn in a transaction holding the unit's row lock. A
+// unit that is locked (an uplink, or the other sweep) or gone is skipped:
+// fn is not called and ok is false.
+func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		var u SweepUnit
+		var interval int
+		err := tx.QueryRow(ctx, `SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
+				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.door_open, u.door_changed_at,
+				greatest(u.created_at, (SELECT max(s.updated_at) FROM sensors s
+					WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)),
+				EXISTS (SELECT 1 FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)
+			FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
+				JOIN organizations o ON o.id = u.organization_id
+			WHERE u.id = $1 AND u.deleted_at IS NULL
+			FOR UPDATE OF u SKIP LOCKED`, unitID).Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
+			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.DoorOpen, &u.DoorChangedAt, &u.WatchedSince, &u.HasSensor)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u.CheckinInterval = time.Duration(interval) * time.Second
+		rows, err := tx.Query(ctx, `SELECT id, type, severity, status, triggered_at FROM alerts
+			WHERE organization_id = $1 AND unit_id = $2 AND sensor_id IS NULL AND status <> 'resolved'
+				AND type IN ('monitoring_interrupted', 'door_open')`, u.OrgID, u.ID)
+		if err != nil {
+			return err
+		}
+		u.Open = map[string]SweepAlert{}
+		var a SweepAlert
+		var typ string
+		if _, err := pgx.ForEachRow(rows, []any{&a.ID, &typ, &a.Severity, &a.Status, &a.TriggeredAt}, func() error {
+			u.Open[typ] = a
+			return nil
+		}); err != nil {
+			return err
+		}
+		ok = true
+		return fn(&SweepTx{tx: tx}, u)
+	})
+	return ok, err
+}
+
+// Plan reads the most specific enabled policy for a unit and alert type
+// (the same order as UplinkTx.NotificationPlan) and the org's active contacts.
+func (s *SweepTx) Plan(ctx context.Context, orgID, siteID, unitID, alertType string) (SweepPlan, error) {
+	var plan SweepPlan
+	var steps []byte
+	err := s.tx.QueryRow(ctx, `SELECT steps FROM notification_policies
+		WHERE organization_id = $1 AND enabled AND (unit_id = $2 OR site_id = $3 OR (unit_id IS NULL AND site_id IS NULL))
+			AND (alert_type = $4 OR alert_type IS NULL)
+		ORDER BY (unit_id IS NOT NULL) DESC, (site_id IS NOT NULL) DESC, (alert_type IS NOT NULL) DESC LIMIT 1`,
+		orgID, unitID, siteID, alertType).Scan(&steps)
+	switch {
+	case err == nil:
+		plan.Found = true
+		if err := json.Unmarshal(steps, &plan.Steps); err != nil {
+			return plan, err
+		}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return plan, err
+	}
+	rows, err := s.tx.Query(ctx, `SELECT id, name, coalesce(phone, ''), coalesce(email, '') FROM escalation_contacts
+		WHERE organization_id = $1 AND is_active`, orgID)
+	if err != nil {
+		return plan, err
+	}
+	contacts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) {
+		var c Contact
+		return c, r.Scan(&c.ID, &c.Name, &c.Phone, &c.Email)
+	})
+	plan.Contacts = make(map[string]Contact, len(contacts))
+	for _, c := range contacts {
+		plan.Contacts[c.ID] = c
+	}
+	return plan, err
+}
+
+// OpenAlert opens a unit-level alert with its audit event and first
+// notifications, exactly as an uplink does (a no-op when one of that type
+// is already open: the partial unique index).
+func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
+	b := &pgx.Batch{}
+	queueOpenAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, o)
+	return s.tx.SendBatch(ctx, b).Close()
+}
+
+// ResolveAlert auto-resolves the unit's open alert of r.Type and queues
+// "back to normal" to everyone its alert notifications reached, exactly as
+// an uplink does.
+func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
+	b := &pgx.Batch{}
+	queueResolveAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, r)
+	return s.tx.SendBatch(ctx, b).Close()
+}
+
+// RaiseSeverity raises an open alert's severity (never lowers it) and
+// records the change. It reports whether anything changed.
+func (s *SweepTx) RaiseSeverity(ctx context.Context, orgID, alertID, severity string, at time.Time, note string) (bool, error) {
+	data, _ := json.Marshal(map[string]any{"severity": severity})
+	tag, err := s.tx.Exec(ctx, `WITH a AS (
+			UPDATE alerts SET severity = $3, updated_at = now()
+			WHERE organization_id = $1 AND id = $2 AND status <> 'resolved' AND severity <> $3
+				AND (severity = 'info' OR $3 = 'critical')
+			RETURNING id, organization_id)
+		INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
+		SELECT organization_id, id, 'severity_changed', $4, $5, $6 FROM a`, orgID, alertID, severity, note, data, at)
+	return tag.RowsAffected() > 0, err
+}
+
+// SetUnitStatus moves the locked unit to status (if it is not there yet)
+// with an audit_log line, like the alert engine's status changes.
+func (s *SweepTx) SetUnitStatus(ctx context.Context, u SweepUnit, status string, at time.Time) error {
+	if u.Status == status {
+		return nil
+	}
+	before, _ := json.Marshal(map[string]any{"status": u.Status})
+	after, _ := json.Marshal(map[string]any{"status": status, "at": at, "reason": "missed check-ins"})
+	_, err := s.tx.Exec(ctx, `WITH u AS (
+			UPDATE units SET status = $3, status_since = $4, in_band_count = 0, updated_at = now()
+			WHERE organization_id = $1 AND id = $2 AND status <> $3 RETURNING id, organization_id)
+		INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, before, after, at)
+		SELECT organization_id, 'system', 'unit.status_changed', 'unit', id, $5, $6, $4 FROM u`,
+		u.OrgID, u.ID, status, at, before, after)
+	return err
+}
+
+// EscalationAlert is an active alert whose escalation is due, read under its
+// row lock, with what its notifications say.
+type EscalationAlert struct {
+	ID, OrgID, UnitID, SiteID, Type, Severity, AckCode string
+	SiteName, UnitName, TimeZone, TempUnit             string
+	TriggeredAt                                        time.Time
+	TemperatureC, LimitC                               *float64
+	StepsSent                                          int // alerts.escalation_step
+	NextEscalationAt                                   *time.Time
+}
+
+// EscalationWrite is what one escalation run writes for an alert.
+type EscalationWrite struct {
+	Steps     map[int][]OutboxRow // step index -> its notifications
+	StepsSent int                 // the new alerts.escalation_step
+	Next      *time.Time          // nil: nothing more to send (the alert stays open)
+}
+
+// WithDueEscalation runs fn for one alert under its row lock, if it is still
+// active and due at now; fn's write is then applied (ok reports whether fn
+// ran). The outbox insert is ON CONFLICT DO NOTHING on the once-per-step
+// key, and the alert update is conditional on the step count read under
+// the lock, so even a mistaken second run cannot page twice.
+func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Time,
+	fn func(*SweepTx, EscalationAlert) (EscalationWrite, error)) (ok bool, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		var a EscalationAlert
+		err := tx.QueryRow(ctx, `SELECT a.id, a.organization_id, a.unit_id, u.site_id, a.type, a.severity, a.ack_code,
+				si.name, u.name, coalesce(si.timezone, o.timezone), o.temp_unit, a.triggered_at,
+				a.temperature_c::float8, a.limit_c::float8, a.escalation_step, a.next_escalation_at
+			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
+				JOIN sites si ON si.id = u.site_id AND si.organization_id = a.organization_id
+				JOIN organizations o ON o.id = a.organization_id
+			WHERE a.id = $1 AND a.status = 'active' AND a.next_escalation_at <= $2
+			FOR UPDATE OF a SKIP LOCKED`, alertID, now).Scan(&a.ID, &a.OrgID, &a.UnitID, &a.SiteID, &a.Type, &a.Severity,
+			&a.AckCode, &a.SiteName, &a.UnitName, &a.TimeZone, &a.TempUnit, &a.TriggeredAt, &a.TemperatureC, &a.LimitC,
+			&a.StepsSent, &a.NextEscalationAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ok = true
+		w, err := fn(&SweepTx{tx: tx}, a)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		var stepsQueued []int
+		for step, rows := range w.Steps {
+			stepsQueued = append(stepsQueued, step)
+			var contacts, recipients, channels, subjects, bodies []string
+			for _, n := range rows {
+				contacts = append(contacts, n.ContactID)
+				recipients = append(recipients, n.Recipient)
+				channels = append(channels, n.Channel)
+				subjects = append(subjects, n.Subject)
+				bodies = append(bodies, n.Body)
+			}
+			b.Queue(`INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
+				SELECT $1, $2, 'alert', $3, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''), n.body
+				FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS n(contact_id, recipient, channel, subject, body)
+				ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
+				a.OrgID, a.ID, step, contacts, recipients, channels, subjects, bodies)
+		}
+		b.Queue(`UPDATE alerts SET escalation_step = $3, next_escalation_at = $4, updated_at = now()
+			WHERE organization_id = $1 AND id = $2 AND escalation_step = $5`, a.OrgID, a.ID, w.StepsSent, w.Next, a.StepsSent)
+		if len(stepsQueued) > 0 {
+			sort.Ints(stepsQueued)
+			data, _ := json.Marshal(map[string]any{"steps": stepsQueued, "escalation_step": w.StepsSent})
+			b.Queue(`INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at) VALUES ($1, $2, 'escalated', $3, $4, $5)`,
+				a.OrgID, a.ID, "escalation step queued", data, now)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return ok, err
+}
+
+// PruneDedupe deletes ttn_uplinks and telnyx_events received before cutoff,
+// at most limit rows of each per call (a bounded batch keeps the
+// transaction and its WAL small; the next minute continues).
+func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (uplinks, events int64, err error) {
+	tag, err := db.Pool.Exec(ctx, `DELETE FROM ttn_uplinks WHERE dedupe_key IN (
+		SELECT dedupe_key FROM ttn_uplinks WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
+	if err != nil {
+		return 0, 0, Classify(err)
+	}
+	uplinks = tag.RowsAffected()
+	tag, err = db.Pool.Exec(ctx, `DELETE FROM telnyx_events WHERE event_id IN (
+		SELECT event_id FROM telnyx_events WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
+	if err != nil {
+		return uplinks, 0, Classify(err)
+	}
+	return uplinks, tag.RowsAffected(), nil
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TelnyxEventKey identifies one Telnyx webhook event for deduplication
+// (telnyx_events). Every method below inserts it in the same transaction as
+// the change the event causes: a duplicate changes nothing, and a failed
+// change leaves no row, so Telnyx's retry is processed.
+type TelnyxEventKey struct {
+	ID, Type   string
+	OccurredAt time.Time // zero = unknown
+}
+
+// telnyxRecordEvent inserts the event row; false means it was already there
+// (a concurrent copy waits on the unique key until the first commits).
+func telnyxRecordEvent(ctx context.Context, tx pgx.Tx, ev TelnyxEventKey) (bool, error) {
+	var occurred *time.Time
+	if !ev.OccurredAt.IsZero() {
+		occurred = &ev.OccurredAt
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO telnyx_events (event_id, event_type, occurred_at)
+		VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING`, ev.ID, ev.Type, occurred)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RecordTelnyxEvent only records the event (events with no effect in the
+// database, such as HELP). false = duplicate.
+func (db *DB) RecordTelnyxEvent(ctx context.Context, ev TelnyxEventKey) (fresh bool, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		fresh, err = telnyxRecordEvent(ctx, tx, ev)
+		return err
+	})
+	return fresh, err
+}
+
+// DeliveryReceipt is a Telnyx receipt applied to the outbox row whose
+// provider_message_id is MessageID.
+type DeliveryReceipt struct {
+	MessageID string
+	// Outcome: sent, delivered, failed, or unconfirmed (finalized without
+	// confirmation: the row becomes at least sent and keeps Error as reason).
+	Outcome string
+	At      time.Time // when it happened (Telnyx's time)
+	Error   string    // failed / unconfirmed: provider error text
+}
+
+// ReceiptResult says what a receipt did.
+type ReceiptResult struct {
+	Duplicate bool   // the event was already processed
+	Found     bool   // a notification has this provider message id
+	Changed   bool   // the row moved (or gained its unconfirmed reason)
+	Status    string // the row's status afterwards
+}
+
+// Which statuses each outcome may move a row from. Statuses only move
+// forward: pending < sending < sent < delivered | failed; skipped, delivered
+// and failed are final, so a late message.sent after finalized, or a second
+// finalized, changes nothing.
+const (
+	receiptSentSQL = `UPDATE notifications SET status = 'sent', sent_at = coalesce(sent_at, $2), updated_at = now()
+		WHERE id = $1 AND status IN ('pending', 'sending')`
+	receiptDeliveredSQL = `UPDATE notifications SET status = 'delivered', delivered_at = $2,
+		sent_at = coalesce(sent_at, $2), updated_at = now()
+		WHERE id = $1 AND status IN ('pending', 'sending', 'sent')`
+	receiptFailedSQL = `UPDATE notifications SET status = 'failed', failed_at = $2, last_error = $3, updated_at = now()
+		WHERE id = $1 AND status IN ('pending', 'sending', 'sent')`
+	receiptUnconfirmedSQL = `UPDATE notifications SET status = 'sent', sent_at = coalesce(sent_at, $2),
+		last_error = $3, updated_at = now()
+		WHERE id = $1 AND status IN ('pending', 'sending', 'sent')`
+)
+
+// ApplyTelnyxReceipt records the event and applies the receipt to its
+// notification, in one transaction. An unknown message id is not an error
+// (Found false): the event is still recorded.
+func (db *DB) ApplyTelnyxReceipt(ctx context.Context, ev TelnyxEventKey, r DeliveryReceipt) (ReceiptResult, error) {
+	var res ReceiptResult
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		res = ReceiptResult{}
+		fresh, err := telnyxRecordEvent(ctx, tx, ev)
+		if err != nil || !fresh {
+			res.Duplicate = !fresh
+			return err
+		}
+		// Lock the row: a dispatcher finishing its send and two receipts for
+		// the same message serialise here.
+		var id string
+		err = tx.QueryRow(ctx, `SELECT id, status FROM notifications WHERE provider_message_id = $1 FOR UPDATE`,
+			r.MessageID).Scan(&id, &res.Status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res.Found = true
+		var sql string
+		args := []any{id, r.At}
+		switch r.Outcome {
+		case "sent":
+			sql = receiptSentSQL
+		case "delivered":
+			sql = receiptDeliveredSQL
+		case "failed":
+			sql, args = receiptFailedSQL, append(args, r.Error)
+		case "unconfirmed":
+			sql, args = receiptUnconfirmedSQL, append(args, r.Error)
+		default:
+			return nil
+		}
+		var status string
+		err = tx.QueryRow(ctx, sql+` RETURNING status`, args...).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res.Changed, res.Status = true, status
+		return nil
+	})
+	return res, err
+}
+
+// SetSMSOptOut records (optOut) or removes an opt-out of phone (E.164) with
+// the event. An opt-out keeps its first time; source becomes inbound_sms.
+func (db *DB) SetSMSOptOut(ctx context.Context, ev TelnyxEventKey, phone string, optOut bool, at time.Time) (fresh bool, err error) {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if fresh, err = telnyxRecordEvent(ctx, tx, ev); err != nil || !fresh {
+			return err
+		}
+		if optOut {
+			_, err = tx.Exec(ctx, `INSERT INTO sms_opt_outs (phone, opted_out_at, source) VALUES ($1, $2, 'inbound_sms')
+				ON CONFLICT (phone) DO UPDATE SET source = 'inbound_sms'`, phone, at)
+		} else {
+			_, err = tx.Exec(ctx, `DELETE FROM sms_opt_outs WHERE phone = $1`, phone)
+		}
+		return err
+	})
+	return fresh, err
+}
+
+// SMSAck is what an "ACK <code>" text did.
+type SMSAck struct {
+	Duplicate bool
+	// Outcome: acknowledged, already_acknowledged, unknown_code (the sender
+	// is a contact but no open alert of their organisations has the code),
+	// not_contact (the phone is no active escalation contact anywhere), or
+	// ambiguous (the code matches open alerts in several of the sender's
+	// organisations: none is acknowledged, silencing the wrong alarm is worse).
+	Outcome        string
+	OrganizationID string
+	AlertID        string
+	ContactID      string
+	ContactName    string
+	// OptedOut: the phone is on the opt-out list (do not reply).
+	OptedOut bool
+}
+
+// AcknowledgeAlertBySMS acknowledges the open alert with ackCode of an
+// organisation in which phone is an active escalation contact, exactly as
+// AcknowledgeAlert does (acknowledged_by is the contact's linked user, if
+// any), with note(contactName) as acknowledged_note and an 'acknowledged'
+// alert event {channel: sms, contact_id}. Recorded with the event.
+func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phone, ackCode string, at time.Time,
+	note func(contactName string) string) (SMSAck, error) {
+	var out SMSAck
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		out = SMSAck{}
+		fresh, err := telnyxRecordEvent(ctx, tx, ev)
+		if err != nil || !fresh {
+			out.Duplicate = !fresh
+			return err
+		}
+		var contacts int
+		if err := tx.QueryRow(ctx, `SELECT count(*), EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)
+			FROM escalation_contacts WHERE phone = $1 AND is_active`, phone).Scan(&contacts, &out.OptedOut); err != nil {
+			return err
+		}
+		if contacts == 0 {
+			out.Outcome = "not_contact"
+			return nil
+		}
+		// One contact per organisation (the same number may be entered twice:
+		// the most senior entry speaks for it). Lock the alerts: a concurrent
+		// ACK or api acknowledge then sees the new status.
+		rows, err := tx.Query(ctx, `WITH c AS (
+				SELECT DISTINCT ON (organization_id) id, organization_id, name, user_id
+				FROM escalation_contacts WHERE phone = $1 AND is_active
+				ORDER BY organization_id, priority, created_at, id)
+			SELECT a.id, a.organization_id, a.status, c.id, c.name, c.user_id
+			FROM c JOIN alerts a ON a.organization_id = c.organization_id
+			WHERE a.ack_code = $2 AND a.status <> 'resolved'
+			FOR UPDATE OF a`, phone, ackCode)
+		if err != nil {
+			return err
+		}
+		type match struct {
+			alertID, orgID, status, contactID, name string
+			userID                                  *string
+		}
+		var ms []match
+		for rows.Next() {
+			var m match
+			if err := rows.Scan(&m.alertID, &m.orgID, &m.status, &m.contactID, &m.name, &m.userID); err != nil {
+				rows.Close()
+				return err
+			}
+			ms = append(ms, m)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		switch {
+		case len(ms) == 0:
+			out.Outcome = "unknown_code"
+			return nil
+		case len(ms) > 1:
+			out.Outcome = "ambiguous"
+			return nil
+		}
+		m := ms[0]
+		out.OrganizationID, out.AlertID, out.ContactID, out.ContactName = m.orgID, m.alertID, m.contactID, m.name
+		if m.status != "active" {
+			out.Outcome = "already_acknowledged"
+			return nil
+		}
+		n := note(m.name)
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $3, acknowledged_at = $4,
+			acknowledged_note = $5, next_escalation_at = NULL, updated_at = now()
+			WHERE organization_id = $1 AND id = $2`, m.orgID, m.alertID, m.userID, at, n); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]string{"channel": "sms", "contact_id": m.contactID})
+		if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data, at)
+			VALUES ($1, $2, 'acknowledged', $3, $4, $5, $6)`, m.orgID, m.alertID, m.userID, n, data, at); err != nil {
+			return err
+		}
+		out.Outcome = "acknowledged"
+		return nil
+	})
+	return out, err
+}

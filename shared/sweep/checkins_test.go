@@ -1,0 +1,131 @@
+package sweep
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMissedCheckins(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	last := t0
+	iv := 5 * time.Minute
+	cases := []struct {
+		name    string
+		last    *time.Time
+		since   time.Time
+		now     time.Duration
+		missed  int
+		dueFrom time.Duration // due - t0
+	}{
+		{"fresh", &last, t0, 4 * time.Minute, 0, 0},
+		{"one interval, inside the grace", &last, t0, 5*time.Minute + 29*time.Second, 0, 0},
+		{"one interval and the grace", &last, t0, 5*time.Minute + 30*time.Second, 1, 5*time.Minute + 30*time.Second},
+		{"four", &last, t0, 20*time.Minute + 31*time.Second, 4, 5*time.Minute + 30*time.Second},
+		{"five", &last, t0, 25*time.Minute + 30*time.Second, 5, 5*time.Minute + 30*time.Second},
+		{"never, inside the grace", nil, t0, 10*time.Minute + 29*time.Second, 0, 0},
+		{"never, grace over", nil, t0, 10*time.Minute + 30*time.Second, 1, 10*time.Minute + 30*time.Second},
+		{"never, long", nil, t0, 30*time.Minute + 30*time.Second, 5, 10*time.Minute + 30*time.Second},
+		{"clock behind the reading", &last, t0, -time.Minute, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			missed, due := MissedCheckins(c.last, c.since, iv, t0.Add(c.now))
+			if missed != c.missed {
+				t.Fatalf("missed %d, want %d", missed, c.missed)
+			}
+			if missed > 0 && !due.Equal(t0.Add(c.dueFrom)) {
+				t.Fatalf("due %v, want t0+%v", due, c.dueFrom)
+			}
+		})
+	}
+	if m, _ := MissedCheckins(&last, t0, 0, t0.Add(time.Hour)); m != 0 {
+		t.Fatal("a zero interval must not divide by zero")
+	}
+}
+
+func TestCheckinsWarnThenCriticalThenResolve(t *testing.T) {
+	f := newFixture(t)
+	f.policy(step(0, []string{"sms", "email"}, f.alice))
+	f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.t0)
+
+	f.at(5*time.Minute + 29*time.Second)
+	f.run("checkins")
+	if _, ok := f.alert("monitoring_interrupted"); ok {
+		t.Fatal("alert inside the grace period")
+	}
+
+	f.at(5*time.Minute + 30*time.Second)
+	f.run("checkins")
+	f.run("checkins") // a second sweep changes nothing
+	a, ok := f.alert("monitoring_interrupted")
+	if !ok || a.Severity != "warning" || a.Status != "active" || !a.Triggered.Equal(f.t0.Add(5*time.Minute+30*time.Second)) {
+		t.Fatalf("after one missed check-in: %+v (found %v)", a, ok)
+	}
+	if s := f.unitStatus(); s != "offline" {
+		t.Fatalf("unit %s, want offline", s)
+	}
+	if n := f.count(`SELECT count(*) FROM notifications WHERE alert_id = $1 AND kind = 'alert' AND escalation_step = 0`, a.ID); n != 2 {
+		t.Fatalf("%d step-0 notifications, want sms + email", n)
+	}
+	if n := f.count(`SELECT count(*) FROM alert_events WHERE alert_id = $1 AND kind = 'opened'`, a.ID); n != 1 {
+		t.Fatalf("%d opened events", n)
+	}
+
+	f.at(25*time.Minute + 30*time.Second)
+	f.run("checkins")
+	f.run("checkins")
+	a2, _ := f.alert("monitoring_interrupted")
+	if a2.ID != a.ID || a2.Severity != "critical" {
+		t.Fatalf("after five: %+v, want the same alert, critical", a2)
+	}
+	if s := f.unitStatus(); s != "monitoring_interrupted" {
+		t.Fatalf("unit %s", s)
+	}
+	if n := f.count(`SELECT count(*) FROM alert_events WHERE alert_id = $1 AND kind = 'severity_changed'`, a.ID); n != 1 {
+		t.Fatalf("%d severity_changed events, want 1", n)
+	}
+
+	// A reading came back (the ingest missed resolving it): resolved, and
+	// "back to normal" goes to whoever was paged.
+	f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.now)
+	f.at(26 * time.Minute)
+	f.run("checkins")
+	a3, _ := f.alert("monitoring_interrupted")
+	if a3.Status != "resolved" {
+		t.Fatalf("after a fresh reading: %+v", a3)
+	}
+	if n := f.count(`SELECT count(*) FROM notifications WHERE alert_id = $1 AND kind = 'resolved'`, a.ID); n != 2 {
+		t.Fatalf("%d resolved notifications, want 2", n)
+	}
+}
+
+func TestCheckinsNeverReported(t *testing.T) {
+	f := newFixture(t)
+	// The sensor was assigned just now: the grace runs from here.
+	f.exec(`UPDATE sensors SET updated_at = $2 WHERE id = $1`, f.senID, f.t0)
+	f.at(10*time.Minute + 29*time.Second)
+	f.run("checkins")
+	if _, ok := f.alert("monitoring_interrupted"); ok {
+		t.Fatal("flagged before the grace period")
+	}
+	f.at(10*time.Minute + 30*time.Second)
+	f.run("checkins")
+	a, ok := f.alert("monitoring_interrupted")
+	if !ok || a.Severity != "warning" {
+		t.Fatalf("never reported after the grace: %+v %v", a, ok)
+	}
+	// No policy: the alert is open, nobody is paged, nothing to escalate.
+	if n := f.count(`SELECT count(*) FROM notifications`); n != 0 || a.Next != nil {
+		t.Fatalf("%d notifications, next %v", n, a.Next)
+	}
+}
+
+func TestCheckinsIgnoreUnitsWithoutSensor(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`UPDATE sensors SET deleted_at = $2 WHERE id = $1`, f.senID, f.t0)
+	f.at(time.Hour)
+	f.run("checkins")
+	if _, ok := f.alert("monitoring_interrupted"); ok {
+		t.Fatal("a unit without a sensor is not expected to report")
+	}
+}

@@ -1,0 +1,90 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/frostguard/functions/shared/alerting"
+	"github.com/frostguard/functions/shared/store"
+)
+
+// Door-open thresholds, measured from the real open transition
+// (units.door_changed_at, written only when the door state changes: an
+// uplink repeating "open" does not restart the clock).
+const (
+	DoorWarnAfter     = 5 * time.Minute
+	DoorCriticalAfter = 15 * time.Minute
+)
+
+// doors raises and upgrades door_open alerts and resolves them once the
+// door is closed.
+func doors(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
+	ids, err := db.DoorCandidates(ctx, now, DoorWarnAfter, batchSize)
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	for _, id := range ids {
+		_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
+			c, err := doorUnit(ctx, tx, u, now, frontendURL)
+			if c {
+				changed++
+			}
+			return err
+		})
+		if err != nil {
+			return changed, fmt.Errorf("unit %s: %w", id, err)
+		}
+	}
+	return changed, nil
+}
+
+func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
+	const typ = alerting.TypeDoorOpen
+	open, isOpen := u.Open[typ]
+	st := alerting.State{DoorOpen: u.DoorOpen}
+	if u.DoorChangedAt != nil {
+		st.DoorChangedAt = *u.DoorChangedAt
+	}
+	severity, tooLong := alerting.DoorOpenTooLong(st, now, DoorWarnAfter, DoorCriticalAfter)
+	if isOpen {
+		// The door closed, or closed and opened again since this alert
+		// (it triggered before the current opening crossed the threshold):
+		// this episode is over either way.
+		reopened := u.DoorOpen && !st.DoorChangedAt.IsZero() && open.TriggeredAt.Before(st.DoorChangedAt.Add(DoorWarnAfter))
+		if !u.DoorOpen || reopened {
+			at := now
+			if !u.DoorOpen && !st.DoorChangedAt.IsZero() {
+				at = st.DoorChangedAt
+			}
+			if err := tx.ResolveAlert(ctx, u, resolveRow(typ, at, "door closed", unitMessageInput(u, frontendURL))); err != nil {
+				return false, err
+			}
+			isOpen = false
+			if !tooLong {
+				return true, nil
+			}
+		}
+	}
+	if !tooLong {
+		return false, nil
+	}
+	openFor := now.Sub(st.DoorChangedAt).Truncate(time.Minute)
+	if isOpen {
+		if severity != alerting.SeverityCritical {
+			return false, nil
+		}
+		return tx.RaiseSeverity(ctx, u.OrgID, open.ID, severity, now, fmt.Sprintf("door open for %s", openFor))
+	}
+	o := alerting.OpenAlert{Type: typ, Severity: severity, Title: "Door open too long",
+		Message: fmt.Sprintf("door open since %s", st.DoorChangedAt.UTC().Format(time.RFC3339)),
+		At:      st.DoorChangedAt.Add(DoorWarnAfter)}
+	plan, err := tx.Plan(ctx, u.OrgID, u.SiteID, u.ID, typ)
+	if err != nil {
+		return false, err
+	}
+	row := openRow(o, plan, unitMessageInput(u, frontendURL))
+	row.EventData = map[string]any{"door_opened_at": st.DoorChangedAt, "severity": severity}
+	return true, tx.OpenAlert(ctx, u, row)
+}

@@ -1,0 +1,47 @@
+package sweep
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPruneDedupe(t *testing.T) {
+	f := newFixture(t)
+	old, fresh := f.t0.Add(-31*24*time.Hour), f.t0.Add(-29*24*time.Hour)
+	for i, at := range []time.Time{old, old, old, fresh} {
+		f.exec(`INSERT INTO ttn_uplinks (dedupe_key, organization_id, received_at) VALUES ($1, $2, $3)`, "k"+string(rune('a'+i)), f.org, at)
+		f.exec(`INSERT INTO telnyx_events (event_id, event_type, received_at) VALUES ($1, 'message.sent', $2)`, "e"+string(rune('a'+i)), at)
+	}
+	// Bounded: two per call.
+	up, ev, err := f.db.PruneDedupe(context.Background(), f.t0.Add(-DedupeRetention), 2)
+	if err != nil || up != 2 || ev != 2 {
+		t.Fatalf("first batch: %d %d %v", up, ev, err)
+	}
+	f.run("prune-dedupe")
+	if n := f.count(`SELECT count(*) FROM ttn_uplinks`); n != 1 {
+		t.Fatalf("%d uplink keys left, want the fresh one", n)
+	}
+	if n := f.count(`SELECT count(*) FROM telnyx_events`); n != 1 {
+		t.Fatalf("%d telnyx events left, want the fresh one", n)
+	}
+}
+
+func TestTaskNames(t *testing.T) {
+	var names []string
+	for _, tk := range Tasks(nil, time.Now, "") {
+		if tk.Run == nil || tk.Timeout <= 0 {
+			t.Fatalf("task %s incomplete", tk.Name)
+		}
+		names = append(names, tk.Name)
+	}
+	want := []string{"checkins", "doors", "escalation", "prune-dedupe"}
+	if len(names) != len(want) {
+		t.Fatalf("%v", names)
+	}
+	for i := range want {
+		if names[i] != want[i] {
+			t.Fatalf("%v, want %v", names, want)
+		}
+	}
+}
