@@ -63,10 +63,18 @@ func checkins(ctx context.Context, db *store.DB, now time.Time, frontendURL stri
 	if err != nil {
 		return 0, err
 	}
+	return eachUnit(ctx, db, ids, func(tx *store.SweepTx, u store.SweepUnit) (bool, error) {
+		return checkinUnit(ctx, tx, u, now, frontendURL)
+	})
+}
+
+// eachUnit runs fn on each unit in its own locked transaction (units another
+// sweep holds are skipped) and counts the units it changed.
+func eachUnit(ctx context.Context, db *store.DB, ids []string, fn func(*store.SweepTx, store.SweepUnit) (bool, error)) (int, error) {
 	changed := 0
 	for _, id := range ids {
 		_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
-			c, err := checkinUnit(ctx, tx, u, now, frontendURL)
+			c, err := fn(tx, u)
 			if c {
 				changed++
 			}

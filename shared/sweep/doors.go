@@ -24,20 +24,9 @@ func doors(ctx context.Context, db *store.DB, now time.Time, frontendURL string)
 	if err != nil {
 		return 0, err
 	}
-	changed := 0
-	for _, id := range ids {
-		_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
-			c, err := doorUnit(ctx, tx, u, now, frontendURL)
-			if c {
-				changed++
-			}
-			return err
-		})
-		if err != nil {
-			return changed, fmt.Errorf("unit %s: %w", id, err)
-		}
-	}
-	return changed, nil
+	return eachUnit(ctx, db, ids, func(tx *store.SweepTx, u store.SweepUnit) (bool, error) {
+		return doorUnit(ctx, tx, u, now, frontendURL)
+	})
 }
 
 func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
