@@ -18,7 +18,7 @@ func (s *Server) getBilling(w http.ResponseWriter, r *http.Request, m Member) er
 		return err
 	}
 	b.CanManage = m.Can(access.ManageBilling)
-	b.InGoodStanding = domain.InGoodStanding(b.Status, b.TrialEndsAt, s.Now())
+	b.InGoodStanding, b.Flag = domain.Entitlement(b.Status, b.TrialEndsAt, b.CurrentPeriodEnd, s.Now())
 	web.JSON(w, http.StatusOK, b)
 	return nil
 }

@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/frostguard/functions/shared/api"
 	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/ingest"
@@ -38,22 +40,35 @@ func NewAPI(cfg *config.API) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.VerifierOptions{
-		JWKSURL: cfg.JWKS(), Issuer: cfg.ExpectedIssuer(), Audience: cfg.StackAuthProjectID,
-	})
+	verifier, err := newVerifier(cfg.Auth)
 	if err != nil {
 		return nil, err
 	}
 	mux := newMux(API)
-	api.New(db, verifier).Register(mux)
-	return standard(API, cfg.Common, mux, cfg.FrontendURL), nil
+	srv := api.New(db, verifier)
+	srv.Register(mux)
+	// Subscription enforcement wraps the mux itself: it looks routes up to
+	// tell writes from reads and leaves other tenants' 404s alone.
+	return standard(API, cfg.Common, srv.EnforceSubscriptions(mux), cfg.FrontendURL), nil
 }
 
 // NewStripeCheckout builds the `stripe-checkout` function's handler.
 func NewStripeCheckout(cfg *config.StripeCheckout) (http.Handler, error) {
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := newVerifier(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	// Without a key the routes answer 503 "billing is not configured".
+	sc, err := billing.NewStripe(cfg.Stripe)
+	if err != nil && !errors.Is(err, billing.ErrNotConfigured) {
+		return nil, err
+	}
 	mux := newMux(StripeCheckout)
-	mux.Handle("POST /api/v1/orgs/{orgId}/billing/checkout", web.NotImplemented("billing checkout"))
-	mux.Handle("POST /api/v1/orgs/{orgId}/billing/portal", web.NotImplemented("the billing portal"))
+	(&billing.CheckoutHandler{API: api.New(db, verifier), DB: db, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
 	return standard(StripeCheckout, cfg.Common, mux, cfg.FrontendURL), nil
 }
 
@@ -68,7 +83,12 @@ func webhookMux(function, path string, h http.Handler) *http.ServeMux {
 
 // NewStripeWebhook builds the `stripe-webhook` function's handler.
 func NewStripeWebhook(cfg *config.StripeWebhook) (http.Handler, error) {
-	mux := webhookMux(StripeWebhook, "/webhooks/stripe", web.NotImplemented("the Stripe webhook"))
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	h := &billing.WebhookHandler{DB: db, Secret: cfg.StripeWebhookSecret, Prices: cfg.StripePrices}
+	mux := webhookMux(StripeWebhook, "/webhooks/stripe", h)
 	return standard(StripeWebhook, cfg.Common, mux), nil
 }
 
@@ -145,4 +165,11 @@ func NewAlertSweeper(cfg *config.AlertSweeper) (host.Job, error) {
 		}
 	}})
 	return sweep.Runner{Tasks: tasks}.Run, nil
+}
+
+// newVerifier checks Stack Auth tokens; the JWKS is fetched on first use.
+func newVerifier(cfg config.Auth) (*auth.Verifier, error) {
+	return auth.NewVerifier(context.Background(), auth.VerifierOptions{
+		JWKSURL: cfg.JWKS(), Issuer: cfg.ExpectedIssuer(), Audience: cfg.StackAuthProjectID,
+	})
 }

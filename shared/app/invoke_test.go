@@ -15,21 +15,23 @@ import (
 	"github.com/frostguard/functions/shared/testenv"
 )
 
-// expectedStatus is what each sample event answers today. Routes whose
-// features land in later issues answer 501; those issues update this table.
+// expectedStatus is what each sample event answers in this test, where
+// DATABASE_URL points at a closed port and tokens are placeholders: every
+// answer is the function's own (e2e runs the uplinks against a database).
 var expectedStatus = map[string]int{
-	"healthz.json": 200,
-	"get-me.json":  401, // its token is a placeholder: the api answers, and refuses it
-	// The ttn-webhook reaches for the database, which this test does not
-	// run (DATABASE_URL points at a closed port): the retryable 503 of the
-	// status policy. e2e runs the same events against a seeded database.
-	"uplink.json":      503,
-	"base64-body.json": 503,
-	// Unsigned provider events are refused before anything is read.
-	"telnyx-webhook/unsigned.json": 401,
+	"api/healthz.json":                 200,
+	"api/get-me.json":                  401, // placeholder token
+	"stripe-checkout/healthz.json":     200,
+	"stripe-checkout/checkout.json":    401, // placeholder token
+	"stripe-webhook/healthz.json":      200,
+	"stripe-webhook/unsigned.json":     400, // Stripe-Signature is always required
+	"stripe-webhook/function-url.json": 400, // its signature is a sample, it does not verify
+	"telnyx-webhook/healthz.json":      200,
+	"telnyx-webhook/unsigned.json":     401,
+	"ttn-webhook/healthz.json":         200,
+	"ttn-webhook/uplink.json":          503, // the database is unreachable: retryable
+	"ttn-webhook/base64-body.json":     503,
 }
-
-const notImplemented = 501
 
 // TestEventsThroughEachLambdaHandler feeds every events/<function>/*.json
 // through that function's Lambda handler in-process, exactly what
@@ -65,10 +67,7 @@ func TestEventsThroughEachLambdaHandler(t *testing.T) {
 			}
 			want, ok := expectedStatus[fn+"/"+name]
 			if !ok {
-				want, ok = expectedStatus[name]
-			}
-			if !ok {
-				want = notImplemented
+				t.Fatalf("no expected status for %s/%s: add it to expectedStatus", fn, name)
 			}
 			if res.StatusCode != want {
 				t.Errorf("status %d, want %d: %s", res.StatusCode, want, res.Body)

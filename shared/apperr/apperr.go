@@ -26,7 +26,6 @@ const (
 	UnsupportedMedia Code = "UNSUPPORTED_MEDIA_TYPE"
 	RateLimited      Code = "RATE_LIMITED"    // (429)
 	Internal         Code = "INTERNAL"        // a bug; details are never shown (500)
-	NotImplemented   Code = "NOT_IMPLEMENTED" // (501)
 	BadGateway       Code = "UPSTREAM_FAILED" // a provider failed (502)
 	Unavailable      Code = "UNAVAILABLE"     // retryable: database down, not configured (503)
 )
@@ -44,7 +43,6 @@ var statusByCode = map[Code]int{
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
 	RateLimited:      http.StatusTooManyRequests,
 	Internal:         http.StatusInternalServerError,
-	NotImplemented:   http.StatusNotImplemented,
 	BadGateway:       http.StatusBadGateway,
 	Unavailable:      http.StatusServiceUnavailable,
 }

@@ -13,6 +13,9 @@ type BillingStatus struct {
 	SensorsUsed       int        `json:"sensors_used"`
 	CanManage         bool       `json:"can_manage"`
 	InGoodStanding    bool       `json:"in_good_standing"`
+	// Flag explains a restriction or a warning: "", past_due (grace period
+	// running), trial_expired, inactive.
+	Flag string `json:"flag"`
 }
 
 // UTC puts every time of the status in UTC.
@@ -24,17 +27,10 @@ func (b *BillingStatus) UTC() {
 	}
 }
 
-// InGoodStanding reports whether a subscription gives full access at now:
-// a trial that has not ended (a trial without an end date has not), or an
-// active or past_due subscription (past_due keeps access during Stripe's
-// retries; the UI shows a banner).
+// InGoodStanding reports whether a subscription gives write access at now,
+// ignoring the past_due grace period (no period end): the rule is
+// Entitlement's, stated once.
 func InGoodStanding(status string, trialEndsAt *time.Time, now time.Time) bool {
-	switch status {
-	case "active", "past_due":
-		return true
-	case "trial":
-		return trialEndsAt == nil || now.Before(*trialEndsAt)
-	default:
-		return false
-	}
+	ok, _ := Entitlement(status, trialEndsAt, nil, now)
+	return ok
 }

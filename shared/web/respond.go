@@ -76,13 +76,6 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// NotImplemented answers 501 for a route whose feature has not landed yet.
-func NotImplemented(feature string) http.Handler {
-	return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return apperr.New(apperr.NotImplemented, "%s is not implemented yet", feature)
-	})
-}
-
 // NotFound answers 404 in the JSON envelope (the default mux answers text).
 func NotFound() http.Handler {
 	return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
