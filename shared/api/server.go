@@ -13,6 +13,9 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/cache"
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -28,6 +31,15 @@ type Server struct {
 	Verifier TokenVerifier
 	// Now is the clock (tests move it).
 	Now func() time.Time
+	// Files is the private assets bucket (uploads, generated reports); nil
+	// when file storage is not configured (its routes answer 503).
+	Files *storage.Bucket
+	// Cache is Redis (nil: no cache; every feature still works).
+	Cache *cache.Cache
+	// SiteContext configures the weather and geocoding proxies.
+	SiteContext config.SiteContext
+	// HTTP is the client for third parties (weather, geocoding).
+	HTTP *http.Client
 
 	// routes maps each registered pattern to the permission it requires
 	// ("" for routes open to any signed-in user): the OpenAPI document and
@@ -37,7 +49,8 @@ type Server struct {
 
 // New returns a Server.
 func New(db *store.DB, v TokenVerifier) *Server {
-	return &Server{DB: db, Verifier: v, Now: time.Now, routes: map[string]access.Permission{}}
+	return &Server{DB: db, Verifier: v, Now: time.Now, routes: map[string]access.Permission{},
+		HTTP: &http.Client{Timeout: 5 * time.Second}}
 }
 
 // Register adds every api route to mux.
@@ -58,6 +71,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerContacts(mux)
 	s.registerPolicies(mux)
 	s.registerOptOuts(mux)
+	s.registerManualLogs(mux)
+	s.registerAssets(mux)
+	s.registerReports(mux)
+	s.registerAuditLog(mux)
+	s.registerSiteContext(mux)
 }
 
 // Routes lists the registered patterns ("METHOD /path"), sorted.

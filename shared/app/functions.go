@@ -10,10 +10,12 @@ import (
 	"github.com/frostguard/functions/shared/api"
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/billing"
+	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/ingest"
 	"github.com/frostguard/functions/shared/notify"
+	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
 	"github.com/frostguard/functions/shared/web"
@@ -46,6 +48,11 @@ func NewAPI(cfg *config.API) (http.Handler, error) {
 	}
 	mux := newMux(API)
 	srv := api.New(db, verifier)
+	srv.Files = storage.Open(cfg.Storage, cfg.AssetsBucket)
+	if srv.Cache, err = cache.Open(cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	srv.SiteContext = cfg.SiteContext
 	srv.Register(mux)
 	// Subscription enforcement wraps the mux itself: it looks routes up to
 	// tell writes from reads and leaves other tenants' 404s alone.

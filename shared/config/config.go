@@ -107,12 +107,21 @@ type Notify struct {
 	EmailFrom                string `env:"EMAIL_FROM" envDefault:"FrostGuard Alerts <alerts@frostguard.app>"`
 }
 
+// SiteContext configures the weather and geocoding proxies.
+type SiteContext struct {
+	WeatherBaseURL string `env:"OPEN_METEO_BASE_URL" envDefault:"https://api.open-meteo.com" check:"url"`
+	GeocodeBaseURL string `env:"NOMINATIM_BASE_URL" envDefault:"https://nominatim.openstreetmap.org" check:"url"`
+	// GeocodeUserAgent identifies us to Nominatim, as its usage policy asks.
+	GeocodeUserAgent string `env:"GEOCODER_USER_AGENT" envDefault:"FrostGuard/1.0 (+https://frostguard.app)"`
+}
+
 // API configures the `api` function.
 type API struct {
 	Common
 	Auth
 	Frontend
 	Storage
+	SiteContext
 }
 
 // StripeCheckout configures the `stripe-checkout` function.
