@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO ?= go
 FUNCTIONS := api stripe-checkout stripe-webhook telnyx-webhook ttn-webhook alert-sweeper
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LAMBDA_LDFLAGS := -s -w -X github.com/frostguard/functions/shared/app.Version=$(VERSION)
+LAMBDA_LDFLAGS := -s -w -X github.com/frostguard/functions/shared/host.Version=$(VERSION)
 FUZZTIME ?= 20s
 
 .PHONY: help dev test test-unit bench fuzz build build-lambda lint fmt migrate tools clean

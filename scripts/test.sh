@@ -17,7 +17,7 @@ source "$stack_dir/env.sh"
 export FROSTGUARD_REQUIRE_SERVICES=1
 
 echo "== gofmt and go vet"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
+unformatted=$(find . -name '*.go' -not -path './.tools/*' -not -path './.stack/*' -not -path './.git/*' -print0 | xargs -0 gofmt -l)
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi

@@ -1,10 +1,11 @@
 // Command telnyx-webhook is the telnyx-webhook Lambda function (SMS delivery receipts and inbound SMS). It only wires: its
-// configuration and handler come from shared/app, its runtime from shared/host.
+// handler is assembled by shared/fn/telnyxwebhookfn, its runtime is shared/host.
 package main
 
 import (
-	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/catalog"
+	"github.com/frostguard/functions/shared/fn/telnyxwebhookfn"
 	"github.com/frostguard/functions/shared/host"
 )
 
-func main() { host.HTTP(app.TelnyxWebhook, app.NewTelnyxWebhook) }
+func main() { host.HTTP(catalog.TelnyxWebhook, telnyxwebhookfn.New) }

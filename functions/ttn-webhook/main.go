@@ -1,10 +1,11 @@
 // Command ttn-webhook is the ttn-webhook Lambda function (LoRaWAN uplinks from The Things Network). It only wires: its
-// configuration and handler come from shared/app, its runtime from shared/host.
+// handler is assembled by shared/fn/ttnwebhookfn, its runtime is shared/host.
 package main
 
 import (
-	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/catalog"
+	"github.com/frostguard/functions/shared/fn/ttnwebhookfn"
 	"github.com/frostguard/functions/shared/host"
 )
 
-func main() { host.HTTP(app.TTNWebhook, app.NewTTNWebhook) }
+func main() { host.HTTP(catalog.TTNWebhook, ttnwebhookfn.New) }

@@ -129,8 +129,12 @@ func newSweepFixture(h *harness) sweepFixture {
 	h.queryRow([]any{&contactID}, `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Alice', '+15555550101') RETURNING id`, f.orgA)
 	h.queryRow([]any{&policyID}, `INSERT INTO notification_policies (organization_id, steps)
 		VALUES ($1, jsonb_build_array(jsonb_build_object('after_minutes', 0, 'channels', jsonb_build_array('sms'), 'contact_ids', jsonb_build_array($2::text)))) RETURNING id`, f.orgA, contactID)
+	var assetID string
+	h.queryRow([]any{&assetID}, `INSERT INTO assets (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status)
+		VALUES ($1, 'unit_photo', $2, 'sweep/unit_photo/0123456789abcdef.png', 'image/png', 1024, 'ready') RETURNING id`, f.orgA, u.UnitID)
 	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
-		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID}
+		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
+		"assetId": assetID}
 	return f
 }
 

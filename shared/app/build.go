@@ -1,3 +1,6 @@
+// Package app assembles the whole collection in one process: the one-port
+// local server (`make dev`), `frostguard invoke` and the tests. The function
+// binaries never import it: each imports only its own shared/fn package.
 package app
 
 import (
@@ -11,7 +14,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/fn/apifn"
+	"github.com/frostguard/functions/shared/fn/checkoutfn"
+	"github.com/frostguard/functions/shared/fn/stripewebhookfn"
+	"github.com/frostguard/functions/shared/fn/sweeperfn"
+	"github.com/frostguard/functions/shared/fn/telnyxwebhookfn"
+	"github.com/frostguard/functions/shared/fn/ttnwebhookfn"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -43,17 +53,17 @@ func Build(name string, environment map[string]string) (Built, error) {
 	var err error
 	switch name {
 	case API:
-		b.HTTP, err = build(environment, NewAPI)
+		b.HTTP, err = build(environment, apifn.New)
 	case StripeCheckout:
-		b.HTTP, err = build(environment, NewStripeCheckout)
+		b.HTTP, err = build(environment, checkoutfn.New)
 	case StripeWebhook:
-		b.HTTP, err = build(environment, NewStripeWebhook)
+		b.HTTP, err = build(environment, stripewebhookfn.New)
 	case TelnyxWebhook:
-		b.HTTP, err = build(environment, NewTelnyxWebhook)
+		b.HTTP, err = build(environment, telnyxwebhookfn.New)
 	case TTNWebhook:
-		b.HTTP, err = build(environment, NewTTNWebhook)
+		b.HTTP, err = build(environment, ttnwebhookfn.New)
 	case AlertSweeper:
-		b.Job, err = build(environment, NewAlertSweeper)
+		b.Job, err = build(environment, sweeperfn.New)
 	}
 	if err != nil {
 		return Built{}, fmt.Errorf("%s: %w", name, err)
@@ -133,7 +143,7 @@ func localHealth(fns map[string]http.Handler) http.Handler {
 				status, code = "degraded", http.StatusServiceUnavailable
 			}
 		}
-		web.JSON(w, code, map[string]any{"status": status, "version": Version, "functions": each})
+		web.JSON(w, code, map[string]any{"status": status, "version": host.Version, "functions": each})
 	})
 }
 
@@ -146,3 +156,24 @@ func (l *Local) RunJobs(ctx context.Context) {
 }
 
 var every = time.Minute
+
+// The catalog, under the names the rest of the tooling uses.
+type (
+	Function = catalog.Function
+	Route    = catalog.Route
+)
+
+const (
+	API            = catalog.API
+	StripeCheckout = catalog.StripeCheckout
+	StripeWebhook  = catalog.StripeWebhook
+	TelnyxWebhook  = catalog.TelnyxWebhook
+	TTNWebhook     = catalog.TTNWebhook
+	AlertSweeper   = catalog.AlertSweeper
+)
+
+// Functions is every function of the collection.
+var Functions = catalog.Functions
+
+// Lookup returns the named function.
+func Lookup(name string) (Function, bool) { return catalog.Lookup(name) }

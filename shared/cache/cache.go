@@ -89,6 +89,26 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) {
 	}
 }
 
+// ErrUnavailable is SetNX's answer when Redis is not configured or is in
+// its failure backoff.
+var ErrUnavailable = errors.New("redis is not available")
+
+// SetNX sets key to value for ttl only if the key does not exist (SET NX
+// PX): a lock or ticket shared by every instance. Unlike the other methods
+// it reports Redis being unusable as an error, so that the caller can fall
+// back to something local instead of reading it as "taken".
+func (c *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if !c.up() {
+		return false, ErrUnavailable
+	}
+	ok, err := c.rdb.SetNX(ctx, key, value, ttl).Result()
+	if err != nil {
+		c.degraded(ctx, "setnx", err)
+		return false, err
+	}
+	return ok, nil
+}
+
 // Allow is a fixed-window rate limiter: it reports whether one more event
 // under key fits in limit per window. Without Redis it allows everything:
 // callers that must never exceed a limit (SMS sends) also count in

@@ -1,8 +1,8 @@
-// Package app assembles each function from the shared packages: it is the
-// only place that knows which handler serves which route. The catalog below
-// is the single source of truth that template.yaml and the one-port local
-// server are both tested against.
-package app
+// Package catalog names the functions of the collection and their routes:
+// the single source of truth that template.yaml, each function's router and
+// the one-port local server are tested against. It imports nothing heavy,
+// so every function binary can use it.
+package catalog
 
 import "strings"
 

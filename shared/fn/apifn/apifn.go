@@ -1,0 +1,41 @@
+// Package apifn assembles the api function from the shared packages:
+// its main and the one-port local server call New. It imports only what
+// this function needs, so the function's binary carries nothing else.
+package apifn
+
+import (
+	"net/http"
+
+	"github.com/frostguard/functions/shared/api"
+	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/cache"
+	"github.com/frostguard/functions/shared/catalog"
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/store"
+)
+
+// New builds the `api` function's handler.
+func New(cfg *config.API) (http.Handler, error) {
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := auth.NewStackAuthVerifier(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	srv := api.New(db, verifier)
+	srv.Files = storage.Open(cfg.Storage, cfg.AssetsBucket)
+	if srv.Cache, err = cache.Open(cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	srv.SiteContext = cfg.SiteContext
+	mux := host.NewMux(catalog.API)
+	srv.Register(mux)
+	// Subscription enforcement wraps the mux itself: it looks routes up to
+	// tell writes from reads and leaves other tenants' 404s alone. The audit
+	// trail is outermost: it records what enforcement let through.
+	return host.Standard(catalog.API, cfg.Common, srv.Audit(srv.EnforceSubscriptions(mux)), cfg.FrontendURL), nil
+}

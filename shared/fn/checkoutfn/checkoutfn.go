@@ -1,0 +1,37 @@
+// Package checkoutfn assembles the stripe-checkout function from the shared packages:
+// its main and the one-port local server call New. It imports only what
+// this function needs, so the function's binary carries nothing else.
+package checkoutfn
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/frostguard/functions/shared/api"
+	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/billing"
+	"github.com/frostguard/functions/shared/catalog"
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/store"
+)
+
+// New builds the `stripe-checkout` function's handler.
+func New(cfg *config.StripeCheckout) (http.Handler, error) {
+	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := auth.NewStackAuthVerifier(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	// Without a key the routes answer 503 "billing is not configured".
+	sc, err := billing.NewStripe(cfg.Stripe)
+	if err != nil && !errors.Is(err, billing.ErrNotConfigured) {
+		return nil, err
+	}
+	mux := host.NewMux(catalog.StripeCheckout)
+	(&billing.CheckoutHandler{API: api.New(db, verifier), DB: db, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
+	return host.Standard(catalog.StripeCheckout, cfg.Common, mux, cfg.FrontendURL), nil
+}

@@ -1,0 +1,34 @@
+package host
+
+import (
+	"net/http"
+
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/web"
+)
+
+// Version is stamped at build time (-ldflags "-X ...shared/host.Version=...").
+var Version = "dev"
+
+// NewMux starts a function's router with the routes every function has:
+// GET /healthz and a JSON 404.
+func NewMux(function string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", web.Health(function, Version))
+	mux.Handle("/", web.NotFound())
+	return mux
+}
+
+// WebhookMux serves a webhook both at its HTTP API path and at the root of
+// its Function URL.
+func WebhookMux(function, path string, h http.Handler) *http.ServeMux {
+	mux := NewMux(function)
+	mux.Handle("POST "+path, h)
+	mux.Handle("POST /{$}", h)
+	return mux
+}
+
+// Standard wraps a function's router in the middleware every function uses.
+func Standard(function string, c config.Common, h http.Handler, origins ...string) http.Handler {
+	return web.Standard(h, web.Options{Function: function, MaxBodyBytes: c.MaxBodyBytes, AllowedOrigins: origins})
+}

@@ -1,0 +1,21 @@
+package notify
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/store"
+)
+
+// ProviderClient is the HTTP client for Telnyx and Resend: a timeout well
+// inside a Lambda invocation, so a slow provider delays a notification (it
+// is retried) instead of timing the function out.
+func ProviderClient() *http.Client { return &http.Client{Timeout: 8 * time.Second} }
+
+// NewConfiguredDispatcher sends due outbox rows through the configured
+// providers (logging senders where a key is not set).
+func NewConfiguredDispatcher(db *store.DB, cfg config.Notify) *Dispatcher {
+	sms, email := Senders(cfg, ProviderClient())
+	return &Dispatcher{DB: db, SMS: sms, Email: email}
+}
