@@ -236,6 +236,14 @@ type rotateSecretResponse struct {
 }
 
 func (s *Server) rotateTTNSecret(w http.ResponseWriter, r *http.Request, m Member) error {
+	// Once TTN itself holds the secret (a configured webhook), rotating only
+	// our hash would make TTN's deliveries fail: rotate on both sides.
+	if s.TTN.Config.Configured() {
+		conn, err := s.DB.TTNManagedConnection(r.Context(), m.OrgID)
+		if err == nil && conn.WebhookConfiguredAt != nil {
+			return s.configureTTNWebhook(w, r, m)
+		}
+	}
 	secret, err := domain.NewTTNSecret()
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "could not generate a webhook secret")

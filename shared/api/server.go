@@ -40,6 +40,7 @@ type Server struct {
 	SiteContext config.SiteContext
 	// HTTP is the client for third parties (weather, geocoding).
 	HTTP *http.Client
+	TTN  TTNManagement // The Things Stack management (no key: its routes answer 503)
 
 	// routes maps each registered pattern to the permission it requires
 	// ("" for routes open to any signed-in user): the OpenAPI document and
@@ -76,6 +77,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerReports(mux)
 	s.registerAuditLog(mux)
 	s.registerSiteContext(mux)
+	s.registerTTNManagement(mux)
 }
 
 // Routes lists the registered patterns ("METHOD /path"), sorted.

@@ -122,6 +122,7 @@ type API struct {
 	Frontend
 	Storage
 	SiteContext
+	TTNStack
 }
 
 // StripeCheckout configures the `stripe-checkout` function.
@@ -181,6 +182,12 @@ func Parse(dst any, environment map[string]string) error {
 		problems = append(problems, describe(err, dst)...)
 	}
 	problems = append(problems, check(reflect.ValueOf(dst).Elem())...)
+	// Rules env tags cannot express (a cluster name, a key's length).
+	if v, ok := dst.(interface{ Validate() error }); ok && len(problems) == 0 {
+		if err := v.Validate(); err != nil {
+			problems = append(problems, strings.TrimPrefix(err.Error(), "configuration: "))
+		}
+	}
 	if len(problems) == 0 {
 		return nil
 	}

@@ -32,6 +32,7 @@ func New(cfg *config.API) (http.Handler, error) {
 		return nil, err
 	}
 	srv.SiteContext = cfg.SiteContext
+	srv.TTN = api.TTNManagement{Config: cfg.TTNStack}
 	mux := host.NewMux(catalog.API)
 	srv.Register(mux)
 	// Subscription enforcement wraps the mux itself: it looks routes up to
