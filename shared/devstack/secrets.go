@@ -96,7 +96,8 @@ func Environment(environ map[string]string, s Secrets, baseURL string) map[strin
 	def("TELNYX_PUBLIC_KEY", s.TelnyxPublicKey())
 	if mock := out["STRIPE_MOCK_URL"]; mock != "" {
 		def("STRIPE_API_BASE", mock)
-		def("STRIPE_SECRET_KEY", "sk_test_frostguard_dev")
+		// stripe-mock accepts only keys that look real: sk_test_ + letters/digits.
+		def("STRIPE_SECRET_KEY", "sk_test_FrostGuardDevOnly")
 	}
 	def("DB_MAX_CONNS", "16")
 	return out

@@ -12,6 +12,9 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/testenv"
 )
@@ -127,3 +130,25 @@ func TestSecretsPersistAndFeedEveryFunction(t *testing.T) {
 // jwsInferAlg lets verification pick the algorithm from the key: the dev
 // JWKS, like Stack Auth's, carries no "alg".
 func jwsInferAlg() jws.WithKeySetSuboption { return jws.WithInferAlgorithmFromKey(true) }
+
+// The dev stack's checkout must work against stripe-mock, which refuses keys
+// that do not look like real test keys.
+func TestDevCheckoutWorksAgainstStripeMock(t *testing.T) {
+	mock := testenv.Require(t, "STRIPE_MOCK_URL")
+	secrets, err := LoadSecrets(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "STRIPE_MOCK_URL": mock}, secrets, "http://127.0.0.1:3000")
+	var cfg config.Stripe
+	if err := config.Parse(&cfg, env); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := billing.NewStripe(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Customers.New(&stripe.CustomerParams{Email: stripe.String("owner@demo-bistro.test")}); err != nil {
+		t.Fatalf("stripe-mock refused the dev key: %v", err)
+	}
+}
