@@ -109,25 +109,6 @@ func (c *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 	return ok, nil
 }
 
-// Allow is a fixed-window rate limiter: it reports whether one more event
-// under key fits in limit per window. Without Redis it allows everything:
-// callers that must never exceed a limit (SMS sends) also count in
-// PostgreSQL; this is the cheap first line.
-func (c *Cache) Allow(ctx context.Context, key string, limit int64, window time.Duration) bool {
-	if !c.up() {
-		return true
-	}
-	bucket := key + ":" + time.Now().Truncate(window).Format("20060102T150405")
-	pipe := c.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, bucket)
-	pipe.Expire(ctx, bucket, window)
-	if _, err := pipe.Exec(ctx); err != nil {
-		c.degraded(ctx, "allow", err)
-		return true
-	}
-	return incr.Val() <= limit
-}
-
 // up reports whether Redis is configured and not in its failure backoff.
 func (c *Cache) up() bool {
 	return c != nil && time.Now().UnixNano() >= c.downUntil.Load()

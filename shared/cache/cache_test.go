@@ -36,14 +36,12 @@ func TestAgainstRedis(t *testing.T) {
 	if _, ok := c.Get(ctx, k); ok {
 		t.Fatal("hit after delete")
 	}
-	rl := key()
-	for i := 1; i <= 3; i++ {
-		if !c.Allow(ctx, rl, 3, time.Minute) {
-			t.Fatalf("event %d refused under a limit of 3", i)
-		}
+	lock := key()
+	if ok, err := c.SetNX(ctx, lock, []byte("1"), time.Minute); err != nil || !ok {
+		t.Fatalf("first SetNX: %v %v", ok, err)
 	}
-	if c.Allow(ctx, rl, 3, time.Minute) {
-		t.Fatal("fourth event allowed under a limit of 3")
+	if ok, err := c.SetNX(ctx, lock, []byte("1"), time.Minute); err != nil || ok {
+		t.Fatalf("second SetNX must find the key taken: %v %v", ok, err)
 	}
 }
 
@@ -60,8 +58,8 @@ func TestRedisDownDegradesInsteadOfFailing(t *testing.T) {
 			if _, ok := c.Get(ctx, "k"); ok {
 				t.Error("hit without Redis")
 			}
-			if !c.Allow(ctx, "k", 0, time.Minute) {
-				t.Error("without Redis the limiter must let PostgreSQL decide")
+			if _, err := c.SetNX(ctx, "k", []byte("1"), time.Minute); err == nil {
+				t.Error("without Redis SetNX must report it, so callers fall back")
 			}
 			c.Delete(ctx, "k")
 			if d := time.Since(start); d > 5*time.Second {
