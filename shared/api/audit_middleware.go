@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/logging"
 	"github.com/frostguard/functions/shared/store"
 )
@@ -53,6 +52,7 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 	var once sync.Once
 	var router *http.ServeMux
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withCaller(r)
 		if !isWrite(r.Method) {
 			next.ServeHTTP(w, r)
 			return
@@ -70,18 +70,13 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tok := auth.TokenFromRequest(r)
-		if tok == "" {
-			next.ServeHTTP(w, r) // 401: nothing is written
-			return
-		}
-		claims, err := s.Verifier.Verify(r.Context(), tok)
+		caller, err := s.authenticate(r)
 		if err != nil {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r) // the route answers 401 (or 503): nothing is written
 			return
 		}
 		body, size, complete := captureBody(r)
-		rec := store.AuditRecord{OrgID: orgID, ActorSubject: claims.Subject, Action: rt.pattern,
+		rec := store.AuditRecord{OrgID: orgID, ActorSubject: caller.Subject, Action: rt.pattern,
 			RequestID: logging.RequestID(r.Context())}
 		if name := rt.last(); name != "" {
 			rec.EntityType, rec.EntityID = auditEntityType(name), strings.ToLower(rt.values[name])

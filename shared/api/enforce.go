@@ -36,6 +36,7 @@ const orgsPrefix = "/api/v1/orgs/"
 func (s *Server) EnforceSubscriptions(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withCaller(r)
 		if !isWrite(r.Method) {
 			next.ServeHTTP(w, r)
 			return

@@ -99,9 +99,10 @@ func (s *Server) RoutePermission(pattern string) (access.Permission, bool) {
 
 // Caller is the authenticated user of a request.
 type Caller struct {
-	UserID string
-	Email  string
-	Name   string
+	UserID  string
+	Subject string // the Stack Auth user id (JWT sub)
+	Email   string
+	Name    string
 }
 
 // Member is a caller acting inside one organisation.
@@ -157,7 +158,24 @@ func (s *Server) handleOrg(mux *http.ServeMux, pattern string, perm access.Permi
 	}))
 }
 
+// authenticate verifies the request's token and finds (or creates) its
+// user. The audit trail, subscription enforcement and the route itself all
+// need the caller: when withCaller installed a memo (the api's outermost
+// layer does), the token is verified and the user looked up once per
+// request, not once per layer.
 func (s *Server) authenticate(r *http.Request) (Caller, error) {
+	memo, _ := r.Context().Value(callerMemoKey{}).(*callerMemo)
+	if memo != nil && memo.done {
+		return memo.caller, memo.err
+	}
+	c, err := s.resolveCaller(r)
+	if memo != nil {
+		memo.caller, memo.err, memo.done = c, err, true
+	}
+	return c, err
+}
+
+func (s *Server) resolveCaller(r *http.Request) (Caller, error) {
 	tok := auth.TokenFromRequest(r)
 	if tok == "" {
 		return Caller{}, auth.ErrUnauthenticated
@@ -170,5 +188,22 @@ func (s *Server) authenticate(r *http.Request) (Caller, error) {
 	if err != nil {
 		return Caller{}, err
 	}
-	return Caller{UserID: u.ID, Email: u.Email, Name: u.DisplayName}, nil
+	return Caller{UserID: u.ID, Subject: claims.Subject, Email: u.Email, Name: u.DisplayName}, nil
+}
+
+type callerMemoKey struct{}
+
+// callerMemo holds one request's authentication result.
+type callerMemo struct {
+	done   bool
+	caller Caller
+	err    error
+}
+
+// withCaller gives the request a memo for authenticate, once.
+func withCaller(r *http.Request) *http.Request {
+	if _, ok := r.Context().Value(callerMemoKey{}).(*callerMemo); ok {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), callerMemoKey{}, &callerMemo{}))
 }
