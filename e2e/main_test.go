@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/frostguard/functions/shared/app"
@@ -18,6 +19,9 @@ import (
 // binDir holds one binary per function, built once for the whole package
 // with the Lambda build flags (for the host architecture, so they run here).
 var binDir string
+
+// zoneinfo is the zone database the binaries are given, as on Lambda.
+var zoneinfo string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "frostguard-e2e-")
@@ -32,6 +36,14 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		// The binaries carry no zone database: like Lambda (template.yaml),
+		// they read the toolchain's zoneinfo.zip named by ZONEINFO.
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "go env GOROOT:", err)
+			return 1
+		}
+		zoneinfo = filepath.Join(strings.TrimSpace(string(out)), "lib", "time", "zoneinfo.zip")
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -66,7 +78,7 @@ func freeAddr(t testing.TB) string {
 // env turns a map into an exec environment with nothing inherited, so a
 // variable set in the developer's shell cannot make a test pass.
 func env(m map[string]string) []string {
-	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ZONEINFO=" + zoneinfo}
 	for k, v := range m {
 		out = append(out, k+"="+v)
 	}

@@ -9,6 +9,9 @@
 #                               only; print the tools dir on stdout
 #
 # Progress goes to stderr; `up` prints one summary line per service on stdout.
+# DIR/env.sh exports each service's URL (DATABASE_URL, REDIS_URL, MINIO_*,
+# STRIPE_MOCK_URL), AWS_LAMBDA_RIE and, when versitygw was installed,
+# VERSITYGW (its binary, for tests that start a private S3 server).
 #
 # Knobs (environment):
 #   PG_FSYNC=off|on         fsync, synchronous_commit and full_page_writes
@@ -718,6 +721,9 @@ cmd_up() {
 		echo "export MINIO_BUCKET_ASSETS=frostguard-assets"
 		echo "export STRIPE_MOCK_URL=$(sq "$stripe_url")"
 		echo "export AWS_LAMBDA_RIE=$(sq "$TOOLS_DIR/aws-lambda-rie")"
+		# For tests that run a private S3 server (testenv.StartS3). Absent
+		# when an external MINIO_ENDPOINT skipped the install.
+		if [[ -x $TOOLS_DIR/versitygw ]]; then echo "export VERSITYGW=$(sq "$TOOLS_DIR/versitygw")"; fi
 		echo "export FROSTGUARD_STACK_DIR=$(sq "$DIR")"
 		echo "export PG_BIN=$(sq "$PG_BIN")"
 		echo "export PGDATA=$(sq "${PGDATA_DIR}")"

@@ -56,6 +56,7 @@ func newHarness(t *testing.T) *harness {
 	srv := New(db, v)
 	mux := http.NewServeMux()
 	srv.Register(mux)
+	srv.RegisterReports(mux) // the reports function's routes, on the same /api/v1
 	mux.Handle("/", web.NotFound())
 	return &harness{t: t, db: db, srv: srv, h: web.Standard(mux, web.Options{Function: "api"}), signer: signer}
 }

@@ -37,7 +37,7 @@ var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "patch
 func documented(t *testing.T) map[string]operation {
 	t.Helper()
 	var doc openapiDoc
-	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+	if err := yaml.Unmarshal(openapiSource(t), &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
@@ -73,6 +73,7 @@ func docPermission(p access.Permission) string {
 func TestOpenAPIMatchesTheRouter(t *testing.T) {
 	srv := New(nil, nil)
 	srv.Register(http.NewServeMux())
+	srv.RegisterReports(http.NewServeMux())
 	ops := documented(t)
 	for _, route := range srv.Routes() {
 		op, ok := ops[route]
@@ -132,9 +133,12 @@ func newSweepFixture(h *harness) sweepFixture {
 	var assetID string
 	h.queryRow([]any{&assetID}, `INSERT INTO assets (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status)
 		VALUES ($1, 'unit_photo', $2, 'sweep/unit_photo/0123456789abcdef.png', 'image/png', 1024, 'ready') RETURNING id`, f.orgA, u.UnitID)
+	var gatewayID string
+	h.queryRow([]any{&gatewayID}, `INSERT INTO gateways (organization_id, site_id, gateway_id, gateway_eui, frequency_plan_id, cluster, provisioning_status)
+		VALUES ($1, $2, 'sweep-gw', 'B827EBFFFE000001', 'EU_863_870_TTN', 'eu1', 'registered') RETURNING id`, f.orgA, u.SiteID)
 	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
 		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
-		"assetId": assetID}
+		"assetId": assetID, "gatewayId": gatewayID}
 	return f
 }
 

@@ -5,10 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	// Lambda's provided.al2023 image is not guaranteed to carry a zoneinfo
-	// database; timezone validation and local-time rendering must not depend
-	// on it.
-	_ "time/tzdata"
 	"unicode/utf8"
 
 	"github.com/frostguard/functions/shared/access"

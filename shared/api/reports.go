@@ -16,10 +16,12 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/report"
+	"github.com/frostguard/functions/shared/report/pdf"
 	"github.com/frostguard/functions/shared/web"
 )
 
-func (s *Server) registerReports(mux *http.ServeMux) {
+// RegisterReports adds the reports function's routes to mux.
+func (s *Server) RegisterReports(mux *http.ServeMux) {
 	s.handleOrg(mux, "GET /api/v1/orgs/{orgId}/reports/haccp", access.ExportReports, s.haccpReport)
 }
 
@@ -42,8 +44,10 @@ var reportFormats = map[string]struct{ contentType, ext string }{
 }
 
 // reportUploadClient uploads rendered reports: an S3 PUT of a few
-// megabytes needs longer than the third-party client's timeout.
-var reportUploadClient = &http.Client{Timeout: 60 * time.Second}
+// megabytes needs longer than the third-party client's timeout, but must
+// give up well inside the reports function's 29 s Lambda timeout, so that a
+// hung S3 is answered with our 503 rather than the gateway's bare timeout.
+var reportUploadClient = &http.Client{Timeout: 15 * time.Second}
 
 // reportDownload is the answer for a report rendered to file storage.
 type reportDownload struct {
@@ -208,7 +212,7 @@ func renderReport(rep report.Report, format string) ([]byte, error) {
 	case "csv":
 		return report.RenderCSV(rep)
 	case "pdf":
-		return report.RenderPDF(rep, report.PDFOptions{})
+		return pdf.Render(rep, pdf.Options{})
 	default:
 		return json.Marshal(rep)
 	}

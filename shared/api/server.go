@@ -54,7 +54,9 @@ func New(db *store.DB, v TokenVerifier) *Server {
 		HTTP: &http.Client{Timeout: 5 * time.Second}}
 }
 
-// Register adds every api route to mux.
+// Register adds every route of the api function to mux. The HACCP report
+// routes are the reports function's (RegisterReports): the api binary
+// then carries no PDF library.
 func (s *Server) Register(mux *http.ServeMux) {
 	s.serveOpenAPI(mux)
 	s.registerMe(mux)
@@ -74,7 +76,6 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerOptOuts(mux)
 	s.registerManualLogs(mux)
 	s.registerAssets(mux)
-	s.registerReports(mux)
 	s.registerAuditLog(mux)
 	s.registerSiteContext(mux)
 	s.registerTTNManagement(mux)

@@ -31,6 +31,7 @@ type fakeTTN struct {
 	calls    []string
 	webhooks map[string]map[string]any // webhook id -> webhook
 	devices  map[string]map[string]map[string]any
+	gw       *fakeGateways // gateway registry and Gateway Server (ttn_fake_gateways_test.go)
 }
 
 // failTimeout makes an operation hang past the client's timeout.
@@ -91,7 +92,7 @@ func ttnFail(w http.ResponseWriter, status int, msg string) {
 }
 
 func (f *fakeTTN) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+f.apiKey {
+	if !f.authorized(r) {
 		ttnFail(w, http.StatusUnauthorized, "error:pkg/auth:token_invalid (invalid token)")
 		return
 	}
@@ -160,6 +161,9 @@ func (f *fakeTTN) route(r *http.Request) (op, app, id string) {
 	}
 	if m := reGSStats.FindStringSubmatch(p); m != nil && r.Method == http.MethodGet {
 		return "gs", f.appID, m[1]
+	}
+	if op, id := f.gatewayRoute(r); op != "" {
+		return op, f.appID, id
 	}
 	return "", "", ""
 }
@@ -262,6 +266,6 @@ func (f *fakeTTN) handle(w http.ResponseWriter, r *http.Request, op, id string, 
 		delete(f.devices[reg], id)
 		ok()
 	default:
-		ttnFail(w, http.StatusNotFound, "not connected")
+		f.handleGateway(w, r, op, id, body)
 	}
 }

@@ -46,6 +46,7 @@ func (s *Server) registerTTNManagement(mux *http.ServeMux) {
 	s.handleOrg(mux, "GET "+sensor, access.ManageIntegration, s.getSensorProvisioning)
 	s.handleOrg(mux, "POST "+sensor, access.ManageIntegration, s.provisionSensor)
 	s.handleOrg(mux, "DELETE "+sensor, access.ManageIntegration, s.deprovisionSensor)
+	s.registerGateways(mux)
 }
 
 var errTTNNotConfigured = apperr.New(apperr.Unavailable, "TTN management is not configured")

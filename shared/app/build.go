@@ -18,6 +18,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/fn/apifn"
 	"github.com/frostguard/functions/shared/fn/checkoutfn"
+	"github.com/frostguard/functions/shared/fn/reportsfn"
 	"github.com/frostguard/functions/shared/fn/stripewebhookfn"
 	"github.com/frostguard/functions/shared/fn/sweeperfn"
 	"github.com/frostguard/functions/shared/fn/telnyxwebhookfn"
@@ -54,6 +55,8 @@ func Build(name string, environment map[string]string) (Built, error) {
 	switch name {
 	case API:
 		b.HTTP, err = build(environment, apifn.New)
+	case Reports:
+		b.HTTP, err = build(environment, reportsfn.New)
 	case StripeCheckout:
 		b.HTTP, err = build(environment, checkoutfn.New)
 	case StripeWebhook:
@@ -165,6 +168,7 @@ type (
 
 const (
 	API            = catalog.API
+	Reports        = catalog.Reports
 	StripeCheckout = catalog.StripeCheckout
 	StripeWebhook  = catalog.StripeWebhook
 	TelnyxWebhook  = catalog.TelnyxWebhook

@@ -21,6 +21,8 @@ import (
 var expectedStatus = map[string]int{
 	"api/healthz.json":                 200,
 	"api/get-me.json":                  401, // placeholder token
+	"reports/healthz.json":             200,
+	"reports/haccp-pdf.json":           401, // placeholder token
 	"stripe-checkout/healthz.json":     200,
 	"stripe-checkout/checkout.json":    401, // placeholder token
 	"stripe-webhook/healthz.json":      200,

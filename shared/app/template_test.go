@@ -45,11 +45,19 @@ import (
 // the variables the template may set on it.
 var tplConfigOf = map[string]any{
 	app.API:            config.API{},
+	app.Reports:        config.Reports{},
 	app.StripeCheckout: config.StripeCheckout{},
 	app.StripeWebhook:  config.StripeWebhook{},
 	app.TelnyxWebhook:  config.TelnyxWebhook{},
 	app.TTNWebhook:     config.TTNWebhook{},
 	app.AlertSweeper:   config.AlertSweeper{},
+}
+
+// tplRuntimeVars are read by the Go runtime, not by a config struct.
+var tplRuntimeVars = map[string]string{
+	// The zone database the Makefile packs beside bootstrap (the binaries
+	// do not embed time/tzdata).
+	"ZONEINFO": "/var/task/zoneinfo.zip",
 }
 
 const tplOrgID = "3f1c9a52-7b4e-4c1d-9e2a-5b8f0d6c4a71"
@@ -568,8 +576,13 @@ func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
 			reads, required := map[string]bool{}, map[string]bool{}
 			tplConfigVars(reflect.TypeOf(cfg), reads, required)
 			env := p.rawEnv(fn.LogicalID)
+			for name, want := range tplRuntimeVars {
+				if got, _ := env[name].(string); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
 			for name := range env {
-				if !reads[name] {
+				if _, runtimeVar := tplRuntimeVars[name]; !reads[name] && !runtimeVar {
 					t.Errorf("sets %s, which %T does not read", name, cfg)
 				}
 			}

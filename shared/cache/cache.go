@@ -40,7 +40,9 @@ func Open(url string) (*Cache, error) {
 	opts.DialTimeout = 300 * time.Millisecond
 	opts.ReadTimeout = 300 * time.Millisecond
 	opts.WriteTimeout = 300 * time.Millisecond
-	opts.MaxRetries = 0
+	// -1, not 0: go-redis reads 0 as "the default, 3 retries", which made a
+	// hung Redis cost two timeouts instead of one.
+	opts.MaxRetries = -1
 	opts.DialerRetries = 1
 	return &Cache{rdb: redis.NewClient(opts)}, nil
 }

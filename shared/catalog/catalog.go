@@ -40,6 +40,7 @@ type Function struct {
 // Function names, as in functions/<name>.
 const (
 	API            = "api"
+	Reports        = "reports"
 	StripeCheckout = "stripe-checkout"
 	StripeWebhook  = "stripe-webhook"
 	TelnyxWebhook  = "telnyx-webhook"
@@ -52,6 +53,12 @@ var Functions = []Function{
 	{Name: API, LogicalID: "ApiFunction", Routes: []Route{
 		{"GET", "/healthz"},
 		{"ANY", "/api/v1/{proxy+}"},
+	}},
+	// HACCP reports render PDFs of up to a year of readings: their own
+	// function, with more memory and time than the api's interactive
+	// routes, and the only binary that carries the PDF library.
+	{Name: Reports, LogicalID: "ReportsFunction", Routes: []Route{
+		{"GET", "/api/v1/orgs/{orgId}/reports/haccp"},
 	}},
 	{Name: StripeCheckout, LogicalID: "StripeCheckoutFunction", Routes: []Route{
 		{"POST", "/api/v1/orgs/{orgId}/billing/checkout"},

@@ -125,6 +125,15 @@ type API struct {
 	TTNStack
 }
 
+// Reports configures the `reports` function (HACCP reports; large ones are
+// written to the private bucket and answered with a download link).
+type Reports struct {
+	Common
+	Auth
+	Frontend
+	Storage
+}
+
 // StripeCheckout configures the `stripe-checkout` function.
 type StripeCheckout struct {
 	Common

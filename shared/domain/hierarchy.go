@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	// Lambda's provided.al2023 image is not guaranteed to ship a zoneinfo
-	// database; without it every IANA zone would be rejected as unknown.
-	_ "time/tzdata"
 
 	"github.com/frostguard/functions/shared/apperr"
 )

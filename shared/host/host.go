@@ -21,6 +21,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/errreport"
 	"github.com/frostguard/functions/shared/logging"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -32,8 +33,12 @@ type Job func(ctx context.Context) error
 // (or the Runtime Interface Emulator).
 func InLambda() bool { return os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" }
 
+// flushTimeout bounds the wait for error reports at the end of an invocation.
+const flushTimeout = 2 * time.Second
+
 // LambdaHTTP adapts h to API Gateway HTTP API (payload 2.0) and Function URL
-// events, which share one shape.
+// events, which share one shape. Error reports are flushed before the
+// invocation returns (Lambda freezes the process right after).
 func LambdaHTTP(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	adapter := httpadapter.NewV2(h)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -50,6 +55,7 @@ func LambdaHTTP(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReq
 			headers["x-request-id"] = ev.RequestContext.RequestID
 			ev.Headers = headers
 		}
+		defer errreport.Flush(flushTimeout)
 		return adapter.ProxyWithContext(ctx, ev)
 	}
 }
@@ -63,25 +69,34 @@ func headerValue(h map[string]string, name string) string {
 	return ""
 }
 
-// LambdaSchedule adapts a job to EventBridge scheduled events.
+// LambdaSchedule adapts a job to EventBridge scheduled events. A failed run
+// is reported, and reports flushed, before the invocation returns.
 func LambdaSchedule(job Job) func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			ctx = logging.WithLambdaRequestID(ctx, lc.AwsRequestID)
 		}
-		return job(ctx)
+		defer errreport.Flush(flushTimeout)
+		err := job(ctx)
+		errreport.JobError(ctx, err)
+		return err
 	}
 }
 
-// Setup parses cfg from the environment and installs the logger; on a
-// configuration error it prints the error (which names every variable at
-// fault) and exits, so a bad deployment fails at its first cold start.
+// Setup parses cfg from the environment, installs the logger and turns on
+// error reporting when SENTRY_DSN is set; on a configuration error it prints
+// the error (which names every variable at fault) and exits, so a bad
+// deployment fails at its first cold start.
 func Setup(function string, cfg config.Config) {
 	if err := config.Load(cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", function, err)
 		os.Exit(2)
 	}
 	logging.Setup(function, cfg.Base().LogLevel)
+	if _, err := errreport.Init(cfg.Base().SentryDSN, function, cfg.Base().Stage, Version); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", function, err)
+		os.Exit(2)
+	}
 }
 
 // Fatal reports a start-up failure and exits.
@@ -114,13 +129,14 @@ func ServeSchedule(job Job) {
 }
 
 // RunEvery runs job now and then every interval until ctx ends. A failed run
-// is logged and the next one still happens.
+// is logged and reported, and the next one still happens.
 func RunEvery(ctx context.Context, interval time.Duration, job Job) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if err := job(ctx); err != nil && ctx.Err() == nil {
 			slog.ErrorContext(ctx, "scheduled run failed", "err", err)
+			errreport.JobError(ctx, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/errreport"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -29,6 +30,9 @@ func WebhookMux(function, path string, h http.Handler) *http.ServeMux {
 }
 
 // Standard wraps a function's router in the middleware every function uses.
+// Error reporting is innermost: inside web.Recover, which still logs a panic
+// and answers 500 after errreport has reported it, and inside web.RequestID,
+// whose id the reports carry.
 func Standard(function string, c config.Common, h http.Handler, origins ...string) http.Handler {
-	return web.Standard(h, web.Options{Function: function, MaxBodyBytes: c.MaxBodyBytes, AllowedOrigins: origins})
+	return web.Standard(errreport.Middleware(h), web.Options{Function: function, MaxBodyBytes: c.MaxBodyBytes, AllowedOrigins: origins})
 }

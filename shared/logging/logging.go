@@ -34,6 +34,12 @@ func WithLambdaRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, lambdaRequestIDKey, id)
 }
 
+// LambdaRequestID is the Lambda invocation id carried by ctx, or "".
+func LambdaRequestID(ctx context.Context) string {
+	s, _ := ctx.Value(lambdaRequestIDKey).(string)
+	return s
+}
+
 // Setup installs the default logger for a function: JSON on stdout, every
 // record tagged with the function name.
 func Setup(function string, level slog.Leveler) *slog.Logger {
@@ -55,7 +61,7 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
 	}
-	if id, _ := ctx.Value(lambdaRequestIDKey).(string); id != "" {
+	if id := LambdaRequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("lambda_request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)

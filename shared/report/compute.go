@@ -45,8 +45,8 @@ func Build(o Options, units []Unit, readings map[string][]Reading, alerts []Aler
 
 // NewReport returns the report's header, without units.
 func NewReport(o Options) Report {
-	loc := location(o.Organization.TimeZone)
-	return Report{Organization: o.Organization, TempUnit: unitOrC(o.TempUnit), From: o.Range.From.In(loc).UTC(),
+	loc := Location(o.Organization.TimeZone)
+	return Report{Organization: o.Organization, TempUnit: UnitOrCelsius(o.TempUnit), From: o.Range.From.In(loc).UTC(),
 		To: o.Range.To.In(loc).UTC(), GeneratedAt: o.Now.UTC(), Units: []UnitReport{}}
 }
 
@@ -95,7 +95,7 @@ func NewUnitBuilder(o Options, u Unit) *UnitBuilder {
 	if _, err := time.LoadLocation(u.TimeZone); err != nil || u.TimeZone == "" {
 		b.tz = "UTC"
 	}
-	b.loc = location(b.tz)
+	b.loc = Location(b.tz)
 	b.from, b.to = o.Range.From.In(b.loc), o.Range.To.In(b.loc)
 	b.end = b.to
 	if !o.Now.IsZero() && o.Now.Before(b.end) {

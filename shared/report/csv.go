@@ -34,12 +34,12 @@ func CSVHeader(u string) []string {
 // temperatures in the report's unit.
 func WriteCSV(w io.Writer, rep Report) error {
 	cw := csv.NewWriter(w)
-	header := CSVHeader(string(unitOrC(rep.TempUnit)))
+	header := CSVHeader(string(UnitOrCelsius(rep.TempUnit)))
 	if err := cw.Write(header); err != nil {
 		return err
 	}
 	for _, ur := range rep.Units {
-		loc := location(ur.Unit.TimeZone)
+		loc := Location(ur.Unit.TimeZone)
 		ts := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
 		row := func(kind, date string, start, end time.Time) []string {
 			r := make([]string, len(header))
@@ -54,9 +54,9 @@ func WriteCSV(w io.Writer, rep Report) error {
 		}
 		stats := func(r []string, s Stats) []string {
 			r[9], r[10], r[11], r[12] = strconv.Itoa(s.Readings), num(s.Min), num(s.Max), num(s.Avg)
-			r[13], r[14] = num(s.InRangePercent), minutes(s.NoDataSeconds)
-			r[15], r[16] = strconv.Itoa(s.ExcursionCount), minutes(s.ExcursionSeconds)
-			r[17], r[18] = strconv.Itoa(s.GapCount), minutes(s.GapSeconds)
+			r[13], r[14] = num(s.InRangePercent), FormatMinutes(s.NoDataSeconds)
+			r[15], r[16] = strconv.Itoa(s.ExcursionCount), FormatMinutes(s.ExcursionSeconds)
+			r[17], r[18] = strconv.Itoa(s.GapCount), FormatMinutes(s.GapSeconds)
 			r[19], r[20] = strconv.Itoa(s.AlertCount), strconv.Itoa(s.ManualLogCount)
 			return r
 		}
@@ -65,12 +65,12 @@ func WriteCSV(w io.Writer, rep Report) error {
 			rows = append(rows, stats(row(RecordDay, d.Date, d.Start, d.End), d.Stats))
 			for _, x := range d.Excursions {
 				r := row(RecordExcursion, d.Date, x.Start, x.End)
-				r[16], r[21], r[22] = minutes(x.DurationSeconds), fmtNum(x.Peak), x.Direction
+				r[16], r[21], r[22] = FormatMinutes(x.DurationSeconds), FormatNumber(x.Peak), x.Direction
 				rows = append(rows, r)
 			}
 			for _, g := range d.Gaps {
 				r := row(RecordGap, d.Date, g.Start, g.End)
-				r[18] = minutes(g.DurationSeconds)
+				r[18] = FormatMinutes(g.DurationSeconds)
 				rows = append(rows, r)
 			}
 			for _, a := range d.Alerts {
@@ -91,7 +91,7 @@ func WriteCSV(w io.Writer, rep Report) error {
 			}
 			for _, l := range d.ManualLogs {
 				r := row(RecordManualLog, d.Date, l.RecordedAt, time.Time{})
-				r[21], r[26], r[27], r[28] = fmtNum(l.Temperature), str(l.By), str(l.Notes), str(l.CorrectiveAction)
+				r[21], r[26], r[27], r[28] = FormatNumber(l.Temperature), str(l.By), str(l.Notes), str(l.CorrectiveAction)
 				rows = append(rows, r)
 			}
 		}
@@ -114,12 +114,14 @@ func num(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return fmtNum(*v)
+	return FormatNumber(*v)
 }
 
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+// FormatNumber prints a temperature or percentage as the report does.
+func FormatNumber(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
-func minutes(s int64) string { return strconv.FormatFloat(float64(s)/60, 'f', 1, 64) }
+// FormatMinutes prints a duration in seconds as minutes with one decimal.
+func FormatMinutes(s int64) string { return strconv.FormatFloat(float64(s)/60, 'f', 1, 64) }
 
 // str renders free text (nil as empty), made safe for spreadsheets.
 func str(s *string) string {

@@ -27,7 +27,7 @@ func (b *UnitBuilder) Finish() UnitReport {
 		}
 	}
 	u := b.unit
-	tu := unitOrC(b.o.TempUnit)
+	tu := UnitOrCelsius(b.o.TempUnit)
 	out := UnitReport{
 		Unit: UnitInfo{ID: u.ID, Name: u.Name, SiteID: u.SiteID, SiteName: u.SiteName, AreaName: u.AreaName, TimeZone: b.tz,
 			TempMinC: u.TempMinC, TempMaxC: u.TempMaxC, TempMin: domain.FromCelsius(u.TempMinC, tu), TempMax: domain.FromCelsius(u.TempMaxC, tu),
@@ -72,7 +72,7 @@ func (b *UnitBuilder) Finish() UnitReport {
 }
 
 func (b *UnitBuilder) stats(d *dayAcc, duration time.Duration) Stats {
-	tu := unitOrC(b.o.TempUnit)
+	tu := UnitOrCelsius(b.o.TempUnit)
 	s := Stats{Readings: d.count, DurationSeconds: seconds(duration), InRangeSeconds: seconds(d.in),
 		OutOfRangeSeconds: seconds(d.out), NoDataSeconds: seconds(d.none), ExcursionCount: d.excursionCount,
 		ExcursionSeconds: seconds(d.out), GapCount: d.gapCount, GapSeconds: seconds(d.gap),
@@ -89,14 +89,16 @@ func (b *UnitBuilder) stats(d *dayAcc, duration time.Duration) Stats {
 	return s
 }
 
-func location(name string) *time.Location {
+// Location is the named zone, UTC when the name is empty or unknown.
+func Location(name string) *time.Location {
 	if loc, err := time.LoadLocation(name); err == nil && name != "" {
 		return loc
 	}
 	return time.UTC
 }
 
-func unitOrC(u domain.TempUnit) domain.TempUnit {
+// UnitOrCelsius is u, or °C when u is not a valid unit.
+func UnitOrCelsius(u domain.TempUnit) domain.TempUnit {
 	if u.Valid() {
 		return u
 	}

@@ -7,8 +7,6 @@ package report
 
 import (
 	"time"
-	// Site timezones are IANA names; the Lambda image has no zoneinfo.
-	_ "time/tzdata"
 
 	"github.com/frostguard/functions/shared/domain"
 )

@@ -3,13 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ledongthuc/pdf"
 )
 
 func sampleReport(t *testing.T) Report {
@@ -72,68 +68,4 @@ func TestCSV(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestPDF(t *testing.T) {
-	rep := sampleReport(t)
-	b, err := RenderPDF(rep, PDFOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(b, []byte("%PDF-")) {
-		t.Fatalf("not a PDF: %q", b[:20])
-	}
-	text := PDFText(t, b)
-	for _, want := range []string{"Dairy Cooler", "Café Central", "8.25", "Alice Martin", "moved stock to freezer 2"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("the PDF's text lacks %q", want)
-		}
-	}
-	if n := PDFPageCount(t, b); n < 1 {
-		t.Errorf("%d pages", n)
-	}
-}
-
-// PDFText extracts a PDF's text (all pages).
-func PDFText(t *testing.T, b []byte) string {
-	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatalf("the PDF does not open: %v", err)
-	}
-	var sb strings.Builder
-	for i := 1; i <= r.NumPage(); i++ {
-		p := r.Page(i)
-		if p.V.IsNull() {
-			continue
-		}
-		rows, err := p.GetTextByRow()
-		if err != nil {
-			t.Fatalf("page %d: %v", i, err)
-		}
-		for _, row := range rows {
-			for _, w := range row.Content {
-				sb.WriteString(w.S)
-			}
-			sb.WriteString("\n")
-		}
-	}
-	return sb.String()
-}
-
-var pagesCount = regexp.MustCompile(`/Type /Pages\s*/Kids \[[^\]]*\]\s*/Count (\d+)`)
-
-// PDFPageCount reads the page tree's count, and checks the reader agrees.
-func PDFPageCount(t *testing.T, b []byte) int {
-	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatalf("the PDF does not open: %v", err)
-	}
-	if m := pagesCount.FindSubmatch(b); m != nil {
-		if n, _ := strconv.Atoi(string(m[1])); n != r.NumPage() {
-			t.Errorf("/Count %d, reader %d", n, r.NumPage())
-		}
-	}
-	return r.NumPage()
 }

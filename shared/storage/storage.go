@@ -42,6 +42,12 @@ type Bucket struct {
 	client *http.Client
 }
 
+// callTimeout bounds each object call (stat, delete), which S3 answers in
+// milliseconds: a hung S3 must get its 503 out well inside the api's 10 s
+// Lambda timeout, not time the function out (the caller would then see the
+// gateway's bare error instead of ours).
+const callTimeout = 5 * time.Second
+
 // Open configures a client for bucket. It opens no connection.
 func Open(cfg config.Storage, bucket string) *Bucket {
 	region := cfg.Region
@@ -51,7 +57,7 @@ func Open(cfg config.Storage, bucket string) *Bucket {
 	if region == "" {
 		region = "us-east-1"
 	}
-	b := &Bucket{name: bucket, region: region, signer: v4.NewSigner(), client: &http.Client{Timeout: 10 * time.Second}}
+	b := &Bucket{name: bucket, region: region, signer: v4.NewSigner(), client: &http.Client{Timeout: callTimeout}}
 	if cfg.Endpoint != "" {
 		// MinIO-style servers address buckets by path, not by host name.
 		u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/") + "/" + url.PathEscape(bucket))

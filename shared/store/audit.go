@@ -51,6 +51,7 @@ var auditTables = map[string]string{
 	"asset":               "assets",
 	"alert":               "alerts",
 	"contact":             "escalation_contacts",
+	"gateway":             "gateways",
 	"member":              "memberships",
 	"notification_policy": "notification_policies",
 	"sensor":              "sensors",

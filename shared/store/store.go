@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -95,5 +96,11 @@ func IsUnavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
 	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
-		errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err)
+		errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) ||
+		// The server went away mid-query without an error message (a crash,
+		// an immediate shutdown: its notice is only a warning): the read
+		// ends early, and what was queued behind it finds the connection
+		// closed. The transaction is lost or, if COMMIT got through, the
+		// dedupe row makes the provider's retry a duplicate: retryable.
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }

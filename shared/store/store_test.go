@@ -3,11 +3,14 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/store"
@@ -99,6 +102,14 @@ func TestClassify(t *testing.T) {
 	}
 	if store.Classify(nil) != nil {
 		t.Error("nil must stay nil")
+	}
+	// A server that crashes mid-query ends the read early or leaves the
+	// connection closed under the next query: both are retryable 503s (the
+	// faults suite crashes a real server; this pins the classification).
+	for _, err := range []error{io.ErrUnexpectedEOF, fmt.Errorf("reading: %w", io.ErrUnexpectedEOF), pgconn.ErrConnClosed} {
+		if !store.IsUnavailable(err) || apperr.CodeOf(store.Classify(err)) != apperr.Unavailable {
+			t.Errorf("%v: want unavailable", err)
+		}
 	}
 }
 

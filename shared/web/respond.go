@@ -41,6 +41,10 @@ type ErrorDetail struct {
 	RequestID string              `json:"request_id,omitempty"`
 }
 
+// OnServerError, when set (by shared/errreport at start-up), is called by
+// Error for every status >= 500 before the response is written.
+var OnServerError func(r *http.Request, status int, err error)
+
 // Error writes err as the JSON error envelope. Internal errors are logged
 // with their cause and answered with a generic message; the cause never
 // reaches the caller.
@@ -51,6 +55,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case status >= 500:
 		slog.ErrorContext(ctx, "request failed", "code", e.Code, "err", err)
+		if OnServerError != nil {
+			OnServerError(r, status, err)
+		}
 	case e.Cause != nil:
 		slog.InfoContext(ctx, "request rejected", "code", e.Code, "err", err)
 	}

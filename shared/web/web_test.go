@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -176,4 +177,31 @@ func FuzzValidRequestID(f *testing.F) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
+}
+
+func TestOnServerErrorHook(t *testing.T) {
+	type call struct {
+		status int
+		err    error
+	}
+	var calls []call
+	OnServerError = func(r *http.Request, status int, err error) { calls = append(calls, call{status, err}) }
+	t.Cleanup(func() { OnServerError = nil })
+
+	cause := errString("pool exhausted")
+	for _, err := range []error{
+		apperr.Wrap(apperr.Unavailable, cause, "try later"), // 503: called
+		apperr.New(apperr.NotFound, "nope"),                 // 4xx: not called
+		apperr.New(apperr.Internal, "internal"),             // 500: called
+	} {
+		serve(HandlerFunc(func(http.ResponseWriter, *http.Request) error { return err }), httptest.NewRequest(http.MethodGet, "/", nil))
+	}
+	// A panic answered by Recover goes through Error too.
+	serve(Recover(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") })), httptest.NewRequest(http.MethodGet, "/", nil))
+	if len(calls) != 3 {
+		t.Fatalf("%d calls, want 3: %+v", len(calls), calls)
+	}
+	if calls[0].status != 503 || !errors.Is(calls[0].err, cause) || calls[1].status != 500 || calls[2].status != 500 {
+		t.Errorf("calls %+v", calls)
+	}
 }

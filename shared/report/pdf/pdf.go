@@ -1,4 +1,7 @@
-package report
+// Package pdf renders a HACCP report as PDF. It is its own package so that
+// only the binary that serves reports links the PDF library: shared/store
+// imports the report types, and with them every function would carry it.
+package pdf
 
 import (
 	"bytes"
@@ -8,11 +11,13 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/frostguard/functions/shared/report"
 )
 
-// PDFOptions tune the rendering (tests turn compression off to read the
+// Options tune the rendering (tests turn compression off to read the
 // page content as text).
-type PDFOptions struct {
+type Options struct {
 	NoCompression bool
 }
 
@@ -26,12 +31,12 @@ var dayColumns = []struct {
 	{"Alerts", 16}, {"Manual logs", 21},
 }
 
-// RenderPDF renders the report: a page per unit with its summary, the
+// Render renders the report: a page per unit with its summary, the
 // daily table and the day's events (excursions, gaps, alerts with their
 // notes, manual logs). Times are local to each unit's timezone,
 // temperatures in the report's unit. The core fonts cover Windows-1252:
 // other characters print as "?".
-func RenderPDF(rep Report, o PDFOptions) ([]byte, error) {
+func Render(rep report.Report, o Options) ([]byte, error) {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.SetCompression(!o.NoCompression)
 	// resources in a fixed order: the same report renders the same bytes
@@ -39,14 +44,14 @@ func RenderPDF(rep Report, o PDFOptions) ([]byte, error) {
 	pdf.SetCreationDate(rep.GeneratedAt)
 	pdf.SetModificationDate(rep.GeneratedAt)
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	tu := string(unitOrC(rep.TempUnit))
+	tu := string(report.UnitOrCelsius(rep.TempUnit))
 	deg := " °" + tu
 	title := "HACCP temperature compliance report - " + rep.Organization.Name
 	pdf.SetTitle(tr(title), false)
 	pdf.SetAuthor("FrostGuard", false)
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.AliasNbPages("")
-	orgLoc := location(rep.Organization.TimeZone)
+	orgLoc := report.Location(rep.Organization.TimeZone)
 	pdf.SetHeaderFunc(func() {
 		pdf.SetFont("Helvetica", "B", 9)
 		pdf.CellFormat(0, 5, tr(title), "", 1, "L", false, 0, "")
@@ -77,8 +82,8 @@ func RenderPDF(rep Report, o PDFOptions) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur UnitReport, deg string) {
-	loc := location(ur.Unit.TimeZone)
+func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur report.UnitReport, deg string) {
+	loc := report.Location(ur.Unit.TimeZone)
 	local := func(t time.Time, layout string) string { return t.In(loc).Format(layout) }
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 13)
@@ -86,14 +91,14 @@ func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur UnitReport, deg string) 
 	pdf.SetFont("Helvetica", "", 9)
 	pdf.MultiCell(0, 5, tr(fmt.Sprintf("%s to %s (%s). Range %s to %s%s. Check-in every %s; a silence over %s is a gap.",
 		local(ur.From, "2006-01-02 15:04"), local(ur.To, "2006-01-02 15:04"), ur.Unit.TimeZone,
-		fmtNum(ur.Unit.TempMin), fmtNum(ur.Unit.TempMax), deg,
+		report.FormatNumber(ur.Unit.TempMin), report.FormatNumber(ur.Unit.TempMax), deg,
 		time.Duration(ur.Unit.CheckinIntervalSeconds)*time.Second, 2*time.Duration(ur.Unit.CheckinIntervalSeconds)*time.Second)), "", "L", false)
 	s := ur.Summary
 	pdf.SetFont("Helvetica", "B", 9)
 	pdf.MultiCell(0, 5, tr(fmt.Sprintf("Summary: %d readings, min %s, max %s, avg %s%s; %s%% of the time in range; "+
 		"%d excursions (%s min); %d gaps (%s min); %s min without data; %d alerts; %d manual logs.",
 		s.Readings, numOr(s.Min), numOr(s.Max), numOr(s.Avg), deg, numOr(s.InRangePercent),
-		s.ExcursionCount, minutes(s.ExcursionSeconds), s.GapCount, minutes(s.GapSeconds), minutes(s.NoDataSeconds),
+		s.ExcursionCount, report.FormatMinutes(s.ExcursionSeconds), s.GapCount, report.FormatMinutes(s.GapSeconds), report.FormatMinutes(s.NoDataSeconds),
 		s.AlertCount, s.ManualLogCount)), "", "L", false)
 	pdf.Ln(2)
 
@@ -115,8 +120,8 @@ func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur UnitReport, deg string) 
 		}
 		st := d.Stats
 		cells := []string{d.Date, strconv.Itoa(st.Readings), numOr(st.Min), numOr(st.Max), numOr(st.Avg), numOr(st.InRangePercent),
-			minutes(st.NoDataSeconds), strconv.Itoa(st.ExcursionCount), minutes(st.ExcursionSeconds), strconv.Itoa(st.GapCount),
-			minutes(st.GapSeconds), strconv.Itoa(st.AlertCount), strconv.Itoa(st.ManualLogCount)}
+			report.FormatMinutes(st.NoDataSeconds), strconv.Itoa(st.ExcursionCount), report.FormatMinutes(st.ExcursionSeconds), strconv.Itoa(st.GapCount),
+			report.FormatMinutes(st.GapSeconds), strconv.Itoa(st.AlertCount), strconv.Itoa(st.ManualLogCount)}
 		flag := st.ExcursionCount > 0 || st.OutOfRangeSeconds > 0 || st.GapCount > 0
 		if flag {
 			pdf.SetFillColor(253, 236, 234)
@@ -135,16 +140,16 @@ func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur UnitReport, deg string) 
 	for _, d := range ur.Days {
 		for _, x := range d.Excursions {
 			events = append(events, fmt.Sprintf("%s  Excursion %s the range from %s to %s (%s min), peak %s%s",
-				d.Date, x.Direction, local(x.Start, "15:04"), local(x.End, "2006-01-02 15:04"), minutes(x.DurationSeconds), fmtNum(x.Peak), deg))
+				d.Date, x.Direction, local(x.Start, "15:04"), local(x.End, "2006-01-02 15:04"), report.FormatMinutes(x.DurationSeconds), report.FormatNumber(x.Peak), deg))
 		}
 		for _, g := range d.Gaps {
 			events = append(events, fmt.Sprintf("%s  Monitoring gap from %s to %s (%s min) without readings",
-				d.Date, local(g.Start, "15:04"), local(g.End, "2006-01-02 15:04"), minutes(g.DurationSeconds)))
+				d.Date, local(g.Start, "15:04"), local(g.End, "2006-01-02 15:04"), report.FormatMinutes(g.DurationSeconds)))
 		}
 		for _, a := range d.Alerts {
 			line := fmt.Sprintf("%s  Alert %s [%s, %s]: %s, triggered %s", d.Date, a.Type, a.Severity, a.Status, a.Title, local(a.TriggeredAt, "15:04"))
 			if a.Temperature != nil {
-				line += fmt.Sprintf(" at %s%s", fmtNum(*a.Temperature), deg)
+				line += fmt.Sprintf(" at %s%s", report.FormatNumber(*a.Temperature), deg)
 			}
 			if a.AcknowledgedAt != nil {
 				line += fmt.Sprintf("; acknowledged %s by %s", local(*a.AcknowledgedAt, "2006-01-02 15:04"), nameOr(a.AcknowledgedBy))
@@ -163,7 +168,7 @@ func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur UnitReport, deg string) 
 			events = append(events, line)
 		}
 		for _, l := range d.ManualLogs {
-			line := fmt.Sprintf("%s  Manual log %s: %s%s by %s", d.Date, local(l.RecordedAt, "15:04"), fmtNum(l.Temperature), deg, nameOr(l.By))
+			line := fmt.Sprintf("%s  Manual log %s: %s%s by %s", d.Date, local(l.RecordedAt, "15:04"), report.FormatNumber(l.Temperature), deg, nameOr(l.By))
 			if l.Notes != nil && *l.Notes != "" {
 				line += fmt.Sprintf(", note %q", *l.Notes)
 			}
@@ -189,7 +194,7 @@ func numOr(v *float64) string {
 	if v == nil {
 		return "-"
 	}
-	return fmtNum(*v)
+	return report.FormatNumber(*v)
 }
 
 func nameOr(s *string) string {

@@ -1,0 +1,7 @@
+package report
+
+import "testing"
+
+// SampleReport is the report the CSV test reads, for the PDF test (an
+// external test: the pdf package imports this one).
+func SampleReport(t *testing.T) Report { return sampleReport(t) }
