@@ -14,6 +14,7 @@ import (
 
 	"github.com/frostguard/functions/shared/logging"
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/web"
 )
 
 const (
@@ -93,19 +94,24 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 				rec.Before = redactJSON(row)
 			}
 		}
-		aw := &auditWriter{ResponseWriter: w, keep: rt.pattern == createOrgPattern}
-		next.ServeHTTP(aw, r)
-		if aw.status == 0 {
-			aw.status = http.StatusOK // nothing written: net/http answers 200
+		// The new organisation's id is only in the response body.
+		var answer bytes.Buffer
+		aw := &web.StatusRecorder{ResponseWriter: w}
+		if rt.pattern == createOrgPattern {
+			aw.OnWrite = keepStart(&answer)
 		}
-		if aw.status < 200 || aw.status > 299 {
+		next.ServeHTTP(aw, r)
+		if aw.Status == 0 {
+			aw.Status = http.StatusOK // nothing written: net/http answers 200
+		}
+		if aw.Status < 200 || aw.Status > 299 {
 			return
 		}
 		if rt.pattern == createOrgPattern {
 			var created struct {
 				ID string `json:"id"`
 			}
-			if json.Unmarshal(aw.body.Bytes(), &created) != nil || !IsUUID(created.ID) {
+			if json.Unmarshal(answer.Bytes(), &created) != nil || !IsUUID(created.ID) {
 				slog.WarnContext(r.Context(), "audit: created organisation without an id in the response")
 				return
 			}
@@ -328,30 +334,12 @@ func sensitiveField(name string) bool {
 	return false
 }
 
-// auditWriter notes the status (and, when keep, the start of the body).
-type auditWriter struct {
-	http.ResponseWriter
-	status int
-	keep   bool
-	body   bytes.Buffer
-}
-
-func (a *auditWriter) WriteHeader(code int) {
-	if a.status == 0 {
-		a.status = code
+// keepStart returns a body observer that keeps the first
+// auditResponseLimit bytes of a response in buf.
+func keepStart(buf *bytes.Buffer) func([]byte) {
+	return func(b []byte) {
+		if n := auditResponseLimit - buf.Len(); n > 0 {
+			buf.Write(b[:min(len(b), n)])
+		}
 	}
-	a.ResponseWriter.WriteHeader(code)
 }
-
-func (a *auditWriter) Write(b []byte) (int, error) {
-	if a.status == 0 {
-		a.status = http.StatusOK
-	}
-	if a.keep && a.body.Len() < auditResponseLimit {
-		a.body.Write(b[:min(len(b), auditResponseLimit-a.body.Len())])
-	}
-	return a.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (a *auditWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }

@@ -54,6 +54,21 @@ func New(db *store.DB, v TokenVerifier) *Server {
 		HTTP: &http.Client{Timeout: 5 * time.Second}}
 }
 
+// Open configures a Server from the settings every function that serves
+// signed-in users shares (api, reports, stripe-checkout): the database pool
+// and the Stack Auth verifier. It opens no connection.
+func Open(c config.Common, a config.Auth) (*Server, error) {
+	db, err := store.Open(c.DatabaseURL, c.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := auth.NewStackAuthVerifier(a)
+	if err != nil {
+		return nil, err
+	}
+	return New(db, verifier), nil
+}
+
 // Register adds every route of the api function to mux. The HACCP report
 // routes are the reports function's (RegisterReports): the api binary
 // then carries no PDF library.

@@ -168,26 +168,9 @@ func requestInfo(r *http.Request) *sentry.Request {
 // tracker is the per-request state Middleware shares with serverError: the
 // status written, and whether this request was already reported.
 type tracker struct {
-	http.ResponseWriter
-	status   int
+	*web.StatusRecorder
 	reported bool
 }
-
-func (t *tracker) WriteHeader(code int) {
-	if t.status == 0 {
-		t.status = code
-	}
-	t.ResponseWriter.WriteHeader(code)
-}
-
-func (t *tracker) Write(b []byte) (int, error) {
-	if t.status == 0 {
-		t.status = http.StatusOK
-	}
-	return t.ResponseWriter.Write(b)
-}
-
-func (t *tracker) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 type trackerKey struct{}
 
@@ -203,7 +186,7 @@ func Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		t := &tracker{ResponseWriter: w}
+		t := &tracker{StatusRecorder: &web.StatusRecorder{ResponseWriter: w}}
 		r = r.WithContext(context.WithValue(r.Context(), trackerKey{}, t))
 		defer func() {
 			if v := recover(); v != nil {
@@ -217,13 +200,13 @@ func Middleware(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(t, r)
-		if t.status >= 500 && !t.reported {
+		if t.Status >= 500 && !t.reported {
 			t.reported = true
 			hub := rep.scoped(r.Context(), r)
 			hub.Scope().SetTag("kind", "response")
-			hub.Scope().SetTag("http.status_code", fmt.Sprint(t.status))
+			hub.Scope().SetTag("http.status_code", fmt.Sprint(t.Status))
 			hub.Scope().SetLevel(sentry.LevelError)
-			hub.CaptureMessage(fmt.Sprintf("HTTP %d %s %s", t.status, r.Method, r.URL.Path))
+			hub.CaptureMessage(fmt.Sprintf("HTTP %d %s %s", t.Status, r.Method, r.URL.Path))
 		}
 	})
 }

@@ -85,30 +85,38 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// statusWriter remembers what the handler wrote.
-type statusWriter struct {
+// StatusRecorder is a ResponseWriter that remembers what the handler wrote:
+// its status (a body written without one is a 200) and size. OnWrite, when
+// set, sees each chunk of the body. The access log, the audit trail and error
+// reporting each wrap a request's writer in one.
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	Status  int
+	Bytes   int
+	OnWrite func([]byte)
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+func (w *StatusRecorder) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+func (w *StatusRecorder) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
+	}
+	if w.OnWrite != nil {
+		w.OnWrite(b)
 	}
 	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
+	w.Bytes += n
 	return n, err
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *StatusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // AccessLog logs one line per request and makes sure a status code is always
 // written: the Lambda proxy adapter fails an invocation whose handler wrote
@@ -118,18 +126,18 @@ func AccessLog(function string) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			w.Header().Set(FunctionHeader, function)
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &StatusRecorder{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			if sw.status == 0 {
+			if sw.Status == 0 {
 				sw.WriteHeader(http.StatusOK)
 			}
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			if sw.Status >= 500 {
 				level = slog.LevelError
 			}
 			slog.Log(r.Context(), level, "request",
-				"method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"method", r.Method, "path", r.URL.Path, "status", sw.Status,
+				"bytes", sw.Bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		})
 	}
 }

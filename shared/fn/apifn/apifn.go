@@ -7,26 +7,19 @@ import (
 	"net/http"
 
 	"github.com/frostguard/functions/shared/api"
-	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/storage"
-	"github.com/frostguard/functions/shared/store"
 )
 
 // New builds the `api` function's handler.
 func New(cfg *config.API) (http.Handler, error) {
-	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
+	srv, err := api.Open(cfg.Common, cfg.Auth)
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := auth.NewStackAuthVerifier(cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
-	srv := api.New(db, verifier)
 	srv.Files = storage.Open(cfg.Storage, cfg.AssetsBucket)
 	if srv.Cache, err = cache.Open(cfg.RedisURL); err != nil {
 		return nil, err

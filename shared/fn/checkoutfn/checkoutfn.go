@@ -8,21 +8,15 @@ import (
 	"net/http"
 
 	"github.com/frostguard/functions/shared/api"
-	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
-	"github.com/frostguard/functions/shared/store"
 )
 
 // New builds the `stripe-checkout` function's handler.
 func New(cfg *config.StripeCheckout) (http.Handler, error) {
-	db, err := store.Open(cfg.DatabaseURL, cfg.DBMaxConns)
-	if err != nil {
-		return nil, err
-	}
-	verifier, err := auth.NewStackAuthVerifier(cfg.Auth)
+	srv, err := api.Open(cfg.Common, cfg.Auth)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +26,6 @@ func New(cfg *config.StripeCheckout) (http.Handler, error) {
 		return nil, err
 	}
 	mux := host.NewMux(catalog.StripeCheckout)
-	(&billing.CheckoutHandler{API: api.New(db, verifier), DB: db, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
+	(&billing.CheckoutHandler{API: srv, DB: srv.DB, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
 	return host.Standard(catalog.StripeCheckout, cfg.Common, mux, cfg.FrontendURL), nil
 }
