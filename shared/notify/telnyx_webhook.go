@@ -24,13 +24,13 @@ import (
 // do not know, event types we do not handle — so Telnyx keeps the webhook
 // healthy.
 //
-// Unknown message ids: the dispatcher stores provider_message_id in the same
-// statement that marks the row sent, right after POST /v2/messages returns,
-// so an early message.sent can find no row. It is answered 200
-// unknown_message and not retried: the dispatcher sets 'sent' itself, and the
-// terminal message.finalized comes seconds later, when the id is stored.
-// Answering 503 instead would also make Telnyx retry, forever, the receipts
-// of the HELP/ACK replies sent below, which have no outbox row by design.
+// Unknown message ids: the dispatcher stores provider_message_id right after
+// POST /v2/messages returns, so a receipt can overtake it. Such a receipt is
+// answered 200 unknown_message and held (store.ApplyTelnyxReceipt); the
+// dispatcher applies it in the transaction that stores the id. Answering 503
+// instead would make Telnyx retry, forever, the receipts of the HELP/ACK
+// replies sent below, which have no outbox row by design (their held
+// receipts are pruned with the dedupe keys).
 type TelnyxWebhook struct {
 	DB        *store.DB
 	PublicKey ed25519.PublicKey

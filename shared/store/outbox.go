@@ -210,13 +210,25 @@ func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p Outbox
 	}
 }
 
-// MarkOutboxSent records a provider's acceptance. False when the row is no
-// longer this claim's (status or attempts moved on).
+// MarkOutboxSent records a provider's acceptance, and applies a delivery
+// receipt that overtook it (held by ApplyTelnyxReceipt). False when the row
+// is no longer this claim's (status or attempts moved on).
 func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provider, providerID string, now time.Time) (bool, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'sent', provider = $3, provider_message_id = nullif($4, ''),
-			sent_at = $5, last_error = NULL, next_attempt_at = $5, updated_at = $5
-		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, provider, providerID, now)
-	return tag.RowsAffected() == 1, Classify(err)
+	var ok bool
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE notifications SET status = 'sent', provider = $3, provider_message_id = nullif($4, ''),
+				sent_at = $5, last_error = NULL, next_attempt_at = $5, updated_at = $5
+			WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, provider, providerID, now)
+		if err != nil {
+			return err
+		}
+		ok = tag.RowsAffected() == 1
+		if !ok || providerID == "" {
+			return nil
+		}
+		return applyEarlyReceipt(ctx, tx, id, providerID)
+	})
+	return ok, err
 }
 
 // MarkOutboxRetry puts a failed attempt back to pending until at.

@@ -308,7 +308,8 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 	return ok, err
 }
 
-// PruneDedupe deletes ttn_uplinks and telnyx_events received before cutoff,
+// PruneDedupe deletes ttn_uplinks, telnyx_events and unclaimed early
+// Telnyx receipts received before cutoff,
 // at most limit rows of each per call (a bounded batch keeps the
 // transaction and its WAL small; the next minute continues).
 func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (uplinks, events int64, err error) {
@@ -323,5 +324,13 @@ func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (upl
 	if err != nil {
 		return uplinks, 0, Classify(err)
 	}
-	return uplinks, tag.RowsAffected(), nil
+	events = tag.RowsAffected()
+	// Receipts held for a message id no notification ever took (the HELP
+	// and ACK replies have no outbox row) count with the events.
+	tag, err = db.Pool.Exec(ctx, `DELETE FROM telnyx_early_receipts WHERE provider_message_id IN (
+		SELECT provider_message_id FROM telnyx_early_receipts WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
+	if err != nil {
+		return uplinks, events, Classify(err)
+	}
+	return uplinks, events + tag.RowsAffected(), nil
 }

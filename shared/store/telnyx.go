@@ -81,7 +81,8 @@ const (
 
 // ApplyTelnyxReceipt records the event and applies the receipt to its
 // notification, in one transaction. An unknown message id is not an error
-// (Found false): the event is still recorded.
+// (Found false): the event is recorded and the receipt held until the
+// dispatcher stores that id (MarkOutboxSent applies it then).
 func (db *DB) ApplyTelnyxReceipt(ctx context.Context, ev TelnyxEventKey, r DeliveryReceipt) (ReceiptResult, error) {
 	var res ReceiptResult
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
@@ -97,38 +98,78 @@ func (db *DB) ApplyTelnyxReceipt(ctx context.Context, ev TelnyxEventKey, r Deliv
 		err = tx.QueryRow(ctx, `SELECT id, status FROM notifications WHERE provider_message_id = $1 FOR UPDATE`,
 			r.MessageID).Scan(&id, &res.Status)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+			// Telnyx can be faster than the dispatcher's write of the id.
+			return holdEarlyReceipt(ctx, tx, r)
 		}
 		if err != nil {
 			return err
 		}
 		res.Found = true
-		var sql string
-		args := []any{id, r.At}
-		switch r.Outcome {
-		case "sent":
-			sql = receiptSentSQL
-		case "delivered":
-			sql = receiptDeliveredSQL
-		case "failed":
-			sql, args = receiptFailedSQL, append(args, r.Error)
-		case "unconfirmed":
-			sql, args = receiptUnconfirmedSQL, append(args, r.Error)
-		default:
-			return nil
-		}
-		var status string
-		err = tx.QueryRow(ctx, sql+` RETURNING status`, args...).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		res.Changed, res.Status = true, status
-		return nil
+		res.Changed, res.Status, err = applyReceipt(ctx, tx, id, res.Status, r)
+		return err
 	})
 	return res, err
+}
+
+// applyReceipt moves notification id (now in status) as receipt r says,
+// forward only.
+func applyReceipt(ctx context.Context, tx pgx.Tx, id, status string, r DeliveryReceipt) (changed bool, after string, err error) {
+	var sql string
+	args := []any{id, r.At}
+	switch r.Outcome {
+	case "sent":
+		sql = receiptSentSQL
+	case "delivered":
+		sql = receiptDeliveredSQL
+	case "failed":
+		sql, args = receiptFailedSQL, append(args, r.Error)
+	case "unconfirmed":
+		sql, args = receiptUnconfirmedSQL, append(args, r.Error)
+	default:
+		return false, status, nil
+	}
+	err = tx.QueryRow(ctx, sql+` RETURNING status`, args...).Scan(&after)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, status, nil
+	}
+	if err != nil {
+		return false, status, err
+	}
+	return true, after, nil
+}
+
+// holdEarlyReceipt keeps a receipt for a message id no notification carries
+// yet; of several, the furthest outcome (then the latest) is kept.
+func holdEarlyReceipt(ctx context.Context, tx pgx.Tx, r DeliveryReceipt) error {
+	_, err := tx.Exec(ctx, `INSERT INTO telnyx_early_receipts (provider_message_id, outcome, occurred_at, error)
+		VALUES ($1, $2, $3, nullif($4, ''))
+		ON CONFLICT (provider_message_id) DO UPDATE SET outcome = excluded.outcome,
+			occurred_at = excluded.occurred_at, error = excluded.error, received_at = now()
+		WHERE (excluded.outcome IN ('delivered', 'failed')) > (telnyx_early_receipts.outcome IN ('delivered', 'failed'))
+			OR ((excluded.outcome IN ('delivered', 'failed')) = (telnyx_early_receipts.outcome IN ('delivered', 'failed'))
+				AND excluded.occurred_at > telnyx_early_receipts.occurred_at)`,
+		r.MessageID, r.Outcome, r.At, r.Error)
+	return err
+}
+
+// applyEarlyReceipt applies (and removes) the receipt held for providerID
+// to notification id, which has just been marked sent.
+func applyEarlyReceipt(ctx context.Context, tx pgx.Tx, id, providerID string) error {
+	r := DeliveryReceipt{MessageID: providerID}
+	var errText *string
+	err := tx.QueryRow(ctx, `DELETE FROM telnyx_early_receipts WHERE provider_message_id = $1
+		RETURNING outcome, occurred_at, error`, providerID).Scan(&r.Outcome, &r.At, &errText)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if errText != nil {
+		r.Error = *errText
+	}
+	_, _, err = applyReceipt(ctx, tx, id, "sent", r)
+	return err
 }
 
 // SetSMSOptOut records (optOut) or removes an opt-out of phone (E.164) with
