@@ -401,7 +401,8 @@ func queueOpenAlert(b *pgx.Batch, t UplinkTarget, o AlertOpenRow) {
 
 func queueResolveAlert(b *pgx.Batch, t UplinkTarget, r AlertResolveRow) {
 	// Resolve, record why, and send "back to normal" to everyone an alert
-	// notification of this alert reached (or is still trying to reach).
+	// notification of this alert reached (or is still trying to reach),
+	// unless the governing policy turned notify_on_resolve off.
 	b.Queue(`WITH r AS (
 			UPDATE alerts SET status = 'resolved', resolution = 'auto', resolved_at = $4, resolved_note = $5,
 				next_escalation_at = NULL, updated_at = now()
@@ -414,6 +415,7 @@ func queueResolveAlert(b *pgx.Batch, t UplinkTarget, r AlertResolveRow) {
 		SELECT DISTINCT ON (n.recipient, n.channel) r.organization_id, r.id, 'resolved', 0, n.contact_id, n.recipient, n.channel,
 			CASE WHEN n.channel = 'email' THEN $8 END, CASE WHEN n.channel = 'sms' THEN $7 ELSE $9 END
 		FROM r JOIN notifications n ON n.alert_id = r.id AND n.kind = 'alert' AND n.status NOT IN ('failed', 'skipped')
+		WHERE coalesce((SELECT notify_on_resolve FROM effective_notification_policy($1, $2, $3)), true)
 		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
 		t.OrgID, t.Unit.ID, r.Type, r.At, r.Reason, nullable(r.SensorID), r.SMSBody, r.EmailSubject, r.EmailBody)
 }
@@ -449,11 +451,7 @@ func (tx *UplinkTx) NotificationPlan(ctx context.Context, alertType string) (Not
 		return plan, nil
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT steps FROM notification_policies
-		WHERE organization_id = $1 AND enabled AND (unit_id = $2 OR site_id = $3 OR (unit_id IS NULL AND site_id IS NULL))
-			AND (alert_type = $4 OR alert_type IS NULL)
-		ORDER BY (unit_id IS NOT NULL) DESC, (site_id IS NOT NULL) DESC, (alert_type IS NOT NULL) DESC LIMIT 1`,
-		t.OrgID, t.Unit.ID, t.Unit.SiteID, alertType)
+	b.Queue(`SELECT steps FROM effective_notification_policy($1, $2, $3)`, t.OrgID, t.Unit.ID, alertType)
 	b.Queue(`SELECT id, name, coalesce(phone, ''), coalesce(email, '') FROM escalation_contacts
 		WHERE organization_id = $1 AND is_active`, t.OrgID)
 	br := tx.conn.SendBatch(ctx, b)

@@ -129,3 +129,40 @@ func TestCheckinsIgnoreUnitsWithoutSensor(t *testing.T) {
 		t.Fatal("a unit without a sensor is not expected to report")
 	}
 }
+
+// TestResolveHonoursNotifyOnResolve: a policy that turned "back to normal"
+// off resolves its alerts silently; a unit-level policy that keeps it on
+// overrides the organisation's.
+func TestResolveHonoursNotifyOnResolve(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		unitLevel bool // a unit policy with notify_on_resolve on
+		want      int
+	}{{"org policy off", false, 0}, {"unit policy on overrides", true, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.policy(step(0, []string{"sms"}, f.alice))
+			f.exec(`UPDATE notification_policies SET notify_on_resolve = false WHERE organization_id = $1`, f.org)
+			if tc.unitLevel {
+				f.exec(`INSERT INTO notification_policies (organization_id, unit_id, steps, notify_on_resolve)
+					SELECT organization_id, $2, steps, true FROM notification_policies WHERE organization_id = $1`, f.org, f.unit)
+			}
+			f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.t0)
+			f.at(5*time.Minute + 30*time.Second)
+			f.run("checkins")
+			a, ok := f.alert("monitoring_interrupted")
+			if !ok {
+				t.Fatal("no alert after a missed check-in")
+			}
+			f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.now)
+			f.at(6 * time.Minute)
+			f.run("checkins")
+			if a2, _ := f.alert("monitoring_interrupted"); a2.Status != "resolved" {
+				t.Fatalf("not resolved: %+v", a2)
+			}
+			if n := f.count(`SELECT count(*) FROM notifications WHERE alert_id = $1 AND kind = 'resolved'`, a.ID); n != tc.want {
+				t.Errorf("%d back-to-normal messages, want %d", n, tc.want)
+			}
+		})
+	}
+}
