@@ -83,7 +83,7 @@ func (s *Server) unitReadings(w http.ResponseWriter, r *http.Request, m Member) 
 	rg := store.ReadingRange{OrgID: m.OrgID, UnitID: unitID, From: from, To: to}
 	resp := readingsResponse{Unit: unit, From: from, To: to}
 	if bucket != "" {
-		items, err := s.DB.ReadingBuckets(r.Context(), rg, domain.ReadingBucketSizes[bucket])
+		items, err := s.DB.ReadingBuckets(r.Context(), rg, domain.ReadingBucketSizes[bucket], unit.TimeZone)
 		if err != nil {
 			return err
 		}

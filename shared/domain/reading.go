@@ -49,7 +49,8 @@ var ReadingBucketSizes = map[string]time.Duration{
 	"1d": 24 * time.Hour,
 }
 
-// BucketOrigin aligns buckets (PostgreSQL date_bin's origin): a bucket of
+// BucketOrigin aligns 5-minute buckets (PostgreSQL date_bin's origin; hours
+// and days follow the site's clock instead): a bucket of
 // width w starts at BucketOrigin + k*w, so the same hour or day always has
 // the same bucket whatever range is asked for.
 var BucketOrigin = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -20,15 +20,19 @@ type ReadingUnit struct {
 	TempUnit string  `json:"temp_unit"`
 	TempMinC float64 `json:"temp_min_c"`
 	TempMaxC float64 `json:"temp_max_c"`
+	// TimeZone is the site's (else the organisation's) IANA zone: hourly
+	// and daily buckets follow its clock.
+	TimeZone string `json:"time_zone"`
 }
 
 // ReadingUnit returns a live unit of the organisation with its display unit.
 func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (ReadingUnit, error) {
 	var u ReadingUnit
-	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8
-		FROM units u JOIN organizations o ON o.id = u.organization_id
+	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
+			coalesce(nullif(s.timezone, ''), o.timezone)
+		FROM units u JOIN organizations o ON o.id = u.organization_id JOIN sites s ON s.id = u.site_id
 		WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`, orgID, unitID).
-		Scan(&u.ID, &u.Name, &u.TempUnit, &u.TempMinC, &u.TempMaxC)
+		Scan(&u.ID, &u.Name, &u.TempUnit, &u.TempMinC, &u.TempMaxC, &u.TimeZone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, apperr.New(apperr.NotFound, "unit not found")
 	}
@@ -78,16 +82,27 @@ func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time
 }
 
 // ReadingBuckets aggregates the range's temperatures into buckets of width
-// w aligned on domain.BucketOrigin, oldest first. Empty buckets are
-// omitted (a chart shows a gap).
-func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration) ([]domain.ReadingBucket, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+// w, oldest first. Hours and days follow the clock of zone (an IANA name):
+// a day is the site's calendar day, 23 or 25 hours long across a DST change,
+// and an hour starts on the local hour in half-hour zones. Shorter buckets
+// are aligned on domain.BucketOrigin. Empty buckets are omitted (a chart
+// shows a gap).
+func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration, zone string) ([]domain.ReadingBucket, error) {
+	bucket := `date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
+	arg := any(fmt.Sprintf("%d seconds", int64(w/time.Second)))
+	switch w {
+	case time.Hour:
+		bucket, arg = `date_trunc('hour', recorded_at, $5)`, zone
+	case 24 * time.Hour:
+		bucket, arg = `date_trunc('day', recorded_at, $5)`, zone
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT `+bucket+` AS bucket,
 		min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
 		FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
 		AND temperature_c IS NOT NULL
 		GROUP BY bucket ORDER BY bucket`,
-		rg.OrgID, rg.UnitID, rg.From, rg.To, fmt.Sprintf("%d seconds", int64(w/time.Second)))
+		rg.OrgID, rg.UnitID, rg.From, rg.To, arg)
 	if err != nil {
 		return nil, Classify(err)
 	}
