@@ -119,6 +119,17 @@ func TestAlertsListFilters(t *testing.T) {
 	if last := l.Items[len(l.Items)-1]; last.ID != a5 || last.AckCode != nil || last.Resolution == nil || *last.Resolution != "auto" {
 		t.Errorf("resolved item = %+v", last)
 	}
+	if first.TempUnit != domain.Celsius || first.Temperature == nil || *first.Temperature != 9.5 || *first.Limit != 5 {
+		t.Errorf("display values in °C = %v %v %v", first.TempUnit, first.Temperature, first.Limit)
+	}
+	// An organisation in °F reads its alerts in °F, without converting.
+	h.exec(`UPDATE organizations SET temp_unit = 'F' WHERE id = $1`, org)
+	var one domain.Alert
+	h.do(owner, http.MethodGet, "/api/v1/orgs/"+org+"/alerts/"+first.ID, nil).must(t, 200).JSON(t, &one)
+	if one.TempUnit != domain.Fahrenheit || one.Temperature == nil || *one.Temperature != 49.1 || *one.Limit != 41 || *one.TemperatureC != 9.5 {
+		t.Errorf("display values in °F = %v %v %v", one.TempUnit, one.Temperature, one.Limit)
+	}
+	h.exec(`UPDATE organizations SET temp_unit = 'C' WHERE id = $1`, org)
 	raw := string(h.do(owner, http.MethodGet, "/api/v1/orgs/"+org+"/alerts?limit=1", nil).must(t, 200).Body)
 	for _, field := range []string{`"triggered_at":"` + now.Add(-time.Hour).Format(time.RFC3339) + `"`, `"acknowledged_by":null`, `"next_cursor":"`} {
 		if !strings.Contains(raw, field) {

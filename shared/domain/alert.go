@@ -35,7 +35,8 @@ var (
 // AlertNoteMaxLen bounds acknowledge and resolve notes (characters).
 const AlertNoteMaxLen = 2000
 
-// Alert is one alert as the api shows it. Temperatures are °C.
+// Alert is one alert as the api shows it: temperatures in °C and in the
+// organisation's display unit.
 type Alert struct {
 	ID                 string          `json:"id"`
 	UnitID             string          `json:"unit_id"`
@@ -49,6 +50,12 @@ type Alert struct {
 	Message            *string         `json:"message"`
 	TemperatureC       *float64        `json:"temperature_c"`
 	LimitC             *float64        `json:"limit_c"`
+	// TempUnit is the organisation's display unit; Temperature and Limit
+	// are TemperatureC and LimitC in it, so no client converts (the old
+	// system mixed °C and °F on screen).
+	TempUnit    TempUnit `json:"temp_unit"`
+	Temperature *float64 `json:"temperature"`
+	Limit       *float64 `json:"limit"`
 	Details            json.RawMessage `json:"details"`
 	TriggeredAt        time.Time       `json:"triggered_at"`
 	AcknowledgedAt     *time.Time      `json:"acknowledged_at"`
@@ -140,4 +147,21 @@ func CheckAlertNote(note string) error {
 		return apperr.Validation(apperr.FieldError{Field: "note", Message: "must be at most 2000 characters"})
 	}
 	return nil
+}
+
+// SetDisplayUnit fills the display fields from the °C ones.
+func (a *Alert) SetDisplayUnit(u TempUnit) {
+	if !u.Valid() {
+		u = Celsius
+	}
+	a.TempUnit = u
+	a.Temperature, a.Limit = nil, nil
+	if a.TemperatureC != nil {
+		v := FromCelsius(*a.TemperatureC, u)
+		a.Temperature = &v
+	}
+	if a.LimitC != nil {
+		v := FromCelsius(*a.LimitC, u)
+		a.Limit = &v
+	}
 }

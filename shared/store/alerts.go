@@ -22,20 +22,23 @@ const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, a.sensor_id, a.t
 	a.resolved_at, a.resolved_by, res.display_name, a.resolved_note, a.resolution,
 	a.escalation_step, a.next_escalation_at,
 	CASE WHEN a.status <> 'resolved' THEN a.ack_code END,
-	a.created_at, a.updated_at
+	a.created_at, a.updated_at, o.temp_unit
 FROM alerts a
 JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
+JOIN organizations o ON o.id = a.organization_id
 LEFT JOIN users ack ON ack.id = a.acknowledged_by
 LEFT JOIN users res ON res.id = a.resolved_by`
 
 func scanAlert(row pgx.Row) (domain.Alert, error) {
 	var a domain.Alert
+	var unit domain.TempUnit
 	err := row.Scan(&a.ID, &a.UnitID, &a.UnitName, &a.SiteID, &a.SensorID, &a.Type, &a.Severity, &a.Status,
 		&a.Title, &a.Message, &a.TemperatureC, &a.LimitC, &a.Details, &a.TriggeredAt,
 		&a.AcknowledgedAt, &a.AcknowledgedBy, &a.AcknowledgedByName, &a.AcknowledgedNote,
 		&a.ResolvedAt, &a.ResolvedBy, &a.ResolvedByName, &a.ResolvedNote, &a.Resolution,
-		&a.EscalationStep, &a.NextEscalationAt, &a.AckCode, &a.CreatedAt, &a.UpdatedAt)
+		&a.EscalationStep, &a.NextEscalationAt, &a.AckCode, &a.CreatedAt, &a.UpdatedAt, &unit)
 	a.UTC()
+	a.SetDisplayUnit(unit)
 	return a, err
 }
 
