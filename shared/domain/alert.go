@@ -38,24 +38,24 @@ const AlertNoteMaxLen = 2000
 // Alert is one alert as the api shows it: temperatures in °C and in the
 // organisation's display unit.
 type Alert struct {
-	ID                 string          `json:"id"`
-	UnitID             string          `json:"unit_id"`
-	UnitName           string          `json:"unit_name"`
-	SiteID             string          `json:"site_id"`
-	SensorID           *string         `json:"sensor_id"`
-	Type               string          `json:"type"`
-	Severity           string          `json:"severity"`
-	Status             string          `json:"status"`
-	Title              string          `json:"title"`
-	Message            *string         `json:"message"`
-	TemperatureC       *float64        `json:"temperature_c"`
-	LimitC             *float64        `json:"limit_c"`
+	ID           string   `json:"id"`
+	UnitID       string   `json:"unit_id"`
+	UnitName     string   `json:"unit_name"`
+	SiteID       string   `json:"site_id"`
+	SensorID     *string  `json:"sensor_id"`
+	Type         string   `json:"type"`
+	Severity     string   `json:"severity"`
+	Status       string   `json:"status"`
+	Title        string   `json:"title"`
+	Message      *string  `json:"message"`
+	TemperatureC *float64 `json:"temperature_c"`
+	LimitC       *float64 `json:"limit_c"`
 	// TempUnit is the organisation's display unit; Temperature and Limit
 	// are TemperatureC and LimitC in it, so no client converts (the old
 	// system mixed °C and °F on screen).
-	TempUnit    TempUnit `json:"temp_unit"`
-	Temperature *float64 `json:"temperature"`
-	Limit       *float64 `json:"limit"`
+	TempUnit           TempUnit        `json:"temp_unit"`
+	Temperature        *float64        `json:"temperature"`
+	Limit              *float64        `json:"limit"`
 	Details            json.RawMessage `json:"details"`
 	TriggeredAt        time.Time       `json:"triggered_at"`
 	AcknowledgedAt     *time.Time      `json:"acknowledged_at"`
