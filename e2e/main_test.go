@@ -65,14 +65,22 @@ func buildAll(dir string) error {
 func binary(name string) string { return filepath.Join(binDir, name) }
 
 // freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t testing.TB) string {
+func freeAddr(t testing.TB) string { return freeAddrs(t, 1)[0] }
+
+// freeAddrs returns n distinct such addresses: the listeners stay open until
+// all are chosen, so the kernel cannot hand the same port out twice.
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 // env turns a map into an exec environment with nothing inherited, so a

@@ -49,7 +49,8 @@ func startEmulator(t testing.TB, name string, e map[string]string) (*emulator, t
 	// A port picked free can be taken before the emulator binds it (other
 	// tests run in parallel): start again on new ports when that happens.
 	for attempt := 1; ; attempt++ {
-		invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+		addrs := freeAddrs(t, 2)
+		invokeAddr, runtimeAddr := addrs[0], addrs[1]
 		cmd := exec.Command(rie, "--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrap)
 		cmd.Dir = task
 		cmd.Env = env(e)
