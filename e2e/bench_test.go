@@ -25,8 +25,9 @@ func BenchmarkColdStartProcess(b *testing.B) {
 		b.Run(f.Name, func(b *testing.B) {
 			var total time.Duration
 			for i := 0; i < b.N; i++ {
-				_, d := startLocal(b, f.Name, testenv.Environment(nil))
+				_, d, stop := startLocal(b, f.Name, testenv.Environment(nil))
 				total += d
+				stop()
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-answer")
 		})
@@ -36,7 +37,8 @@ func BenchmarkColdStartProcess(b *testing.B) {
 // BenchmarkColdStartEmulator measures emulator start to the first answered
 // invocation: the emulator's own start, the bootstrap's init and one invoke.
 func BenchmarkColdStartEmulator(b *testing.B) {
-	events := map[string]string{"api": "healthz.json", "stripe-webhook": "healthz.json", "telnyx-webhook": "healthz.json", "ttn-webhook": "healthz.json", "stripe-checkout": "healthz.json"}
+	events := map[string]string{"api": "healthz.json", "reports": "healthz.json", "stripe-webhook": "healthz.json",
+		"telnyx-webhook": "healthz.json", "ttn-webhook": "healthz.json", "stripe-checkout": "healthz.json"}
 	for _, f := range app.Functions {
 		ev, ok := events[f.Name]
 		if !ok {
@@ -49,6 +51,7 @@ func BenchmarkColdStartEmulator(b *testing.B) {
 				em, start := startEmulator(b, f.Name, testenv.Environment(nil))
 				em.invoke(b, event)
 				total += time.Since(start)
+				em.stop()
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-invoke")
 		})

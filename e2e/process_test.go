@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,8 +67,9 @@ func runToExit(t *testing.T, name string, e map[string]string) (string, int) {
 }
 
 // startLocal runs a function binary as a local server and waits for its
-// /healthz; it returns the base URL and how long the first answer took.
-func startLocal(t testing.TB, name string, e map[string]string) (string, time.Duration) {
+// /healthz; it returns the base URL, how long the first answer took, and a
+// stop function (also run at cleanup).
+func startLocal(t testing.TB, name string, e map[string]string) (string, time.Duration, func()) {
 	t.Helper()
 	addr := freeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
@@ -80,7 +82,8 @@ func startLocal(t testing.TB, name string, e map[string]string) (string, time.Du
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	stop := sync.OnceFunc(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(stop)
 	base := "http://" + addr
 	client := &http.Client{Timeout: time.Second}
 	for time.Since(start) < 10*time.Second {
@@ -88,13 +91,13 @@ func startLocal(t testing.TB, name string, e map[string]string) (string, time.Du
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return base, time.Since(start)
+				return base, time.Since(start), stop
 			}
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
 	t.Fatalf("%s never answered /healthz; output:\n%s", name, logs.String())
-	return "", 0
+	return "", 0, stop
 }
 
 func TestEveryHTTPFunctionServesLocally(t *testing.T) {
@@ -104,7 +107,7 @@ func TestEveryHTTPFunctionServesLocally(t *testing.T) {
 		}
 		t.Run(f.Name, func(t *testing.T) {
 			// DATABASE_URL points at a closed port: starting must not need it.
-			base, _ := startLocal(t, f.Name, testenv.Environment(nil))
+			base, _, _ := startLocal(t, f.Name, testenv.Environment(nil))
 			res, err := http.Get(base + "/healthz")
 			if err != nil {
 				t.Fatal(err)

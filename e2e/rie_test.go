@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ type emulator struct {
 	url    string
 	logs   *bytes.Buffer
 	exited chan struct{}
+	// stop kills the emulator and its bootstrap now (also done at cleanup):
+	// a benchmark starting hundreds must not keep them all running.
+	stop func()
 }
 
 // startEmulator runs the function binary as /var/task/bootstrap would run
@@ -62,9 +66,10 @@ func startEmulator(t testing.TB, name string, e map[string]string) (*emulator, t
 		}
 		exited := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(exited) }()
-		em := &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", logs: logs, exited: exited}
+		em := &emulator{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", logs: logs, exited: exited,
+			stop: sync.OnceFunc(func() { _ = cmd.Process.Kill(); <-exited })}
 		if em.listening(invokeAddr) {
-			t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+			t.Cleanup(em.stop)
 			return em, start
 		}
 		_ = cmd.Process.Kill()
