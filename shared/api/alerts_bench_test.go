@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,13 +77,8 @@ func BenchmarkAlertList(b *testing.B) {
 				d, _ := ab.get(b, path)
 				took = append(took, d)
 			}
-			slices.Sort(took)
-			pct := func(p float64) float64 {
-				return float64(took[max(int(math.Ceil(p*float64(len(took))))-1, 0)].Microseconds()) / 1000
-			}
 			b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
-			b.ReportMetric(pct(0.50), "p50-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
+			testenv.ReportLatencies(b, took, 0.50, 0.99)
 			b.ReportMetric(float64(n), "items")
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,14 +80,8 @@ func (rb *readingsBench) measure(b *testing.B, path string) {
 		rb.get(b, path, false)
 		took = append(took, time.Since(start))
 	}
-	slices.Sort(took)
-	pct := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(took)))) - 1
-		return float64(took[max(i, 0)].Microseconds()) / 1000
-	}
 	b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	testenv.ReportLatencies(b, took, 0.50, 0.99)
 	b.ReportMetric(float64(rb.total), "table-rows")
 }
 

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -87,16 +85,6 @@ func BenchmarkStripeWebhook(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		reportLatency(b, took)
+		testenv.ReportLatencies(b, took, 0.50, 0.99)
 	})
-}
-
-// reportLatency adds p50 and p99 of the handler times to the result.
-func reportLatency(b *testing.B, took []time.Duration) {
-	slices.Sort(took)
-	pct := func(p float64) float64 {
-		return float64(took[max(int(math.Ceil(p*float64(len(took))))-1, 0)].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
 }

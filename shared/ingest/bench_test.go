@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/testenv"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -100,15 +100,8 @@ func BenchmarkUplinks(b *testing.B) {
 			if failed.Load() > 0 {
 				b.Fatalf("%d uplinks failed", failed.Load())
 			}
-			all := slices.Concat(lat...)
-			slices.Sort(all)
-			pct := func(p float64) float64 {
-				return float64(all[max(int(math.Ceil(p*float64(len(all))))-1, 0)].Microseconds()) / 1000
-			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "uplinks/s")
-			b.ReportMetric(pct(0.5), "p50-ms")
-			b.ReportMetric(pct(0.95), "p95-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
+			testenv.ReportLatencies(b, slices.Concat(lat...), 0.50, 0.95, 0.99)
 			// What TestAnUplinkCostsTwoRoundTrips asserts for one uplink,
 			// measured here over the whole run: a regression shows in the
 			// report even if someone loosens the test.

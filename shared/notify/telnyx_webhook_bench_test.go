@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -95,11 +93,6 @@ func BenchmarkTelnyxWebhook(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		slices.Sort(took)
-		pct := func(p float64) float64 {
-			return float64(took[max(int(math.Ceil(p*float64(len(took))))-1, 0)].Microseconds()) / 1000
-		}
-		b.ReportMetric(pct(0.50), "p50-ms")
-		b.ReportMetric(pct(0.99), "p99-ms")
+		testenv.ReportLatencies(b, took, 0.50, 0.99)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -110,14 +109,8 @@ func BenchmarkInsertCeiling(b *testing.B) {
 			if failed.Load() > 0 {
 				b.Fatalf("%d inserts failed", failed.Load())
 			}
-			all := slices.Concat(lat...)
-			slices.Sort(all)
-			pct := func(p float64) float64 {
-				return float64(all[max(int(math.Ceil(p*float64(len(all))))-1, 0)].Microseconds()) / 1000
-			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "inserts/s")
-			b.ReportMetric(pct(0.5), "p50-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
+			testenv.ReportLatencies(b, slices.Concat(lat...), 0.50, 0.99)
 		})
 	}
 }
