@@ -113,25 +113,11 @@ func newAlertsBench(b *testing.B) *alertsBench {
 	b.Helper()
 	db, dsn := testenv.OpenDB(b)
 	ctx := context.Background()
-	signer, err := auth.NewDevSigner(testIssuer, testProject)
-	if err != nil {
-		b.Fatal(err)
-	}
-	jwks, err := signer.JWKS()
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(jwks) }))
-	b.Cleanup(keys.Close)
-	vctx, cancel := context.WithCancel(ctx)
-	b.Cleanup(cancel)
-	v, err := auth.NewVerifier(vctx, auth.VerifierOptions{JWKSURL: keys.URL, Issuer: testIssuer, Audience: testProject})
-	if err != nil {
-		b.Fatal(err)
-	}
+	signer, v := newTestVerifier(b)
 	mux := http.NewServeMux()
 	New(db, v).Register(mux)
 	ab := &alertsBench{handler: web.Standard(mux, web.Options{Function: "api"}), now: time.Now().UTC().Truncate(time.Second)}
+	var err error
 	if ab.token, err = signer.Mint(auth.Identity{Subject: "bench-owner", Email: "bench@example.test", Name: "Bench"}, 24*time.Hour); err != nil {
 		b.Fatal(err)
 	}

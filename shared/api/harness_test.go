@@ -37,6 +37,19 @@ const (
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	db, _ := testenv.OpenDB(t)
+	signer, v := newTestVerifier(t)
+	srv := New(db, v)
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	srv.RegisterReports(mux) // the reports function's routes, on the same /api/v1
+	mux.Handle("/", web.NotFound())
+	return &harness{t: t, db: db, srv: srv, h: web.Standard(mux, web.Options{Function: "api"}), signer: signer}
+}
+
+// newTestVerifier is a dev signer and a verifier that trusts it through a
+// local JWKS endpoint, as production trusts Stack Auth's.
+func newTestVerifier(t testing.TB) (*auth.DevSigner, *auth.Verifier) {
+	t.Helper()
 	signer, err := auth.NewDevSigner(testIssuer, testProject)
 	if err != nil {
 		t.Fatal(err)
@@ -53,12 +66,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(db, v)
-	mux := http.NewServeMux()
-	srv.Register(mux)
-	srv.RegisterReports(mux) // the reports function's routes, on the same /api/v1
-	mux.Handle("/", web.NotFound())
-	return &harness{t: t, db: db, srv: srv, h: web.Standard(mux, web.Options{Function: "api"}), signer: signer}
+	return signer, v
 }
 
 // testUser is a signed-in user: its token, and its users.id once it has

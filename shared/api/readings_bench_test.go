@@ -124,27 +124,13 @@ func newReadingsBench(b *testing.B) *readingsBench {
 	}
 	db, dsn := testenv.OpenDB(b)
 	ctx := context.Background()
-	signer, err := auth.NewDevSigner(testIssuer, testProject)
-	if err != nil {
-		b.Fatal(err)
-	}
-	jwks, err := signer.JWKS()
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(jwks) }))
-	b.Cleanup(keys.Close)
-	vctx, cancel := context.WithCancel(ctx)
-	b.Cleanup(cancel)
-	v, err := auth.NewVerifier(vctx, auth.VerifierOptions{JWKSURL: keys.URL, Issuer: testIssuer, Audience: testProject})
-	if err != nil {
-		b.Fatal(err)
-	}
+	signer, v := newTestVerifier(b)
 	srv := New(db, v)
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	rb := &readingsBench{handler: web.Standard(mux, web.Options{Function: "api"}), db: db, now: time.Now().UTC().Truncate(time.Second), total: total}
-	rb.token, err = signer.Mint(auth.Identity{Subject: "bench-owner", Email: "bench@example.test", Name: "Bench"}, 24*time.Hour)
+	token, err := signer.Mint(auth.Identity{Subject: "bench-owner", Email: "bench@example.test", Name: "Bench"}, 24*time.Hour)
+	rb.token = token
 	if err != nil {
 		b.Fatal(err)
 	}
