@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
@@ -58,7 +57,8 @@ func BenchmarkUplinks(b *testing.B) {
 	for _, conc := range benchConcurrency {
 		b.Run(fmt.Sprintf("concurrency-%d", conc), func(b *testing.B) {
 			trips := &countingTracer{}
-			f.handler.DB = benchPool(b, f.dsn, conc, trips)
+			// Settings as store.Open; every round trip counted.
+			f.handler.DB = &store.DB{Pool: testenv.WarmPool(b, f.dsn, conc, trips)}
 			perWorker := sensors / conc
 			// Bodies are made before the clock starts: the client shares the
 			// two cores with the server and PostgreSQL.
@@ -108,35 +108,6 @@ func BenchmarkUplinks(b *testing.B) {
 			b.ReportMetric(float64(trips.n.Load())/float64(b.N), "roundtrips/uplink")
 		})
 	}
-}
-
-// benchPool is a pool of conns connections, all opened before the clock
-// starts (a connect in the measured loop would be a cold start, not
-// throughput), counting what it sends with tracer. Settings as store.Open.
-func benchPool(b *testing.B, dsn string, conns int, tracer *countingTracer) *store.DB {
-	b.Helper()
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns, cfg.MinConns = int32(conns), 0
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	cfg.ConnConfig.Tracer = tracer
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	held := make([]*pgxpool.Conn, conns)
-	for i := range held {
-		if held[i], err = pool.Acquire(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, c := range held {
-		c.Release()
-	}
-	return &store.DB{Pool: pool}
 }
 
 // countingTracer counts round trips like roundTrips (alarm_test.go) does,

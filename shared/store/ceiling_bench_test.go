@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/frostguard/functions/shared/testenv"
 )
 
@@ -71,7 +69,7 @@ func BenchmarkInsertCeiling(b *testing.B) {
 	// divides one by the other level by level.
 	for _, conc := range []int{1, 8, 32, 64} {
 		b.Run(fmt.Sprintf("concurrency-%d", conc), func(b *testing.B) {
-			pool := ceilingPool(b, dsn, conc)
+			pool := testenv.WarmPool(b, dsn, conc, nil)
 			perWorker := sensors / conc
 			lat := make([][]time.Duration, conc)
 			var wg sync.WaitGroup
@@ -113,32 +111,6 @@ func BenchmarkInsertCeiling(b *testing.B) {
 			testenv.ReportLatencies(b, slices.Concat(lat...), 0.50, 0.99)
 		})
 	}
-}
-
-// ceilingPool opens conns connections before the clock starts.
-func ceilingPool(b *testing.B, dsn string, conns int) *pgxpool.Pool {
-	b.Helper()
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns = int32(conns)
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	held := make([]*pgxpool.Conn, conns)
-	for i := range held {
-		if held[i], err = pool.Acquire(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, c := range held {
-		c.Release()
-	}
-	return pool
 }
 
 // ceilingRaw is an uplink_message object like the one ingest stores in
