@@ -20,6 +20,14 @@ type MessageInput struct {
 	AckCode, AckURL                         string
 }
 
+// NewMessageInput is the part of a message's input that comes from where
+// the alert is: the site and unit names, the site's zone and the
+// organisation's display unit, and the link to acknowledge from.
+func NewMessageInput(siteName, unitName, timeZone string, tempUnit domain.TempUnit, frontendURL string) MessageInput {
+	return MessageInput{SiteName: siteName, UnitName: unitName, TempUnit: tempUnit,
+		TimeZone: domain.Location(timeZone), AckURL: strings.TrimRight(frontendURL, "/") + "/alerts"}
+}
+
 // SMSMaxChars bounds an SMS body (characters, i.e. runes): two concatenated
 // segments at most.
 const SMSMaxChars = 320

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/frostguard/functions/shared/access"
@@ -39,11 +38,7 @@ func validName(field string, name string) (string, *apperr.FieldError) {
 }
 
 func validTimezone(tz string) *apperr.FieldError {
-	// "" and "Local" load without error but name no real zone.
-	if tz == "" || tz == "Local" {
-		return &apperr.FieldError{Field: "timezone", Message: "must be an IANA time zone name, e.g. Europe/Paris"}
-	}
-	if _, err := time.LoadLocation(tz); err != nil {
+	if !domain.IsIANAZone(tz) {
 		return &apperr.FieldError{Field: "timezone", Message: "must be an IANA time zone name, e.g. Europe/Paris"}
 	}
 	return nil

@@ -251,10 +251,7 @@ func (s *Server) uploadReport(ctx context.Context, key, contentType string, body
 
 // reportFilename names the file after the organisation's dates.
 func reportFilename(rep report.Report, ext string) string {
-	loc, err := time.LoadLocation(rep.Organization.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := domain.Location(rep.Organization.TimeZone)
 	// the range's end is exclusive: name its last day
 	return fmt.Sprintf("haccp-report-%s-to-%s.%s", rep.From.In(loc).Format("20060102"),
 		rep.To.Add(-time.Nanosecond).In(loc).Format("20060102"), ext)

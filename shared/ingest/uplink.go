@@ -63,7 +63,7 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 	}
 	var msgIn alerting.MessageInput
 	if len(d.Opens)+len(d.Resolves) > 0 {
-		msgIn = messageInput(u, h.FrontendURL) // time zone loading is off the no-change path
+		msgIn = alerting.NewMessageInput(u.SiteName, u.Name, u.TimeZone, domain.TempUnit(u.TempUnit), h.FrontendURL) // time zone loading is off the no-change path
 	}
 	for _, o := range d.Opens {
 		row, err := h.openRow(ctx, tx, o, msgIn)
@@ -163,15 +163,6 @@ func openAlerts(refs []store.OpenAlertRef) alerting.Open {
 		o.Sensor[r.SensorID][r.Type] = true
 	}
 	return o
-}
-
-func messageInput(u *store.UnitAlerting, frontendURL string) alerting.MessageInput {
-	loc, err := time.LoadLocation(u.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return alerting.MessageInput{SiteName: u.SiteName, UnitName: u.Name, TempUnit: domain.TempUnit(u.TempUnit),
-		TimeZone: loc, AckURL: strings.TrimRight(frontendURL, "/") + "/alerts"}
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/frostguard/functions/shared/domain"
@@ -188,7 +187,7 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 		in := RuleInput{
 			Now: now, Kind: c.Kind, Channel: c.Channel, Recipient: c.Recipient,
 			Severity: c.Severity, AlertStatus: c.AlertStatus, OptedOut: c.OptedOut, AlarmReached: c.AlarmReached,
-			Location: location(c.TimeZone), Limits: limits,
+			Location: domain.Location(c.TimeZone), Limits: limits,
 			RecipientSends: u.Recipient[c.Recipient], OrgSends: u.Org[c.OrgID],
 		}
 		if c.QuietStart != nil && c.QuietEnd != nil {
@@ -308,22 +307,6 @@ func (d *Dispatcher) maxAttempts() int {
 		return d.MaxAttempts
 	}
 	return 6
-}
-
-var locations sync.Map // zone name -> *time.Location
-
-// location loads a zone once; an unknown name (validated on write, so only
-// a corrupted row) falls back to UTC rather than blocking notifications.
-func location(name string) *time.Location {
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location)
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		l = time.UTC
-	}
-	locations.Store(name, l)
-	return l
 }
 
 // maskRecipient keeps logs free of full phone numbers and addresses.

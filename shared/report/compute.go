@@ -45,7 +45,7 @@ func Build(o Options, units []Unit, readings map[string][]Reading, alerts []Aler
 
 // NewReport returns the report's header, without units.
 func NewReport(o Options) Report {
-	loc := Location(o.Organization.TimeZone)
+	loc := domain.Location(o.Organization.TimeZone)
 	return Report{Organization: o.Organization, TempUnit: UnitOrCelsius(o.TempUnit), From: o.Range.From.In(loc).UTC(),
 		To: o.Range.To.In(loc).UTC(), GeneratedAt: o.Now.UTC(), Units: []UnitReport{}}
 }
@@ -92,10 +92,10 @@ type UnitBuilder struct {
 // in UTC (and the report says so).
 func NewUnitBuilder(o Options, u Unit) *UnitBuilder {
 	b := &UnitBuilder{o: o, unit: u, tz: u.TimeZone, hold: 2 * u.CheckinInterval}
-	if _, err := time.LoadLocation(u.TimeZone); err != nil || u.TimeZone == "" {
+	if !domain.IsIANAZone(u.TimeZone) {
 		b.tz = "UTC"
 	}
-	b.loc = Location(b.tz)
+	b.loc = domain.Location(b.tz)
 	b.from, b.to = o.Range.From.In(b.loc), o.Range.To.In(b.loc)
 	b.end = b.to
 	if !o.Now.IsZero() && o.Now.Before(b.end) {

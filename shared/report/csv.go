@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // CSV record kinds (the first column): a table a spreadsheet can filter.
@@ -39,7 +41,7 @@ func WriteCSV(w io.Writer, rep Report) error {
 		return err
 	}
 	for _, ur := range rep.Units {
-		loc := Location(ur.Unit.TimeZone)
+		loc := domain.Location(ur.Unit.TimeZone)
 		ts := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
 		row := func(kind, date string, start, end time.Time) []string {
 			r := make([]string, len(header))

@@ -89,14 +89,6 @@ func (b *UnitBuilder) stats(d *dayAcc, duration time.Duration) Stats {
 	return s
 }
 
-// Location is the named zone, UTC when the name is empty or unknown.
-func Location(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil && name != "" {
-		return loc
-	}
-	return time.UTC
-}
-
 // UnitOrCelsius is u, or °C when u is not a valid unit.
 func UnitOrCelsius(u domain.TempUnit) domain.TempUnit {
 	if u.Valid() {

@@ -94,7 +94,7 @@ func PlanEscalation(a store.EscalationAlert, plan store.SweepPlan, now time.Time
 		}
 		due = append(due[:first], due[k-1])
 	}
-	in := messageInput(a.SiteName, a.UnitName, a.TimeZone, a.TempUnit, frontendURL)
+	in := alerting.NewMessageInput(a.SiteName, a.UnitName, a.TimeZone, domain.TempUnit(a.TempUnit), frontendURL)
 	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = a.Type, a.Severity, a.TemperatureC, a.LimitC, a.TriggeredAt, a.AckCode
 	sms, subject, email := alerting.AlarmText(in)
 	w.Steps = map[int][]store.OutboxRow{}
@@ -168,15 +168,6 @@ func resolveRow(typ string, at time.Time, reason string, in alerting.MessageInpu
 	return store.AlertResolveRow{Type: typ, At: at, Reason: reason, SMSBody: sms, EmailSubject: subject, EmailBody: email}
 }
 
-func messageInput(site, unit, tz, tempUnit, frontendURL string) alerting.MessageInput {
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.UTC
-	}
-	return alerting.MessageInput{SiteName: site, UnitName: unit, TempUnit: domain.TempUnit(tempUnit),
-		TimeZone: loc, AckURL: strings.TrimRight(frontendURL, "/") + "/alerts"}
-}
-
 func unitMessageInput(u store.SweepUnit, frontendURL string) alerting.MessageInput {
-	return messageInput(u.SiteName, u.Name, u.TimeZone, u.TempUnit, frontendURL)
+	return alerting.NewMessageInput(u.SiteName, u.Name, u.TimeZone, domain.TempUnit(u.TempUnit), frontendURL)
 }

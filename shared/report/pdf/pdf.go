@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/report"
 )
 
@@ -51,7 +52,7 @@ func Render(rep report.Report, o Options) ([]byte, error) {
 	pdf.SetAuthor("FrostGuard", false)
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.AliasNbPages("")
-	orgLoc := report.Location(rep.Organization.TimeZone)
+	orgLoc := domain.Location(rep.Organization.TimeZone)
 	pdf.SetHeaderFunc(func() {
 		pdf.SetFont("Helvetica", "B", 9)
 		pdf.CellFormat(0, 5, tr(title), "", 1, "L", false, 0, "")
@@ -83,7 +84,7 @@ func Render(rep report.Report, o Options) ([]byte, error) {
 }
 
 func pdfUnit(pdf *fpdf.Fpdf, tr func(string) string, ur report.UnitReport, deg string) {
-	loc := report.Location(ur.Unit.TimeZone)
+	loc := domain.Location(ur.Unit.TimeZone)
 	local := func(t time.Time, layout string) string { return t.In(loc).Format(layout) }
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 13)
