@@ -118,10 +118,10 @@ func newAlertsBench(b *testing.B) *alertsBench {
 	New(db, v).Register(mux)
 	ab := &alertsBench{handler: web.Standard(mux, web.Options{Function: "api"}), now: time.Now().UTC().Truncate(time.Second)}
 	var err error
-	if ab.token, err = signer.Mint(auth.Identity{Subject: "bench-owner", Email: "bench@example.test", Name: "Bench"}, 24*time.Hour); err != nil {
+	if ab.token, err = signer.Mint(auth.Identity{Subject: benchSubject, Email: "bench@example.test", Name: "Bench"}, 24*time.Hour); err != nil {
 		b.Fatal(err)
 	}
-	u, err := db.EnsureUser(ctx, "bench-owner", "bench@example.test", "Bench")
+	u, err := db.EnsureUser(ctx, benchSubject, "bench@example.test", "Bench")
 	if err != nil {
 		b.Fatal(err)
 	}

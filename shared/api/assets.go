@@ -94,7 +94,7 @@ func (in assetInput) validate(a *domain.Asset) []apperr.FieldError {
 		}
 	case in.EntityID == nil:
 		fe = append(fe, apperr.FieldError{Field: "entity_id", Message: "is required for " + in.Kind})
-	case !IsUUID(*in.EntityID):
+	case !domain.IsUUID(*in.EntityID):
 		fe = append(fe, apperr.FieldError{Field: "entity_id", Message: "must be a UUID"})
 	default:
 		id := strings.ToLower(*in.EntityID)

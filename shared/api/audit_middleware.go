@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/logging"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
@@ -67,7 +68,7 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 			return
 		}
 		orgID := strings.ToLower(rt.values["orgId"])
-		if (orgID == "" || !IsUUID(orgID)) && rt.pattern != createOrgPattern {
+		if (orgID == "" || !domain.IsUUID(orgID)) && rt.pattern != createOrgPattern {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -81,7 +82,7 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 			RequestID: logging.RequestID(r.Context())}
 		if name := rt.last(); name != "" {
 			rec.EntityType, rec.EntityID = auditEntityType(name), strings.ToLower(rt.values[name])
-			if !IsUUID(rec.EntityID) {
+			if !domain.IsUUID(rec.EntityID) {
 				rec.EntityType, rec.EntityID = "", ""
 			}
 		}
@@ -111,7 +112,7 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 			var created struct {
 				ID string `json:"id"`
 			}
-			if json.Unmarshal(answer.Bytes(), &created) != nil || !IsUUID(created.ID) {
+			if json.Unmarshal(answer.Bytes(), &created) != nil || !domain.IsUUID(created.ID) {
 				slog.WarnContext(r.Context(), "audit: created organisation without an id in the response")
 				return
 			}

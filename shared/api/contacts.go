@@ -86,7 +86,7 @@ func (in contactInput) apply(c *store.EscalationContact, create bool) []apperr.F
 		switch {
 		case in.UserID.Null:
 			c.UserID = nil
-		case !IsUUID(in.UserID.V):
+		case !domain.IsUUID(in.UserID.V):
 			fe = append(fe, apperr.FieldError{Field: "user_id", Message: "must be a UUID"})
 		default:
 			id := strings.ToLower(in.UserID.V)

@@ -89,8 +89,8 @@ func BenchmarkDashboard200Units(b *testing.B) {
 	quietLogs(b)
 	db, _ := testenv.OpenDB(b)
 	ctx := context.Background()
-	srv := New(db, staticVerifier{auth.Claims{Subject: "bench-owner", Email: "owner@example.test", Name: "Owner"}})
-	user, err := db.EnsureUser(ctx, "bench-owner", "owner@example.test", "Owner")
+	srv := New(db, staticVerifier{auth.Claims{Subject: benchSubject, Email: "owner@example.test", Name: "Owner"}})
+	user, err := db.EnsureUser(ctx, benchSubject, "owner@example.test", "Owner")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func orgScoped(p string) (orgID string, ok bool) {
 		return "", false
 	}
 	orgID, _, _ = strings.Cut(tail, "/")
-	if !IsUUID(orgID) {
+	if !domain.IsUUID(orgID) {
 		return "", false
 	}
 	return strings.ToLower(orgID), true

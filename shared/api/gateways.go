@@ -172,7 +172,7 @@ func (req registerGatewayRequest) validate() (store.NewGateway, error) {
 		}
 	}
 	if req.SiteID != nil {
-		if !IsUUID(*req.SiteID) {
+		if !domain.IsUUID(*req.SiteID) {
 			fe = append(fe, apperr.FieldError{Field: "site_id", Message: "must be a UUID or null"})
 		} else {
 			id := strings.ToLower(*req.SiteID)

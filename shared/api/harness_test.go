@@ -84,7 +84,7 @@ var userSeq int
 func (h *harness) user(name string) *testUser {
 	h.t.Helper()
 	userSeq++
-	u := &testUser{Subject: "sub-" + name + "-" + time.Now().Format("150405.000000"), Email: name + "@example.test"}
+	u := &testUser{Subject: testenv.NewSubject(), Email: name + "@example.test"}
 	tok, err := h.signer.Mint(auth.Identity{Subject: u.Subject, Email: u.Email, Name: name}, time.Hour)
 	if err != nil {
 		h.t.Fatal(err)
@@ -215,3 +215,6 @@ func quietLogs(b *testing.B) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	b.Cleanup(func() { slog.SetDefault(prev) })
 }
+
+// benchSubject is the Stack Auth user id of the benchmarks' owner.
+const benchSubject = "b0b0b0b0-0000-4000-8000-00000000be0c"

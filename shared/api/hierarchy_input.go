@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -110,7 +111,7 @@ func hierParentID(fe *[]apperr.FieldError, field string, o hierOpt[string], requ
 	if !o.value(fe, field) {
 		return
 	}
-	if !IsUUID(o.V) {
+	if !domain.IsUUID(o.V) {
 		*fe = append(*fe, apperr.FieldError{Field: field, Message: "must be a UUID"})
 		return
 	}

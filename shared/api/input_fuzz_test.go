@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -57,7 +58,7 @@ func FuzzUnitInput(f *testing.F) {
 		if c.ConfirmSeconds < 0 || c.DoorConfirmSeconds < 0 || c.CheckinIntervalSeconds <= 0 {
 			t.Fatalf("accepted timers %+v", c)
 		}
-		if u.Name == "" || !IsUUID(u.AreaID) {
+		if u.Name == "" || !domain.IsUUID(u.AreaID) {
 			t.Fatalf("created a unit without a name or area: %+v", u)
 		}
 	})

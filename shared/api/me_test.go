@@ -36,7 +36,7 @@ func TestFirstSightCreatesTheUserAndClaimsInvites(t *testing.T) {
 	org := h.org("Gamma", owner)
 	h.exec(`INSERT INTO memberships (organization_id, invited_email, role, status, invited_at) VALUES ($1, 'newcomer@example.test', 'staff', 'pending', now())`, org)
 
-	tok, err := h.signer.Mint(identity("sub-newcomer", "Newcomer@Example.test", "New"), 3600e9)
+	tok, err := h.signer.Mint(identity("7b0e3c1a-2d4f-4a6b-8c9d-0e1f2a3b4c5d", "Newcomer@Example.test", "New"), 3600e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,5 +82,24 @@ func TestForgedTokensAreRefusedByTheAPI(t *testing.T) {
 		if r.Status != http.StatusUnauthorized {
 			t.Errorf("%s: status %d", name, r.Status)
 		}
+	}
+}
+
+// A token whose subject is missing, empty or not a UUID names no user: 401,
+// and two such tokens never become one shared account.
+func TestTokensWithoutAUsableSubjectAre401(t *testing.T) {
+	h := newHarness(t)
+	for name, sub := range map[string]string{"empty": "", "blank": " ", "not a uuid": "admin", "sql-ish": "x' OR '1'='1"} {
+		tok, err := h.signer.Mint(identity(sub, "someone@example.test", "Someone"), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := h.do(&testUser{Token: tok}, http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s subject: %d %s", name, r.Status, r.Body)
+		}
+	}
+	var users int
+	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 0 {
+		t.Errorf("%d users created (%v)", users, err)
 	}
 }

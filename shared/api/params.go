@@ -4,25 +4,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// IsUUID reports whether s is a UUID in its canonical text form.
-func IsUUID(s string) bool { return uuidPattern.MatchString(s) }
 
 // PathID returns the {name} path segment, which must be a UUID. A malformed
 // id answers 404 like an unknown one: it names nothing that exists.
 func PathID(r *http.Request, name string) (string, error) {
 	id := r.PathValue(name)
-	if !IsUUID(id) {
+	if !domain.IsUUID(id) {
 		return "", apperr.New(apperr.NotFound, "%s not found", strings.TrimSuffix(name, "Id"))
 	}
 	return strings.ToLower(id), nil
@@ -34,7 +29,7 @@ func QueryUUID(r *http.Request, name string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	if !IsUUID(v) {
+	if !domain.IsUUID(v) {
 		return "", apperr.Validation(apperr.FieldError{Field: name, Message: "must be a UUID"})
 	}
 	return strings.ToLower(v), nil
@@ -111,7 +106,7 @@ func PageFrom(r *http.Request) (Page, error) {
 	}
 	if v := q.Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(b, &p.After) != nil || !IsUUID(p.After.ID) {
+		if err != nil || json.Unmarshal(b, &p.After) != nil || !domain.IsUUID(p.After.ID) {
 			return p, apperr.Validation(apperr.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 		}
 	}

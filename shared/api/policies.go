@@ -77,7 +77,7 @@ func (in policyInput) apply(p *store.NotificationPolicy, create bool) []apperr.F
 		case !o.Set:
 		case o.Null:
 			*dst = nil
-		case !IsUUID(o.V):
+		case !domain.IsUUID(o.V):
 			fe = append(fe, apperr.FieldError{Field: field, Message: "must be a UUID"})
 		default:
 			id := strings.ToLower(o.V)
@@ -179,7 +179,7 @@ func validSteps(in []stepInput) ([]store.SweepStep, []apperr.FieldError) {
 			add(i, "contact_ids", fmt.Sprintf("must name at most %d contacts", maxContactsPerStep))
 		}
 		for _, id := range s.ContactIDs {
-			if !IsUUID(id) {
+			if !domain.IsUUID(id) {
 				add(i, "contact_ids", "must contain contact ids (UUIDs)")
 				break
 			}

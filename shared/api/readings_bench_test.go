@@ -129,7 +129,7 @@ func newReadingsBench(b *testing.B) *readingsBench {
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	rb := &readingsBench{handler: web.Standard(mux, web.Options{Function: "api"}), db: db, now: time.Now().UTC().Truncate(time.Second), total: total}
-	token, err := signer.Mint(auth.Identity{Subject: "bench-owner", Email: "bench@example.test", Name: "Bench"}, 24*time.Hour)
+	token, err := signer.Mint(auth.Identity{Subject: benchSubject, Email: "bench@example.test", Name: "Bench"}, 24*time.Hour)
 	rb.token = token
 	if err != nil {
 		b.Fatal(err)
@@ -144,7 +144,7 @@ func newReadingsBench(b *testing.B) *readingsBench {
 	rb.orgID, rb.unitID = loadReadings(b, conn, rb.now, total)
 	b.Logf("loaded %d readings in %s", total, time.Since(started).Round(time.Second))
 	// the owner, as the first request of a real session would create them
-	u, err := db.EnsureUser(ctx, "bench-owner", "bench@example.test", "Bench")
+	u, err := db.EnsureUser(ctx, benchSubject, "bench@example.test", "Bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func (s *Server) registerSensor(w http.ResponseWriter, r *http.Request, m Member
 	n.Model, fe = sensorText(fe, "model", req.Model)
 	n.Decoder, fe = sensorText(fe, "decoder", req.Decoder)
 	if req.UnitID != nil {
-		if !IsUUID(*req.UnitID) {
+		if !domain.IsUUID(*req.UnitID) {
 			fe = append(fe, apperr.FieldError{Field: "unit_id", Message: "must be a UUID or null"})
 		} else {
 			n.UnitID = strings.ToLower(*req.UnitID)
@@ -137,7 +137,7 @@ func (s *Server) patchSensor(w http.ResponseWriter, r *http.Request, m Member) e
 	if req.UnitID != nil {
 		var v *string
 		switch {
-		case json.Unmarshal(req.UnitID, &v) != nil || (v != nil && !IsUUID(*v)):
+		case json.Unmarshal(req.UnitID, &v) != nil || (v != nil && !domain.IsUUID(*v)):
 			fe = append(fe, apperr.FieldError{Field: "unit_id", Message: "must be a UUID (assign) or null (unassign)"})
 		case v == nil:
 			c.Unassign = true

@@ -15,6 +15,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // allowedAlgorithms are the only signature algorithms a token may use:
@@ -84,11 +85,16 @@ func NewVerifier(ctx context.Context, o VerifierOptions) (*Verifier, error) {
 type Claims struct {
 	Subject string
 	Email   string
-	Name    string
+	// EmailVerified is Stack Auth's email_verified claim: whether the user
+	// proved they receive mail at Email. Invitations are claimed only with
+	// a verified address.
+	EmailVerified bool
+	Name          string
 }
 
 // Verify checks the token's signature, algorithm, issuer, audience, expiry
-// and not-before, and refuses anonymous users. Every failure is
+// and not-before, and refuses anonymous users and subjects that are not a
+// UUID. Every failure is
 // ErrUnauthenticated (the cause is kept for logs), except a JWKS that cannot
 // be fetched, which is Unavailable: the client should retry, not log out.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
@@ -132,12 +138,21 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if anon, _ := tok.Get("is_anonymous"); anon == true {
 		return Claims{}, wrapUnauthenticated(errors.New("anonymous users are not accepted"))
 	}
+	// The subject names the user (users.subject): an empty one would make
+	// every such token one shared user, and Stack Auth's user ids are UUIDs,
+	// so anything else is not a token of theirs.
+	if !domain.IsUUID(tok.Subject()) {
+		return Claims{}, wrapUnauthenticated(errors.New("the subject is not a Stack Auth user id"))
+	}
 	c := Claims{Subject: tok.Subject()}
 	if s, ok := stringClaim(tok, "email"); ok {
 		c.Email = s
 	}
 	if s, ok := stringClaim(tok, "name"); ok {
 		c.Name = s
+	}
+	if v, ok := tok.Get("email_verified"); ok && v == true {
+		c.EmailVerified = true
 	}
 	return c, nil
 }

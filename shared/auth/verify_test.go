@@ -82,7 +82,7 @@ func newVerifier(t *testing.T, url string, now func() time.Time) *Verifier {
 	return v
 }
 
-var alice = Identity{Subject: "user-alice", Email: "alice@example.test", Name: "Alice"}
+var alice = Identity{Subject: "0f8c2b7e-6d1a-4c3b-9e2f-5a7d8c9b0a11", Email: "alice@example.test", Name: "Alice"}
 
 // sign builds a token with arbitrary claims and headers.
 func sign(t *testing.T, key jwk.Key, alg jwa.SignatureAlgorithm, claims map[string]any) string {
@@ -102,7 +102,7 @@ func sign(t *testing.T, key jwk.Key, alg jwa.SignatureAlgorithm, claims map[stri
 
 func validClaims(now time.Time) map[string]any {
 	return map[string]any{
-		"iss": testIssuer, "aud": []string{testAudience}, "sub": "user-alice",
+		"iss": testIssuer, "aud": []string{testAudience}, "sub": alice.Subject,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"email": "alice@example.test", "is_anonymous": false,
 	}
@@ -140,7 +140,7 @@ func TestVerifyAcceptsAGoodToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != (Claims{Subject: alice.Subject, Email: alice.Email, Name: alice.Name}) {
+	if c != (Claims{Subject: alice.Subject, Email: alice.Email, EmailVerified: true, Name: alice.Name}) {
 		t.Errorf("claims = %+v", c)
 	}
 	// The JWKS is cached: a thousand verifications, one fetch.
@@ -178,7 +178,7 @@ func TestJWTAttackMatrix(t *testing.T) {
 
 	valid := sign(t, key, jwa.ES256, good)
 	parts := strings.Split(valid, ".")
-	tampered := parts[0] + "." + b64(with(good, "sub", "user-mallory")) + "." + parts[2]
+	tampered := parts[0] + "." + b64(with(good, "sub", "6a1f0c2d-3b4e-4f5a-8b6c-7d8e9f0a1b22")) + "." + parts[2]
 
 	cases := map[string]string{
 		"missing":                             "",
@@ -192,6 +192,12 @@ func TestJWTAttackMatrix(t *testing.T) {
 		"wrong audience":                      sign(t, key, jwa.ES256, with(good, "aud", []string{"another-project"})),
 		"no audience":                         sign(t, key, jwa.ES256, with(good, "aud", nil)),
 		"no subject":                          sign(t, key, jwa.ES256, with(good, "sub", nil)),
+		"empty subject":                       sign(t, key, jwa.ES256, with(good, "sub", "")),
+		"blank subject":                       sign(t, key, jwa.ES256, with(good, "sub", "   ")),
+		"subject not a UUID":                  sign(t, key, jwa.ES256, with(good, "sub", "admin")),
+		"UUID with trailing text":             sign(t, key, jwa.ES256, with(good, "sub", alice.Subject+"\x00x")),
+		"UUID without dashes":                 sign(t, key, jwa.ES256, with(good, "sub", strings.ReplaceAll(alice.Subject, "-", ""))),
+		"UUID in braces":                      sign(t, key, jwa.ES256, with(good, "sub", "{"+alice.Subject+"}")),
 		"no expiry":                           sign(t, key, jwa.ES256, with(good, "exp", nil)),
 		"expired":                             sign(t, key, jwa.ES256, with(good, "exp", now.Add(-time.Minute).Unix())),
 		"not yet valid":                       sign(t, key, jwa.ES256, with(good, "nbf", now.Add(time.Minute).Unix())),

@@ -132,7 +132,7 @@ type user struct{ token, id, email string }
 func (h *checkoutHarness) user(name string) user {
 	h.t.Helper()
 	h.seq++
-	sub := "sub-" + name + "-" + time.Now().Format("150405.000000")
+	sub := testenv.NewSubject()
 	u := user{email: name + "@example.test"}
 	tok, err := h.signer.Mint(auth.Identity{Subject: sub, Email: u.email, Name: name}, time.Hour)
 	if err != nil {

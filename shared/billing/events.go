@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
+
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // We read the few fields we need from the raw event JSON ourselves instead
@@ -144,12 +145,10 @@ func (m *metadata) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // orgID returns s if it is a UUID. Anything else names no organisation, and
 // must not reach a uuid-typed SQL parameter (that is a 500, retried forever).
 func orgID(s string) string {
-	if uuidPattern.MatchString(s) {
+	if domain.IsUUID(s) {
 		return s
 	}
 	return ""

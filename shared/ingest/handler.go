@@ -12,11 +12,10 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/frostguard/functions/shared/apperr"
@@ -39,6 +38,9 @@ type Handler struct {
 	// Dispatch, when set, sends due notifications right after a commit that
 	// queued some (no waiting for the sweeper on the happy path).
 	Dispatch func(ctx context.Context)
+
+	once        sync.Once
+	connections *connectionCache
 }
 
 // Result is the JSON answer: what happened to the delivery.
@@ -96,19 +98,6 @@ func secretFrom(r *http.Request) string {
 	return ""
 }
 
-// authorized compares in constant time; the work is the same whether or not
-// the application exists.
-func (h *Handler) authorized(t store.UplinkTarget, secret string) (perOrg, global bool) {
-	sum := sha256.Sum256([]byte(secret))
-	stored := t.SecretHash
-	if len(stored) != len(sum) {
-		stored = make([]byte, len(sum))
-	}
-	perOrg = subtle.ConstantTimeCompare(sum[:], stored) == 1 && t.ConnectionFound && t.ConnectionActive
-	global = h.GlobalSecret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(h.GlobalSecret)) == 1
-	return perOrg, global
-}
-
 func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
@@ -118,7 +107,7 @@ func (h *Handler) now() time.Time {
 
 func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (Result, error) {
 	at := msg.ReceivedAt
-	key := store.UplinkKey{ApplicationID: msg.ApplicationID, DevEUI: msg.DevEUI, ReceivedAt: at}
+	key := store.UplinkKey{DevEUI: msg.DevEUI, ReceivedAt: at}
 	if msg.Kind == ttn.KindUplink {
 		key.DedupeKey = msg.DedupeKey()
 		if !msg.Uplink.ReceivedAt.IsZero() {
@@ -131,18 +120,28 @@ func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (R
 		slog.WarnContext(ctx, "uplink time is in the future; using the server clock", "received_at", key.ReceivedAt, "app", msg.ApplicationID)
 		key.ReceivedAt = now
 	}
+	// The secret first: nothing below runs for a delivery it refuses.
+	cred := h.credential(secret)
+	conn, found, err := h.connection(ctx, msg.ApplicationID, cred)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case !found && cred.global:
+		// The global secret matched but no organisation owns the application.
+		return Result{Status: "unknown_application", Kind: string(msg.Kind)}, nil
+	case !found || !cred.admits(conn):
+		return Result{}, errUnauthenticated
+	}
+	key.ConnectionID, key.SecretHash, key.Global = conn.ID, cred.hash[:], cred.global
 	tx, t, err := h.DB.BeginUplink(ctx, key)
 	if err != nil {
 		return Result{}, err
 	}
 	defer tx.Rollback(ctx)
-	perOrg, global := h.authorized(t, secret)
 	switch {
-	case !perOrg && !global:
+	case !t.Authorized:
+		// Rotated or deactivated since the connection was read.
 		return Result{}, errUnauthenticated
-	case !t.ConnectionFound:
-		// The global secret matched but no organisation owns the application.
-		return Result{Status: "unknown_application", Kind: string(msg.Kind)}, nil
 	case t.Duplicate:
 		return Result{Status: "duplicate", Kind: string(msg.Kind)}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,22 +16,53 @@ import (
 // locks the unit; the second writes everything and commits. Alert changes
 // add one read (the notification policy) between them.
 
-// UplinkKey identifies an uplink delivery.
+// UplinkConnection is the connection a delivery names by its application
+// id: what the webhook checks the delivery's secret against before it opens
+// any transaction.
+type UplinkConnection struct {
+	ID, OrgID  string
+	SecretHash []byte // SHA-256 of the per-organisation webhook secret
+	Active     bool
+}
+
+// UplinkConnection reads the connection of an application id: one indexed
+// read outside any transaction, taking no lock. found is false when no
+// organisation holds the application.
+func (db *DB) UplinkConnection(ctx context.Context, applicationID string) (c UplinkConnection, found bool, err error) {
+	err = db.Pool.QueryRow(ctx, `SELECT id, organization_id, secret_hash, is_active FROM ttn_connections WHERE application_id = $1`,
+		applicationID).Scan(&c.ID, &c.OrgID, &c.SecretHash, &c.Active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("UplinkConnection: %w", Classify(err))
+	}
+	return c, true, nil
+}
+
+// UplinkKey identifies an authenticated uplink delivery.
 type UplinkKey struct {
-	ApplicationID string
-	DevEUI        string // "" when TTN did not send one
-	DedupeKey     string // "" for messages that are not uplinks (no dedupe)
-	ReceivedAt    time.Time
+	// ConnectionID is the connection the delivery authenticated against.
+	// The transaction re-checks it: every statement of the first round trip
+	// only touches rows while the connection is still active and still
+	// accepts SecretHash (or Global), so a secret rotated or a connection
+	// deactivated since the check writes and locks nothing.
+	ConnectionID string
+	SecretHash   []byte // SHA-256 of the secret the delivery presented
+	Global       bool   // the delivery presented the installation's global secret
+	DevEUI       string // "" when TTN did not send one
+	DedupeKey    string // "" for messages that are not uplinks (no dedupe)
+	ReceivedAt   time.Time
 }
 
 // UplinkTarget is what the first round trip found.
 type UplinkTarget struct {
-	ConnectionFound  bool
-	ConnectionID     string
-	OrgID            string
-	SecretHash       []byte
-	ConnectionActive bool
-	Duplicate        bool
+	// Authorized is false when the connection no longer accepts the
+	// delivery (the re-check inside the transaction): nothing else is set.
+	Authorized   bool
+	ConnectionID string
+	OrgID        string
+	Duplicate    bool
 
 	SensorID      string // "" for a device that is not registered (active) in the organisation
 	SensorModel   string
@@ -70,41 +102,52 @@ type UplinkTx struct {
 	done   bool
 }
 
+// uplinkAuthorized is the condition every statement of the first round trip
+// puts on the connection c: $1 is its id, $2 the presented secret's hash,
+// $3 whether the global secret was presented.
+const uplinkAuthorized = `c.id = $1 AND c.is_active AND (c.secret_hash = $2 OR $3)`
+
 // BeginUplink opens the transaction and runs the first round trip: the
-// connection (for the secret check), the dedupe insert, the sensor, its
-// unit locked FOR UPDATE (so concurrent uplinks of one unit are judged one
-// after the other) and the unit's open alerts.
+// connection re-checked, the dedupe insert, the sensor, its unit locked FOR
+// UPDATE (so concurrent uplinks of one unit are judged one after the other)
+// and the unit's open alerts. The caller has checked the secret already:
+// BeginUplink is never reached by an unauthenticated delivery, and the
+// re-check keeps it from writing or locking anything if the connection
+// changed since.
 func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, UplinkTarget, error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
-		return nil, UplinkTarget{}, Classify(err)
+		return nil, UplinkTarget{}, fmt.Errorf("BeginUplink: %w", Classify(err))
 	}
 	tx := &UplinkTx{conn: conn, key: key}
+	auth := []any{key.ConnectionID, key.SecretHash, key.Global}
+	with := func(args ...any) []any { return append(append([]any{}, auth...), args...) }
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	b.Queue(`SELECT id, organization_id, secret_hash, is_active FROM ttn_connections WHERE application_id = $1`, key.ApplicationID)
+	b.Queue(`SELECT c.organization_id FROM ttn_connections c WHERE `+uplinkAuthorized, auth...)
 	if key.DedupeKey != "" {
 		// Concurrent copies of one delivery wait here for each other; the
 		// loser finds the key taken once the winner commits.
-		b.Queue(`INSERT INTO ttn_uplinks (dedupe_key, organization_id, dev_eui, received_at)
-			SELECT $2, organization_id, nullif($3, ''), $4 FROM ttn_connections WHERE application_id = $1
-			ON CONFLICT (dedupe_key) DO NOTHING RETURNING true`, key.ApplicationID, key.DedupeKey, key.DevEUI, key.ReceivedAt)
+		b.Queue(`INSERT INTO ttn_uplinks (ttn_connection_id, dedupe_key, organization_id, dev_eui, received_at)
+			SELECT c.id, $4, c.organization_id, nullif($5, ''), $6 FROM ttn_connections c WHERE `+uplinkAuthorized+`
+			ON CONFLICT (ttn_connection_id, dedupe_key) DO NOTHING RETURNING true`, with(key.DedupeKey, key.DevEUI, key.ReceivedAt)...)
 	}
+	// The sensor is the organisation's active registration of the DevEUI.
+	const sensor = `SELECT s.id, s.unit_id FROM sensors s JOIN ttn_connections c ON c.organization_id = s.organization_id
+		WHERE ` + uplinkAuthorized + ` AND s.dev_eui = $4 AND s.deleted_at IS NULL`
 	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, '') FROM sensors s
 		JOIN ttn_connections c ON c.organization_id = s.organization_id
-		WHERE c.application_id = $1 AND s.dev_eui = $2 AND s.deleted_at IS NULL`, key.ApplicationID, key.DevEUI)
+		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
 	b.Queue(`SELECT u.id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone), o.temp_unit,
 			u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds, u.door_confirm_seconds,
 			u.status, u.status_since, u.in_band_count, u.last_reading_at, u.door_open, u.door_changed_at
 		FROM units u JOIN sites si ON si.id = u.site_id JOIN organizations o ON o.id = u.organization_id
-		WHERE u.id = (SELECT s.unit_id FROM sensors s JOIN ttn_connections c ON c.organization_id = s.organization_id
-			WHERE c.application_id = $1 AND s.dev_eui = $2 AND s.deleted_at IS NULL)
+		WHERE u.id = (SELECT unit_id FROM (`+sensor+`) s)
 		AND u.deleted_at IS NULL
-		FOR UPDATE OF u`, key.ApplicationID, key.DevEUI)
+		FOR UPDATE OF u`, with(key.DevEUI)...)
 	b.Queue(`SELECT type, coalesce(sensor_id::text, '') FROM alerts
-		WHERE unit_id = (SELECT s.unit_id FROM sensors s JOIN ttn_connections c ON c.organization_id = s.organization_id
-			WHERE c.application_id = $1 AND s.dev_eui = $2 AND s.deleted_at IS NULL)
-		AND status <> 'resolved'`, key.ApplicationID, key.DevEUI)
+		WHERE unit_id = (SELECT unit_id FROM (`+sensor+`) s)
+		AND status <> 'resolved'`, with(key.DevEUI)...)
 
 	t := &tx.target
 	err = func() error {
@@ -113,10 +156,10 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 		if _, err := br.Exec(); err != nil { // BEGIN
 			return err
 		}
-		err := br.QueryRow().Scan(&t.ConnectionID, &t.OrgID, &t.SecretHash, &t.ConnectionActive)
+		err := br.QueryRow().Scan(&t.OrgID)
 		switch {
 		case err == nil:
-			t.ConnectionFound = true
+			t.Authorized, t.ConnectionID = true, key.ConnectionID
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
@@ -125,7 +168,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 			err := br.QueryRow().Scan(&inserted)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				t.Duplicate = t.ConnectionFound
+				t.Duplicate = t.Authorized
 			case err != nil:
 				return err
 			}
@@ -156,7 +199,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	}()
 	if err != nil {
 		tx.Rollback(ctx)
-		return nil, UplinkTarget{}, Classify(err)
+		return nil, UplinkTarget{}, fmt.Errorf("BeginUplink: %w", Classify(err))
 	}
 	return tx, tx.target, nil
 }
@@ -322,7 +365,7 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 		b.Queue(`INSERT INTO door_events (organization_id, unit_id, sensor_id, state, changed_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (sensor_id, changed_at) DO NOTHING`, t.OrgID, t.Unit.ID, t.SensorID, state, at)
 	}
-	if w.Unclaimed != "" && t.ConnectionFound && tx.key.DevEUI != "" {
+	if w.Unclaimed != "" && t.Authorized && tx.key.DevEUI != "" {
 		b.Queue(`INSERT INTO unclaimed_devices (organization_id, ttn_connection_id, dev_eui, ttn_device_id, first_seen_at, last_seen_at)
 			VALUES ($1, $2, $3, $4, $5, $5)
 			ON CONFLICT (ttn_connection_id, dev_eui) DO UPDATE SET last_seen_at = greatest(unclaimed_devices.last_seen_at, EXCLUDED.last_seen_at),

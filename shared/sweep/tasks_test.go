@@ -9,8 +9,12 @@ import (
 func TestPruneDedupe(t *testing.T) {
 	f := newFixture(t)
 	old, fresh := f.t0.Add(-31*24*time.Hour), f.t0.Add(-29*24*time.Hour)
+	var conn string
+	f.row([]any{&conn}, `INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4)
+		VALUES ($1, 'prune-app', sha256('s'), 'ecrt') RETURNING id`, f.org)
 	for i, at := range []time.Time{old, old, old, fresh} {
-		f.exec(`INSERT INTO ttn_uplinks (dedupe_key, organization_id, received_at) VALUES ($1, $2, $3)`, "k"+string(rune('a'+i)), f.org, at)
+		f.exec(`INSERT INTO ttn_uplinks (ttn_connection_id, dedupe_key, organization_id, received_at) VALUES ($1, $2, $3, $4)`,
+			conn, "k"+string(rune('a'+i)), f.org, at)
 		f.exec(`INSERT INTO telnyx_events (event_id, event_type, received_at) VALUES ($1, 'message.sent', $2)`, "e"+string(rune('a'+i)), at)
 	}
 	// Bounded: two per call.
