@@ -3,7 +3,7 @@
 # server (versitygw), stripe-mock and the Lambda Runtime Interface Emulator.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook alert-sweeper
+FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook alert-sweeper migrate
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LAMBDA_LDFLAGS := -s -w -X github.com/frostguard/functions/shared/host.Version=$(VERSION)
 FUZZTIME ?= 20s
@@ -33,9 +33,12 @@ bench:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
+# gofmt, go vet, and actionlint (pinned; scripts/stack.sh installs it from
+# the Go module proxy on first use) on every GitHub Actions workflow.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	@tools=$$(scripts/stack.sh lint-tools) && "$$tools/actionlint" -no-color .github/workflows/*.yml && echo "actionlint: ok"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -80,6 +83,8 @@ build-TtnWebhookFunction:
 	$(MAKE) build-lambda FUNCTION=ttn-webhook
 build-AlertSweeperFunction:
 	$(MAKE) build-lambda FUNCTION=alert-sweeper
+build-MigrateFunction:
+	$(MAKE) build-lambda FUNCTION=migrate
 
 clean:
 	rm -rf bin .stack

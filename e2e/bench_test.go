@@ -19,7 +19,7 @@ import (
 // during init, so this is the binary's own start-up cost).
 func BenchmarkColdStartProcess(b *testing.B) {
 	for _, f := range app.Functions {
-		if f.Schedule != "" {
+		if !f.HTTP() {
 			continue
 		}
 		b.Run(f.Name, func(b *testing.B) {

@@ -24,6 +24,7 @@ var required = map[string][]string{
 	app.TelnyxWebhook:  {"DATABASE_URL", "TELNYX_PUBLIC_KEY"},
 	app.TTNWebhook:     {"DATABASE_URL"},
 	app.AlertSweeper:   {"DATABASE_URL"},
+	app.Migrate:        {"DATABASE_URL"},
 }
 
 func TestBadConfigurationExitsNamingTheVariable(t *testing.T) {
@@ -102,7 +103,7 @@ func startLocal(t testing.TB, name string, e map[string]string) (string, time.Du
 
 func TestEveryHTTPFunctionServesLocally(t *testing.T) {
 	for _, f := range app.Functions {
-		if f.Schedule != "" {
+		if !f.HTTP() {
 			continue
 		}
 		t.Run(f.Name, func(t *testing.T) {

@@ -7,6 +7,8 @@
 #   scripts/stack.sh down DIR   stop what `up DIR` started (idempotent)
 #   scripts/stack.sh tools      install the apt packages and the pinned Go tools
 #                               only; print the tools dir on stdout
+#   scripts/stack.sh lint-tools install the pinned linters only (actionlint);
+#                               print the tools dir on stdout
 #
 # Progress goes to stderr; `up` prints one summary line per service on stdout.
 # DIR/env.sh exports each service's URL (DATABASE_URL, REDIS_URL, MINIO_*,
@@ -18,7 +20,8 @@
 #                           (default off: fast tests; bench.sh uses on)
 #   STACK_TIMEOUT=60        seconds to wait for each service to become ready
 #   FROSTGUARD_TOOLS_DIR    where Go tools go (default $REPO/.tools/bin)
-#   VERSITYGW_VERSION, STRIPE_MOCK_VERSION, LAMBDA_RIE_VERSION  tool pins
+#   VERSITYGW_VERSION, STRIPE_MOCK_VERSION, LAMBDA_RIE_VERSION,
+#   ACTIONLINT_VERSION      tool pins
 #   DATABASE_URL, REDIS_URL, MINIO_ENDPOINT (+MINIO_ROOT_USER and
 #   MINIO_ROOT_PASSWORD), STRIPE_MOCK_URL: use that service instead of
 #   starting one. They are ignored (with a note) when FROSTGUARD_STACK_DIR is
@@ -35,6 +38,8 @@ STRIPE_MOCK_PKG=github.com/stripe/stripe-mock
 STRIPE_MOCK_VERSION=${STRIPE_MOCK_VERSION:-v0.203.0}
 LAMBDA_RIE_PKG=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 LAMBDA_RIE_VERSION=${LAMBDA_RIE_VERSION:-v0.0.0-20261030222936-bef5c4ba774d}
+ACTIONLINT_PKG=github.com/rhysd/actionlint/cmd/actionlint
+ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 
 STACK_TIMEOUT=${STACK_TIMEOUT:-60}
 PG_FSYNC=${PG_FSYNC:-off}
@@ -758,6 +763,20 @@ cmd_up() {
 
 # ---------------------------------------------------------------- tools
 
+# The linters `make lint` runs: Go tools only, no apt, so it works on a
+# fresh machine with nothing but Go.
+cmd_lint_tools() {
+	[[ $# == 0 ]] || usage
+	find_go
+	mkdir -p "$TOOLS_DIR"
+	TOOLS_DIR=$(cd "$TOOLS_DIR" && pwd -P)
+	exec 8>"$TOOLS_DIR/.lock"
+	flock 8
+	ensure_go_tool actionlint "$ACTIONLINT_PKG" "$ACTIONLINT_VERSION"
+	exec 8>&-
+	echo "$TOOLS_DIR"
+}
+
 cmd_tools() {
 	[[ $# == 0 ]] || usage
 	ensure_apt 1 1
@@ -767,7 +786,7 @@ cmd_tools() {
 }
 
 usage() {
-	sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -779,6 +798,7 @@ main() {
 	up) cmd_up "$@" ;;
 	down) cmd_down "$@" ;;
 	tools) cmd_tools "$@" ;;
+	lint-tools) cmd_lint_tools "$@" ;;
 	*) usage ;;
 	esac
 }

@@ -12,12 +12,14 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/fn/apifn"
 	"github.com/frostguard/functions/shared/fn/checkoutfn"
+	"github.com/frostguard/functions/shared/fn/migratefn"
 	"github.com/frostguard/functions/shared/fn/reportsfn"
 	"github.com/frostguard/functions/shared/fn/stripewebhookfn"
 	"github.com/frostguard/functions/shared/fn/sweeperfn"
@@ -27,18 +29,22 @@ import (
 	"github.com/frostguard/functions/shared/web"
 )
 
-// Built is a function assembled from a configuration: an HTTP handler or a
-// scheduled job.
+// Built is a function assembled from a configuration: an HTTP handler, a
+// scheduled job or a CloudFormation custom-resource handler.
 type Built struct {
-	Function Function
-	HTTP     http.Handler
-	Job      host.Job
+	Function       Function
+	HTTP           http.Handler
+	Job            host.Job
+	CustomResource cfn.CustomResourceFunction
 }
 
 // LambdaHandler is the handler the Lambda runtime would invoke.
 func (b Built) LambdaHandler() lambda.Handler {
 	if b.Job != nil {
 		return lambda.NewHandler(host.LambdaSchedule(b.Job))
+	}
+	if b.CustomResource != nil {
+		return lambda.NewHandler(host.LambdaCustomResource(b.CustomResource))
 	}
 	return lambda.NewHandler(host.LambdaHTTP(b.HTTP))
 }
@@ -67,6 +73,8 @@ func Build(name string, environment map[string]string) (Built, error) {
 		b.HTTP, err = build(environment, ttnwebhookfn.New)
 	case AlertSweeper:
 		b.Job, err = build(environment, sweeperfn.New)
+	case Migrate:
+		b.CustomResource, err = build(environment, migratefn.New)
 	}
 	if err != nil {
 		return Built{}, fmt.Errorf("%s: %w", name, err)
@@ -110,6 +118,9 @@ func NewLocal(environment map[string]string, extra map[string]http.Handler) (*Lo
 		if b.Job != nil {
 			local.Jobs[fn.Name] = b.Job
 			continue
+		}
+		if !fn.HTTP() {
+			continue // the migrations: `frostguard dev` applies them itself
 		}
 		health[fn.Name] = b.HTTP
 		for _, r := range fn.Routes {
@@ -174,6 +185,7 @@ const (
 	TelnyxWebhook  = catalog.TelnyxWebhook
 	TTNWebhook     = catalog.TTNWebhook
 	AlertSweeper   = catalog.AlertSweeper
+	Migrate        = catalog.Migrate
 )
 
 // Functions is every function of the collection.

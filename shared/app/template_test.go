@@ -29,6 +29,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -51,6 +52,7 @@ var tplConfigOf = map[string]any{
 	app.TelnyxWebhook:  config.TelnyxWebhook{},
 	app.TTNWebhook:     config.TTNWebhook{},
 	app.AlertSweeper:   config.AlertSweeper{},
+	app.Migrate:        config.Migrate{},
 }
 
 // tplRuntimeVars are read by the Go runtime, not by a config struct.
@@ -544,13 +546,15 @@ func TestTemplateNoLiteralSecrets(t *testing.T) {
 	}
 }
 
-// tplConfigVars lists the variables a configuration struct reads, and which of
-// them are required.
-func tplConfigVars(typ reflect.Type, all, required map[string]bool) {
+// tplConfigVars lists the variables a configuration struct reads, and the
+// ones a deployment must set: the required ones and those a feature needs
+// (tagged `deploy:"<feature>"`: without them the feature is off, e.g. TTN
+// management answers 503), with the feature each serves.
+func tplConfigVars(typ reflect.Type, all map[string]bool, needed map[string]string) {
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			tplConfigVars(f.Type, all, required)
+			tplConfigVars(f.Type, all, needed)
 			continue
 		}
 		tag := f.Tag.Get("env")
@@ -560,7 +564,10 @@ func tplConfigVars(typ reflect.Type, all, required map[string]bool) {
 		parts := strings.Split(tag, ",")
 		all[parts[0]] = true
 		if slices.Contains(parts[1:], "required") {
-			required[parts[0]] = true
+			needed[parts[0]] = "required"
+		}
+		if feature := f.Tag.Get("deploy"); feature != "" {
+			needed[parts[0]] = feature
 		}
 	}
 }
@@ -573,8 +580,8 @@ func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
 			if !ok {
 				t.Fatalf("no configuration struct known for %s: add it to tplConfigOf", fn.Name)
 			}
-			reads, required := map[string]bool{}, map[string]bool{}
-			tplConfigVars(reflect.TypeOf(cfg), reads, required)
+			reads, needed := map[string]bool{}, map[string]string{}
+			tplConfigVars(reflect.TypeOf(cfg), reads, needed)
 			env := p.rawEnv(fn.LogicalID)
 			for name, want := range tplRuntimeVars {
 				if got, _ := env[name].(string); got != want {
@@ -586,9 +593,10 @@ func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
 					t.Errorf("sets %s, which %T does not read", name, cfg)
 				}
 			}
-			for name := range required {
-				if _, ok := env[name]; !ok {
-					t.Errorf("does not set %s, which %T requires", name, cfg)
+			for name, why := range needed {
+				v, ok := env[name]
+				if s, literal := v.(string); !ok || (literal && s == "") {
+					t.Errorf("does not set %s, which %T needs (%s)", name, cfg, why)
 				}
 			}
 		})
@@ -688,6 +696,10 @@ func TestEventsMatchCatalog(t *testing.T) {
 					tplCheckScheduledEvent(t, b)
 					return
 				}
+				if fn.CustomResource != "" {
+					tplCheckCustomResourceEvent(t, fn, b)
+					return
+				}
 				tplCheckHTTPEvent(t, fn, b)
 			})
 		}
@@ -712,6 +724,22 @@ func tplCheckScheduledEvent(t *testing.T, b []byte) {
 	}
 	if len(ev.Detail) == 0 || string(ev.Detail) != "{}" {
 		t.Errorf("detail = %s, a scheduled event carries {}", ev.Detail)
+	}
+}
+
+func tplCheckCustomResourceEvent(t *testing.T, fn app.Function, b []byte) {
+	var ev struct {
+		cfn.Event
+		ServiceToken string `json:"ServiceToken"` // sent by CloudFormation, not modelled by cfn.Event
+	}
+	if err := tplDecodeStrict(b, &ev); err != nil {
+		t.Fatalf("not a CloudFormation custom resource event: %v", err)
+	}
+	if ev.LogicalResourceID != fn.CustomResource || ev.ResourceType != "Custom::"+fn.CustomResource {
+		t.Errorf("LogicalResourceId/ResourceType = %q/%q, want %s", ev.LogicalResourceID, ev.ResourceType, fn.CustomResource)
+	}
+	if ev.RequestID == "" || ev.StackID == "" || !strings.HasPrefix(ev.ResponseURL, "https://") || ev.ResourceProperties["ServiceToken"] == nil {
+		t.Errorf("RequestId, StackId, an https ResponseURL and ResourceProperties.ServiceToken must be set")
 	}
 }
 
@@ -770,5 +798,98 @@ func tplCheckHTTPEvent(t *testing.T, fn app.Function, b []byte) {
 	}
 	if !strings.Contains(rc.DomainName, ".execute-api.") {
 		t.Errorf("domainName %q is not an execute-api host", rc.DomainName)
+	}
+}
+
+// TestTemplateCORSMatchesMiddleware: API Gateway answers preflights and
+// overrides the CORS headers of every answer with its CorsConfiguration, and
+// the middleware answers them locally (make dev): a header exposed in one and
+// not the other works on a laptop and fails in AWS, or the reverse.
+func TestTemplateCORSMatchesMiddleware(t *testing.T) {
+	p := tplLoad(t)
+	cors, _ := p.rawProperties("HttpApi")["CorsConfiguration"].(map[string]any)
+	if cors == nil {
+		t.Fatal("HttpApi has no CorsConfiguration")
+	}
+	list := func(key string) []string {
+		var out []string
+		for _, v := range cors[key].([]any) {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
+	}
+	for key, want := range map[string][]string{
+		"AllowHeaders":  web.CORSAllowHeaders,
+		"AllowMethods":  web.CORSAllowMethods,
+		"ExposeHeaders": web.CORSExposeHeaders,
+	} {
+		if got := list(key); !slices.Equal(got, want) {
+			t.Errorf("HttpApi CorsConfiguration.%s = %q, the middleware (shared/web) answers %q", key, got, want)
+		}
+	}
+	if got, _ := cors["MaxAge"].(float64); int(got) != web.CORSMaxAgeSeconds {
+		t.Errorf("CorsConfiguration.MaxAge = %v, the middleware answers %d", cors["MaxAge"], web.CORSMaxAgeSeconds)
+	}
+	origins, _ := cors["AllowOrigins"].([]any)
+	if len(origins) != 1 || !reflect.DeepEqual(origins[0], map[string]any{"Ref": "FrontendUrl"}) {
+		t.Errorf("CorsConfiguration.AllowOrigins = %v, want [!Ref FrontendUrl] (the FRONTEND_URL the middleware allows)", origins)
+	}
+}
+
+// TestTemplateMigrationsRunBeforeTheFunctions: a deploy brings the database
+// to the release's schema before it updates any function that reads it, and
+// a failed migration fails the deploy (the custom resource's answer).
+func TestTemplateMigrationsRunBeforeTheFunctions(t *testing.T) {
+	p := tplLoad(t)
+	var migrate app.Function
+	for _, fn := range app.Functions {
+		if fn.CustomResource != "" {
+			migrate = fn
+		}
+	}
+	if migrate.Name == "" {
+		t.Fatal("no function in the catalog runs the migrations")
+	}
+	res, _ := p.raw["Resources"].(map[string]any)[migrate.CustomResource].(map[string]any)
+	if res == nil {
+		t.Fatalf("no %s resource", migrate.CustomResource)
+	}
+	if res["Type"] != "Custom::"+migrate.CustomResource {
+		t.Errorf("%s is a %v, want Custom::%s", migrate.CustomResource, res["Type"], migrate.CustomResource)
+	}
+	props := p.rawProperties(migrate.CustomResource)
+	if token := props["ServiceToken"]; !reflect.DeepEqual(token, map[string]any{"Fn::GetAtt": []any{migrate.LogicalID, "Arn"}}) &&
+		!reflect.DeepEqual(token, map[string]any{"Fn::GetAtt": migrate.LogicalID + ".Arn"}) {
+		t.Errorf("ServiceToken = %v, want !GetAtt %s.Arn", props["ServiceToken"], migrate.LogicalID)
+	}
+	// CloudFormation sends an Update only when a property changes: one
+	// must change with every release of the code (which embeds the SQL).
+	if !reflect.DeepEqual(props["CodeVersion"], map[string]any{"Ref": migrate.LogicalID + ".Version"}) {
+		t.Errorf("CodeVersion = %v, want !Ref %s.Version (a new version per release)", props["CodeVersion"], migrate.LogicalID)
+	}
+	if alias, _ := p.rawProperties(migrate.LogicalID)["AutoPublishAlias"].(string); alias == "" {
+		t.Errorf("%s has no AutoPublishAlias: %s.Version would not change with the code", migrate.LogicalID, migrate.LogicalID)
+	}
+	if timeout := p.fns[migrate.LogicalID].Timeout; timeout == nil || *timeout < 600 {
+		t.Errorf("%s Timeout = %v: a migration may wait 5 minutes for another deploy's lock", migrate.LogicalID, timeout)
+	}
+	if st, _ := props["ServiceTimeout"].(float64); int(st) < *p.fns[migrate.LogicalID].Timeout {
+		t.Errorf("ServiceTimeout %v is shorter than the function's timeout", props["ServiceTimeout"])
+	}
+	for _, fn := range app.Functions {
+		f := p.fns[fn.LogicalID]
+		if f == nil {
+			continue
+		}
+		needs := slices.Contains(f.AWSCloudFormationDependsOn, migrate.CustomResource)
+		switch {
+		case fn.NoDatabaseSchema && needs:
+			t.Errorf("%s depends on the migrations it runs", fn.Name)
+		case !fn.NoDatabaseSchema && !needs:
+			t.Errorf("%s does not DependsOn %s: it could be updated before the schema it needs", fn.Name, migrate.CustomResource)
+		}
+		if fn.NoDatabaseSchema && (len(f.Events) > 0 || f.FunctionUrlConfig != nil) {
+			t.Errorf("%s must only be invoked by its custom resource", fn.Name)
+		}
 	}
 }

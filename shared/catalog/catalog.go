@@ -35,7 +35,17 @@ type Function struct {
 	FunctionURL bool
 	// Schedule is the EventBridge schedule expression of a scheduled function.
 	Schedule string
+	// CustomResource is the logical id of the CloudFormation custom resource
+	// that invokes the function during a deploy (the database migrations).
+	CustomResource string
+	// NoDatabaseSchema is true for the one function that runs before the
+	// schema is at its version (it brings it there); every other function
+	// is deployed only after the migrations (DependsOn in template.yaml).
+	NoDatabaseSchema bool
 }
+
+// HTTP reports whether the function serves HTTP (routes, Function URL).
+func (f Function) HTTP() bool { return len(f.Routes) > 0 || f.FunctionURL }
 
 // Function names, as in functions/<name>.
 const (
@@ -46,7 +56,12 @@ const (
 	TelnyxWebhook  = "telnyx-webhook"
 	TTNWebhook     = "ttn-webhook"
 	AlertSweeper   = "alert-sweeper"
+	Migrate        = "migrate"
 )
+
+// MigrationsResource is the custom resource through which a deploy runs the
+// migrate function.
+const MigrationsResource = "DatabaseMigrations"
 
 // Functions is every function of the collection.
 var Functions = []Function{
@@ -74,6 +89,9 @@ var Functions = []Function{
 		{"POST", "/webhooks/ttn"},
 	}},
 	{Name: AlertSweeper, LogicalID: "AlertSweeperFunction", Schedule: "rate(1 minute)"},
+	// Brings the database to the embedded schema version during every
+	// deploy, before the other functions are updated.
+	{Name: Migrate, LogicalID: "MigrateFunction", CustomResource: MigrationsResource, NoDatabaseSchema: true},
 }
 
 // Lookup returns the named function.

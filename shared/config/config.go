@@ -2,6 +2,12 @@
 // from the environment with caarlos0/env. Loading fails fast with one error
 // that names every missing or malformed variable, so a misconfigured
 // deployment is fixed in one round trip instead of one variable at a time.
+//
+// A field tagged `deploy:"<feature>"` may be empty for the program to start,
+// but a deployment must set it or that feature is off (TTN management answers
+// 503 without TTN_ENCRYPTION_KEY, SMS goes to the log without TELNYX_API_KEY):
+// shared/app's template test requires template.yaml to set every such
+// variable, as it requires the `required` ones.
 package config
 
 import (
@@ -10,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -26,6 +33,11 @@ type Common struct {
 	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	// DatabaseURL is a postgres:// URL. The pool connects lazily, on first use.
 	DatabaseURL string `env:"DATABASE_URL,required,notEmpty" check:"postgres-url"`
+	// DatabaseHost, when set, replaces the host of DatabaseURL: the RDS Proxy
+	// endpoint in AWS (template.yaml), while the credentials stay in the
+	// secret. Statements then run unprepared (pgx's exec mode): a named
+	// prepared statement would pin each client to one proxied connection.
+	DatabaseHost string `env:"DATABASE_HOST"`
 	// DBMaxConns bounds each instance's pool; Lambda instances are many and
 	// small, so the default is low to protect PostgreSQL's connection slots.
 	DBMaxConns int32 `env:"DB_MAX_CONNS" envDefault:"4"`
@@ -63,7 +75,7 @@ func (a Auth) ExpectedIssuer() string {
 
 // Frontend is the SPA's origin: CORS and every redirect URL derive from it.
 type Frontend struct {
-	FrontendURL string `env:"FRONTEND_URL" envDefault:"http://localhost:5173" check:"url"`
+	FrontendURL string `env:"FRONTEND_URL" envDefault:"http://localhost:5173" check:"url" deploy:"CORS and links"`
 }
 
 // Storage is the S3-compatible object store (MinIO/versitygw locally, S3 in AWS).
@@ -73,8 +85,7 @@ type Storage struct {
 	Endpoint     string `env:"MINIO_ENDPOINT" check:"url"`
 	AccessKey    string `env:"MINIO_ROOT_USER"`
 	SecretKey    string `env:"MINIO_ROOT_PASSWORD"`
-	Bucket       string `env:"MINIO_BUCKET" envDefault:"frostguard"`
-	AssetsBucket string `env:"MINIO_BUCKET_ASSETS" envDefault:"frostguard-assets"`
+	AssetsBucket string `env:"MINIO_BUCKET_ASSETS" envDefault:"frostguard-assets" deploy:"files and reports"`
 	// Region defaults to the Lambda's AWS_REGION, else us-east-1.
 	Region string `env:"S3_REGION"`
 }
@@ -82,7 +93,7 @@ type Storage struct {
 // Stripe is the Stripe API client configuration.
 type Stripe struct {
 	// SecretKey empty means billing is not configured: billing routes answer 503.
-	SecretKey string `env:"STRIPE_SECRET_KEY"`
+	SecretKey string `env:"STRIPE_SECRET_KEY" deploy:"billing"`
 	// APIBase points the client at stripe-mock in dev and tests.
 	APIBase string `env:"STRIPE_API_BASE" check:"url"`
 	StripePrices
@@ -90,19 +101,19 @@ type Stripe struct {
 
 // StripePrices maps plans to Stripe price ids (both ways).
 type StripePrices struct {
-	PriceStarter string `env:"STRIPE_PRICE_STARTER" envDefault:"price_1SiUf142uQRDu0jrOM50mqeK"`
-	PricePro     string `env:"STRIPE_PRICE_PRO" envDefault:"price_1SiUfF42uQRDu0jrJ8kCIn9u"`
-	PriceHACCP   string `env:"STRIPE_PRICE_HACCP" envDefault:"price_1SiUfP42uQRDu0jrAlHvwYID"`
+	PriceStarter string `env:"STRIPE_PRICE_STARTER" envDefault:"price_1SiUf142uQRDu0jrOM50mqeK" deploy:"billing"`
+	PricePro     string `env:"STRIPE_PRICE_PRO" envDefault:"price_1SiUfF42uQRDu0jrJ8kCIn9u" deploy:"billing"`
+	PriceHACCP   string `env:"STRIPE_PRICE_HACCP" envDefault:"price_1SiUfP42uQRDu0jrAlHvwYID" deploy:"billing"`
 }
 
 // Notify configures the SMS and email providers. Empty keys mean a logging
 // sender is used instead (dev).
 type Notify struct {
-	TelnyxAPIKey             string `env:"TELNYX_API_KEY"`
+	TelnyxAPIKey             string `env:"TELNYX_API_KEY" deploy:"SMS"`
 	TelnyxAPIBase            string `env:"TELNYX_API_BASE" envDefault:"https://api.telnyx.com" check:"url"`
-	TelnyxFromNumber         string `env:"TELNYX_FROM_NUMBER"`
+	TelnyxFromNumber         string `env:"TELNYX_FROM_NUMBER" deploy:"SMS"`
 	TelnyxMessagingProfileID string `env:"TELNYX_MESSAGING_PROFILE_ID"`
-	ResendAPIKey             string `env:"RESEND_API_KEY"`
+	ResendAPIKey             string `env:"RESEND_API_KEY" deploy:"e-mail"`
 	ResendAPIBase            string `env:"RESEND_API_BASE" envDefault:"https://api.resend.com" check:"url"`
 	EmailFrom                string `env:"EMAIL_FROM" envDefault:"FrostGuard Alerts <alerts@frostguard.app>"`
 }
@@ -178,6 +189,12 @@ type AlertSweeper struct {
 	Frontend
 }
 
+// Migrate configures the `migrate` function, which a deploy invokes to
+// bring the database to the release's schema version.
+type Migrate struct {
+	Common
+}
+
 // Load parses the process environment into dst (a pointer to one of the
 // structs above).
 func Load(dst any) error { return Parse(dst, environ()) }
@@ -191,6 +208,11 @@ func Parse(dst any, environment map[string]string) error {
 		problems = append(problems, describe(err, dst)...)
 	}
 	problems = append(problems, check(reflect.ValueOf(dst).Elem())...)
+	if c, ok := dst.(interface{ common() *Common }); ok && len(problems) == 0 {
+		if err := c.common().applyDatabaseHost(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	// Rules env tags cannot express (a cluster name, a key's length).
 	if v, ok := dst.(interface{ Validate() error }); ok && len(problems) == 0 {
 		if err := v.Validate(); err != nil {
@@ -316,3 +338,36 @@ type Config interface{ Base() Common }
 
 // Base returns the part every function shares.
 func (c Common) Base() Common { return c }
+
+func (c *Common) common() *Common { return c }
+
+// applyDatabaseHost points DatabaseURL at DatabaseHost (keeping the port when
+// the host names none) and turns statement preparation off for the proxy.
+func (c *Common) applyDatabaseHost() error {
+	if c.DatabaseHost == "" {
+		return nil
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return errors.New("DATABASE_URL must be a postgres:// URL")
+	}
+	host := c.DatabaseHost
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		port := u.Port()
+		if port == "" {
+			port = "5432"
+		}
+		host = net.JoinHostPort(host, port)
+	}
+	if strings.ContainsAny(c.DatabaseHost, "/@?#") {
+		return errors.New("DATABASE_HOST must be a host name, optionally with a port")
+	}
+	u.Host = host
+	q := u.Query()
+	if q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "exec")
+	}
+	u.RawQuery = q.Encode()
+	c.DatabaseURL = u.String()
+	return nil
+}

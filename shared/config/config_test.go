@@ -120,3 +120,25 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseHostReplacesTheHostOfTheURL(t *testing.T) {
+	for _, tc := range []struct{ url, host, want string }{
+		{"postgres://u:p%40ss@db.internal:5433/fg?sslmode=require", "proxy.rds.amazonaws.com",
+			"postgres://u:p%40ss@proxy.rds.amazonaws.com:5433/fg?default_query_exec_mode=exec&sslmode=require"},
+		{"postgres://u:p@db/fg", "proxy:6432", "postgres://u:p@proxy:6432/fg?default_query_exec_mode=exec"},
+		{"postgres://u:p@db/fg", "", "postgres://u:p@db/fg"},
+	} {
+		var cfg Migrate
+		if err := Parse(&cfg, map[string]string{"DATABASE_URL": tc.url, "DATABASE_HOST": tc.host}); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.DatabaseURL != tc.want {
+			t.Errorf("%s with DATABASE_HOST=%s: %s, want %s", tc.url, tc.host, cfg.DatabaseURL, tc.want)
+		}
+	}
+	var cfg API
+	err := Parse(&cfg, map[string]string{"DATABASE_URL": "postgres://u@db/fg", "DATABASE_HOST": "evil/x@y", "STACK_AUTH_PROJECT_ID": "p"})
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_HOST") {
+		t.Errorf("a malformed DATABASE_HOST: %v", err)
+	}
+}

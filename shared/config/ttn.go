@@ -15,9 +15,9 @@ type TTNStack struct {
 	APIBase string `env:"TTN_API_BASE" check:"url"`
 	// EncryptionKey is 32 random bytes in base64: it seals the organisations'
 	// TTN API keys at rest. Empty: the management routes answer 503.
-	EncryptionKey string `env:"TTN_ENCRYPTION_KEY"`
+	EncryptionKey string `env:"TTN_ENCRYPTION_KEY" deploy:"TTN management"`
 	// WebhookURL is our public ttn-webhook URL, which TTN webhooks call.
-	WebhookURL string `env:"TTN_WEBHOOK_URL" check:"url"`
+	WebhookURL string `env:"TTN_WEBHOOK_URL" check:"url" deploy:"TTN management"`
 }
 
 // TTNClusters are the The Things Stack Cloud clusters a connection may use.

@@ -39,6 +39,19 @@ func Require(t testing.TB, variable string) string {
 // tests run in parallel without seeing each other's rows.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	dsn := NewEmptyDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := migrations.Migrate(ctx, dsn); err != nil {
+		t.Fatalf("migrating %s: %v", dsn, err)
+	}
+	return dsn
+}
+
+// NewEmptyDatabase creates a database without any schema, dropped when the
+// test ends.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
 	admin := Require(t, "DATABASE_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -71,11 +84,7 @@ func NewDatabase(t testing.TB) string {
 		t.Fatal(err)
 	}
 	u.Path = "/" + name
-	dsn := u.String()
-	if _, err := migrations.Migrate(ctx, dsn); err != nil {
-		t.Fatalf("migrating %s: %v", name, err)
-	}
-	return dsn
+	return u.String()
 }
 
 // OpenDB is NewDatabase with an open pool, closed at the end of the test.

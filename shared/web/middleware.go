@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,6 +177,18 @@ func BodyLimit(max int64) Middleware {
 	}
 }
 
+// The CORS policy, one list for the middleware (local runs) and for
+// template.yaml's HttpApi CorsConfiguration, which API Gateway applies in AWS
+// (shared/app's template test compares them).
+var (
+	CORSAllowMethods  = []string{"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"}
+	CORSAllowHeaders  = []string{"Authorization", "Content-Type", "X-Stack-Access-Token", RequestIDHeader}
+	CORSExposeHeaders = []string{RequestIDHeader, FunctionHeader}
+)
+
+// CORSMaxAgeSeconds is how long a browser may cache a preflight answer.
+const CORSMaxAgeSeconds = 600
+
 // CORS admits browser calls from the listed origins and answers preflights.
 func CORS(origins []string) Middleware {
 	allowed := map[string]bool{}
@@ -192,11 +205,11 @@ func CORS(origins []string) Middleware {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", RequestIDHeader)
+			h.Set("Access-Control-Expose-Headers", strings.Join(CORSExposeHeaders, ", "))
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Stack-Access-Token, X-Request-Id")
-				h.Set("Access-Control-Max-Age", "600")
+				h.Set("Access-Control-Allow-Methods", strings.Join(CORSAllowMethods, ", "))
+				h.Set("Access-Control-Allow-Headers", strings.Join(CORSAllowHeaders, ", "))
+				h.Set("Access-Control-Max-Age", strconv.Itoa(CORSMaxAgeSeconds))
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}

@@ -1,6 +1,6 @@
 // Package migrations holds the embedded, versioned SQL schema and applies it
-// with goose. It is a package of its own so that the function binaries,
-// which never migrate, do not carry goose.
+// with goose. It is a package of its own so that only the migrate function
+// and the developer tool carry goose, not the functions that serve users.
 package migrations
 
 import (
@@ -29,10 +29,18 @@ type MigrationResult struct {
 
 // Migrate applies every pending migration. It takes a PostgreSQL session
 // lock, so two concurrent runs (two deploys, two test packages) serialise
-// instead of failing. Lambdas never call it: `frostguard migrate` does.
+// instead of failing. The functions never call it at cold start: the
+// migrate function does, during a deploy (shared/deploy), and so does
+// `frostguard migrate`.
 func Migrate(ctx context.Context, databaseURL string) ([]MigrationResult, error) {
 	return withProvider(databaseURL, func(p *goose.Provider) ([]MigrationResult, error) {
 		res, err := p.Up(ctx)
+		// The migrations before a failed one are applied and stay applied
+		// (each runs in its own transaction): report them.
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			res = partial.Applied
+		}
 		return results(res), err
 	})
 }
