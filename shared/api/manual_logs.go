@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"math"
 	"net/http"
 	"strings"
@@ -168,7 +166,7 @@ func judgeManualLog(u store.UnitAlerting, open []store.OpenAlertRef, tempC float
 		}
 		data["source"] = "manual_log"
 		w.Opens = append(w.Opens, store.AlertOpenRow{Type: op.Type, Severity: op.Severity, Title: op.Title, Message: op.Message,
-			TemperatureC: op.TemperatureC, LimitC: op.LimitC, At: op.At, AckCode: newManualAckCode(),
+			TemperatureC: op.TemperatureC, LimitC: op.LimitC, At: op.At, AckCode: store.NewAckCode(),
 			EventNote: "confirmed by manual temperature logs (" + author + "); manual logs do not page anyone", EventData: data})
 	}
 	for _, r := range d.Resolves {
@@ -179,13 +177,6 @@ func judgeManualLog(u store.UnitAlerting, open []store.OpenAlertRef, tempC float
 			Reason: r.Reason + " (manual temperature log)"})
 	}
 	return w, d
-}
-
-// newManualAckCode is the alert's "ACK <code>" (as the ingest makes it).
-func newManualAckCode() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 func manualLogText(p *string) string {

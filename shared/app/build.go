@@ -138,7 +138,9 @@ func NewLocal(environment map[string]string, extra map[string]http.Handler) (*Lo
 	return local, nil
 }
 
-// localHealth asks every function's own /healthz and reports them together.
+// localHealth asks every function's own /healthz and reports them together:
+// 503 when one does not answer 200, "degraded" (200) when one reports itself
+// degraded.
 func localHealth(fns map[string]http.Handler) http.Handler {
 	names := make([]string, 0, len(fns))
 	for n := range fns {
@@ -153,8 +155,12 @@ func localHealth(fns map[string]http.Handler) http.Handler {
 			req := httptest.NewRequestWithContext(r.Context(), http.MethodGet, "/healthz", nil)
 			fns[n].ServeHTTP(rec, req)
 			each[n] = json.RawMessage(rec.Body.Bytes())
-			if rec.Code != http.StatusOK {
+			var own struct{ Status string }
+			switch {
+			case rec.Code != http.StatusOK:
 				status, code = "degraded", http.StatusServiceUnavailable
+			case json.Unmarshal(rec.Body.Bytes(), &own) != nil || own.Status != "ok":
+				status = "degraded"
 			}
 		}
 		web.JSON(w, code, map[string]any{"status": status, "version": host.Version, "functions": each})

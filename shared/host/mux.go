@@ -12,10 +12,10 @@ import (
 var Version = "dev"
 
 // NewMux starts a function's router with the routes every function has:
-// GET /healthz and a JSON 404.
-func NewMux(function string) *http.ServeMux {
+// GET /healthz (with the function's checks, if any) and a JSON 404.
+func NewMux(function string, checks ...web.HealthCheck) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", web.Health(function, Version))
+	mux.Handle("GET /healthz", web.Health(function, Version, checks...))
 	mux.Handle("/", web.NotFound())
 	return mux
 }

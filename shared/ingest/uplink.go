@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -94,7 +92,7 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 // openRow renders an alert and its first escalation step into outbox rows.
 func (h *Handler) openRow(ctx context.Context, tx *store.UplinkTx, o alerting.OpenAlert, in alerting.MessageInput) (store.AlertOpenRow, error) {
 	row := store.AlertOpenRow{Type: o.Type, Severity: o.Severity, Title: o.Title, Message: o.Message, SensorID: o.SensorID,
-		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: newAckCode()}
+		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode()}
 	plan, err := tx.NotificationPlan(ctx, o.Type)
 	if err != nil {
 		return row, err
@@ -170,15 +168,6 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// newAckCode is the short code people text back ("ACK 3F9A2C"). Unique
-// among the organisation's open alerts (index); a collision fails the
-// transaction, which TTN retries with a fresh code.
-func newAckCode() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 // queuedNotifications reports whether the commit queued anything to send.

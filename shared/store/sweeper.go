@@ -60,35 +60,92 @@ type SweepPlan struct {
 // SweepTx is one sweeper transaction.
 type SweepTx struct{ tx pgx.Tx }
 
-// CheckinCandidates lists live units with a live sensor that may have missed
-// a check-in (or that carry an open monitoring_interrupted alert that fresh
-// readings should resolve). The caller re-judges each under its lock.
-func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return db.ids(ctx, `SELECT u.id FROM units u
-		WHERE u.deleted_at IS NULL
-			AND EXISTS (SELECT 1 FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)
-			AND (u.last_reading_at IS NULL
-				OR u.last_reading_at <= $1::timestamptz - make_interval(secs => u.checkin_interval_seconds + 30)
-				OR EXISTS (SELECT 1 FROM alerts a WHERE a.unit_id = u.id AND a.type = 'monitoring_interrupted'
-					AND a.status <> 'resolved' AND a.sensor_id IS NULL))
-		ORDER BY u.id LIMIT $2`, now, limit)
+// The candidate queries page through what needs the sweeper, in id order
+// (keyset: after is the last id of the previous page, "" for the first),
+// and skip what is already handled (an open alert at the right severity and
+// the unit at the right status), so a large outage cannot starve later
+// units: every page holds only units with something left to do, and a run
+// cut short by its deadline leaves to the next minute only what it did not
+// reach.
+
+// CheckinCandidates lists live units with a live sensor that need the
+// check-in rule: missed check-ins without their monitoring_interrupted alert,
+// an alert to raise to critical, a status to move, or an open alert that
+// fresh readings resolve. The caller re-judges each under its lock
+// (sweep.MissedCheckins is the rule; this query mirrors it with the same
+// grace, to select).
+func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
+	return db.ids(ctx, `WITH c AS (
+			SELECT u.id, u.status, a.severity AS open_severity,
+				floor((extract(epoch FROM $1::timestamptz - coalesce(u.last_reading_at, greatest(u.created_at, s.changed))) - 30)
+					/ u.checkin_interval_seconds)::int - CASE WHEN u.last_reading_at IS NULL THEN 1 ELSE 0 END AS missed
+			FROM units u
+			CROSS JOIN LATERAL (SELECT max(s.updated_at) AS changed FROM sensors s
+				WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL) s
+			LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
+				AND a.type = 'monitoring_interrupted' AND a.status <> 'resolved' AND a.sensor_id IS NULL
+			WHERE u.deleted_at IS NULL AND s.changed IS NOT NULL AND u.id > $2::uuid)
+		SELECT id FROM c
+		WHERE (missed >= 1 AND (open_severity IS NULL
+				OR (missed >= $4 AND (open_severity <> 'critical' OR status <> 'monitoring_interrupted'))
+				OR (missed < $4 AND status NOT IN ('offline', 'monitoring_interrupted'))))
+			OR (missed < 1 AND open_severity IS NOT NULL)
+		ORDER BY id LIMIT $3`, now, cursor(after), limit, criticalMissedCheckins)
 }
 
-// DoorCandidates lists units whose door has been open at least warnAfter,
-// and units with an open door_open alert (a closed door resolves it).
-func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter time.Duration, limit int) ([]string, error) {
-	return db.ids(ctx, `SELECT id FROM (
-			SELECT id FROM units WHERE door_open AND deleted_at IS NULL AND door_changed_at <= $1
-			UNION
-			SELECT unit_id FROM alerts WHERE type = 'door_open' AND status <> 'resolved' AND sensor_id IS NULL) c
-		ORDER BY id LIMIT $2`, now.Add(-warnAfter), limit)
+// criticalMissedCheckins mirrors sweep.CriticalMissedCheckins for the
+// candidate query (a test keeps them equal).
+const criticalMissedCheckins = 5
+
+// DoorCandidates lists units whose door has been open at least warnAfter
+// without a door_open alert (or with one to raise to critical at
+// critAfter, or from an earlier opening), and units whose open door_open
+// alert a closed door resolves.
+func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter, critAfter time.Duration, after string, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT u.id FROM units u
+		LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
+			AND a.type = 'door_open' AND a.status <> 'resolved' AND a.sensor_id IS NULL
+		WHERE u.id IN (
+				SELECT id FROM units WHERE door_open AND deleted_at IS NULL AND door_changed_at <= $1::timestamptz - $4::interval
+				UNION ALL
+				SELECT unit_id FROM alerts WHERE type = 'door_open' AND status <> 'resolved' AND sensor_id IS NULL)
+			AND u.deleted_at IS NULL AND u.id > $2::uuid
+			AND ((a.id IS NULL AND u.door_open)
+				OR (a.id IS NOT NULL AND (NOT u.door_open OR u.door_changed_at IS NULL
+					OR a.triggered_at < u.door_changed_at + $4::interval
+					OR (a.severity <> 'critical' AND u.door_changed_at <= $1::timestamptz - $5::interval))))
+		ORDER BY u.id LIMIT $3`, now, cursor(after), limit, warnAfter, critAfter)
 }
 
 // DueEscalations lists active alerts whose next escalation is due
-// (alerts_next_escalation_idx).
-func (db *DB) DueEscalations(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return db.ids(ctx, `SELECT id FROM alerts WHERE status = 'active' AND next_escalation_at <= $1
-		ORDER BY next_escalation_at LIMIT $2`, now, limit)
+// (alerts_next_escalation_idx), oldest due first, after the keyset
+// (afterAt, afterID) of the previous page (zero: the first page).
+func (db *DB) DueEscalations(ctx context.Context, now time.Time, afterAt time.Time, afterID string, limit int) ([]DueAlert, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, next_escalation_at FROM alerts
+		WHERE status = 'active' AND next_escalation_at <= $1 AND (next_escalation_at, id) > ($2, $3::uuid)
+		ORDER BY next_escalation_at, id LIMIT $4`, now, afterAt, cursor(afterID), limit)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DueAlert, error) {
+		var a DueAlert
+		return a, r.Scan(&a.ID, &a.DueAt)
+	})
+	return out, Classify(err)
+}
+
+// DueAlert is one alert whose escalation is due.
+type DueAlert struct {
+	ID    string
+	DueAt time.Time
+}
+
+// cursor is a keyset position: the nil uuid sorts before every id.
+func cursor(after string) string {
+	if after == "" {
+		return "00000000-0000-0000-0000-000000000000"
+	}
+	return after
 }
 
 func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error) {

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -425,21 +428,39 @@ func queueOpenAlert(b *pgx.Batch, t UplinkTarget, o AlertOpenRow) {
 	}
 	// One statement: the alert (at most one open per unit/sensor and type:
 	// a concurrent opener makes this a no-op), its audit event and its
-	// first notifications, all keyed on the inserted row.
-	b.Queue(`WITH a AS (
+	// first notifications, all keyed on the inserted row. The ack code is
+	// o.AckCode unless an open alert of the organisation holds it (a large
+	// outage opens thousands: 3 random bytes collide), then a fresh one; the
+	// notifications' "ACK <code>" follows the code the alert got.
+	b.Queue(`WITH code AS (
+			SELECT x.c FROM (SELECT $11::text AS c, 0 AS o
+				UNION ALL SELECT upper(substr(md5(gen_random_uuid()::text), 1, 6)), g FROM generate_series(1, 8) g) x
+			WHERE NOT EXISTS (SELECT 1 FROM alerts t WHERE t.organization_id = $1 AND t.ack_code = x.c AND t.status <> 'resolved')
+			ORDER BY x.o LIMIT 1),
+		a AS (
 			INSERT INTO alerts (organization_id, unit_id, sensor_id, type, severity, status, title, message, triggered_at,
 				temperature_c, limit_c, ack_code, next_escalation_at, escalation_step)
-			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $20) `+conflict+`
-			RETURNING id, organization_id, triggered_at),
+			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $20) `+conflict+`
+			RETURNING id, organization_id, triggered_at, ack_code),
 		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
 			SELECT organization_id, id, 'opened', $13, $14, triggered_at FROM a)
 		INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-		SELECT a.organization_id, a.id, 'alert', 0, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''), n.body
+		SELECT a.organization_id, a.id, 'alert', 0, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''),
+			replace(n.body, 'ACK ' || $11, 'ACK ' || a.ack_code)
 		FROM a, unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) AS n(contact_id, recipient, channel, subject, body)
 		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
 		t.OrgID, t.Unit.ID, nullable(o.SensorID), o.Type, o.Severity, o.Title, nullable(o.Message), o.At,
 		o.TemperatureC, o.LimitC, o.AckCode, o.NextEscalationAt, nullable(o.EventNote), data,
 		contacts, recipients, channels, subjects, bodies, o.StepsSent)
+}
+
+// NewAckCode is the short code people text back ("ACK 3F9A2C"): 3 random
+// bytes in hex. Opening an alert swaps it for a free one if an open alert of
+// the organisation already holds it.
+func NewAckCode() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return strings.ToUpper(hex.EncodeToString(b))
 }
 
 func queueResolveAlert(b *pgx.Batch, t UplinkTarget, r AlertResolveRow) {

@@ -2,10 +2,8 @@ package sweep
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
@@ -59,32 +57,61 @@ func CheckinLevel(missed int) (severity, status string) {
 
 // checkins raises, upgrades and resolves monitoring_interrupted alerts.
 func checkins(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	ids, err := db.CheckinCandidates(ctx, now, batchSize)
-	if err != nil {
-		return 0, err
-	}
-	return eachUnit(ctx, db, ids, func(tx *store.SweepTx, u store.SweepUnit) (bool, error) {
+	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
+		return db.CheckinCandidates(ctx, now, after, batchSize)
+	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
 		return checkinUnit(ctx, tx, u, now, frontendURL)
 	})
 }
 
-// eachUnit runs fn on each unit in its own locked transaction (units another
-// sweep holds are skipped) and counts the units it changed.
-func eachUnit(ctx context.Context, db *store.DB, ids []string, fn func(*store.SweepTx, store.SweepUnit) (bool, error)) (int, error) {
-	changed := 0
-	for _, id := range ids {
-		_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
-			c, err := fn(tx, u)
-			if c {
-				changed++
-			}
-			return err
-		})
-		if err != nil {
-			return changed, fmt.Errorf("unit %s: %w", id, err)
+// maxUnitErrors bounds the per-unit errors one task run reports.
+const maxUnitErrors = 5
+
+// eachUnit pages through candidates (keyset on the unit id) until none is
+// left or ctx ends, and runs fn on each unit in its own locked transaction
+// (units another sweep or an uplink holds are skipped). One unit's error is
+// reported and the others still run: a broken row never starves the units
+// after it. It returns how many units fn changed, and ctx's error when the
+// deadline stopped it with candidates left.
+func eachUnit(ctx context.Context, db *store.DB, page func(ctx context.Context, after string) ([]string, error),
+	fn func(context.Context, *store.SweepTx, store.SweepUnit) (bool, error)) (int, error) {
+	changed, failed := 0, 0
+	var errs []error
+	after := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return changed, errors.Join(append(errs, err)...)
 		}
+		ids, err := page(ctx, after)
+		if err != nil {
+			return changed, errors.Join(append(errs, err)...)
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return changed, errors.Join(append(errs, err)...)
+			}
+			_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
+				c, err := fn(ctx, tx, u)
+				if c && err == nil {
+					changed++
+				}
+				return err
+			})
+			if err != nil {
+				if failed++; failed <= maxUnitErrors {
+					errs = append(errs, fmt.Errorf("unit %s: %w", id, err))
+				}
+			}
+		}
+		if len(ids) < batchSize {
+			break
+		}
+		after = ids[len(ids)-1]
 	}
-	return changed, nil
+	if failed > maxUnitErrors {
+		errs = append(errs, fmt.Errorf("%d more units failed", failed-maxUnitErrors))
+	}
+	return changed, errors.Join(errs...)
 }
 
 func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
@@ -127,13 +154,4 @@ func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now 
 	row := openRow(o, plan, unitMessageInput(u, frontendURL))
 	row.EventData = map[string]any{"missed_checkins": missed, "severity": severity, "last_reading_at": u.LastReadingAt}
 	return true, tx.OpenAlert(ctx, u, row)
-}
-
-// newAckCode is the short code people text back ("ACK 3F9A2C"); see the
-// ingest's. A collision with another open alert of the org fails this
-// unit's transaction; the next run draws a new one.
-func newAckCode() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
 }

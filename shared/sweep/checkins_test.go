@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -164,5 +166,48 @@ func TestResolveHonoursNotifyOnResolve(t *testing.T) {
 				t.Errorf("%d back-to-normal messages, want %d", n, tc.want)
 			}
 		})
+	}
+}
+
+// The issue: candidates were the first 500 units by id, and units that
+// already had their alert kept coming back, so in a large outage the units
+// after the first 500 were never alerted. 5,000 offline units: a run cut
+// short by its deadline handles some, the next run the rest (nothing
+// already handled is picked again), and every unit ends with exactly one
+// alert.
+func TestCheckinsFairWithFiveThousandOfflineUnits(t *testing.T) {
+	f := newFixture(t)
+	const n = 5000
+	f.exec(`WITH u AS (
+			INSERT INTO units (organization_id, site_id, area_id, name, temp_min_c, temp_max_c, created_at, last_reading_at)
+			SELECT $1, $2, (SELECT id FROM areas WHERE site_id = $2), 'Unit ' || g, 0, 5, $3, $3
+			FROM generate_series(1, $4) g RETURNING id, name)
+		INSERT INTO sensors (organization_id, unit_id, dev_eui, created_at, updated_at)
+		SELECT $1, u.id, upper(lpad(to_hex(row_number() OVER ()), 16, '0')), $3, $3 FROM u`,
+		f.org, f.site, f.t0.Add(-2*time.Hour), n)
+	f.at(0)
+	offline := func() int {
+		return f.count(`SELECT count(*) FROM alerts WHERE type = 'monitoring_interrupted' AND status = 'active'`)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err := checkins(ctx, f.db, f.now, "https://app.test")
+	cancel()
+	first := offline()
+	if !errors.Is(err, context.DeadlineExceeded) || first == 0 || first >= n+1 {
+		t.Fatalf("a run cut short: err %v, %d alerts", err, first)
+	}
+	changed, err := checkins(context.Background(), f.db, f.now, "https://app.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := offline(); got != n+1 || changed != n+1-first {
+		t.Fatalf("after the second run: %d alerts (%d changed), want %d: the run must continue where the first stopped", got, changed, n+1)
+	}
+	if dup := f.count(`SELECT count(*) FROM (SELECT unit_id FROM alerts GROUP BY unit_id HAVING count(*) > 1) d`); dup != 0 {
+		t.Fatalf("%d units with more than one alert", dup)
+	}
+	if again, err := checkins(context.Background(), f.db, f.now, "https://app.test"); err != nil || again != 0 {
+		t.Fatalf("a third run changed %d units (%v): handled units must not be picked again", again, err)
 	}
 }

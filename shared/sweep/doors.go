@@ -20,11 +20,9 @@ const (
 // doors raises and upgrades door_open alerts and resolves them once the
 // door is closed.
 func doors(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	ids, err := db.DoorCandidates(ctx, now, DoorWarnAfter, batchSize)
-	if err != nil {
-		return 0, err
-	}
-	return eachUnit(ctx, db, ids, func(tx *store.SweepTx, u store.SweepUnit) (bool, error) {
+	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
+		return db.DoorCandidates(ctx, now, DoorWarnAfter, DoorCriticalAfter, after, batchSize)
+	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
 		return doorUnit(ctx, tx, u, now, frontendURL)
 	})
 }

@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -105,31 +107,53 @@ func PlanEscalation(a store.EscalationAlert, plan store.SweepPlan, now time.Time
 	return w
 }
 
-// escalate queues every due escalation step. Each alert is handled in its
-// own transaction under its row lock (SKIP LOCKED): a concurrent sweep
-// skips it, or re-reads it after the commit and finds nothing due.
+// escalate queues every due escalation step, oldest due first, in keyset
+// pages until none is left or ctx ends. Each alert is handled in its own
+// transaction under its row lock (SKIP LOCKED): a concurrent sweep skips it,
+// or re-reads it after the commit and finds nothing due. One alert's error is
+// reported and the others still run.
 func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	ids, err := db.DueEscalations(ctx, now, batchSize)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, id := range ids {
-		ok, err := db.WithDueEscalation(ctx, id, now, func(tx *store.SweepTx, a store.EscalationAlert) (store.EscalationWrite, error) {
-			plan, err := tx.Plan(ctx, a.OrgID, a.SiteID, a.UnitID, a.Type)
-			if err != nil {
-				return store.EscalationWrite{}, err
-			}
-			return PlanEscalation(a, plan, now, frontendURL), nil
-		})
+	n, failed := 0, 0
+	var errs []error
+	var afterAt time.Time
+	afterID := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, errors.Join(append(errs, err)...)
+		}
+		due, err := db.DueEscalations(ctx, now, afterAt, afterID, batchSize)
 		if err != nil {
-			return n, err
+			return n, errors.Join(append(errs, err)...)
 		}
-		if ok {
-			n++
+		for _, a := range due {
+			if err := ctx.Err(); err != nil {
+				return n, errors.Join(append(errs, err)...)
+			}
+			ok, err := db.WithDueEscalation(ctx, a.ID, now, func(tx *store.SweepTx, a store.EscalationAlert) (store.EscalationWrite, error) {
+				plan, err := tx.Plan(ctx, a.OrgID, a.SiteID, a.UnitID, a.Type)
+				if err != nil {
+					return store.EscalationWrite{}, err
+				}
+				return PlanEscalation(a, plan, now, frontendURL), nil
+			})
+			switch {
+			case err != nil:
+				if failed++; failed <= maxUnitErrors {
+					errs = append(errs, fmt.Errorf("alert %s: %w", a.ID, err))
+				}
+			case ok:
+				n++
+			}
 		}
+		if len(due) < batchSize {
+			break
+		}
+		afterAt, afterID = due[len(due)-1].DueAt, due[len(due)-1].ID
 	}
-	return n, nil
+	if failed > maxUnitErrors {
+		errs = append(errs, fmt.Errorf("%d more alerts failed", failed-maxUnitErrors))
+	}
+	return n, errors.Join(errs...)
 }
 
 // openRow renders a sweeper-raised alert and its first escalation step into
@@ -138,7 +162,7 @@ func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL stri
 // left to the escalation task.
 func openRow(o alerting.OpenAlert, plan store.SweepPlan, in alerting.MessageInput) store.AlertOpenRow {
 	row := store.AlertOpenRow{Type: o.Type, Severity: o.Severity, Title: o.Title, Message: o.Message,
-		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: newAckCode()}
+		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode()}
 	if !plan.Found || len(plan.Steps) == 0 {
 		row.EventNote = "no notification policy applies: nobody is paged"
 		return row

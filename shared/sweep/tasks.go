@@ -15,10 +15,41 @@ const DedupeRetention = 30 * 24 * time.Hour
 // pruneBatch bounds one prune run per table.
 const pruneBatch = 5000
 
-// Tasks returns the sweeper's tasks in running order (the dispatcher task
-// is added by the caller): conditions first, so an alert they open is
-// escalated in the same sweep when its first step is due. now is the clock
-// (tests pin it); frontendURL is where messages send people to acknowledge.
+// NewRunner is the alert-sweeper's run: dispatch first and last (see the
+// package comment), and Tasks in between; the heartbeat goes to db.
+// dispatch sends up to n due notifications and says how many it claimed.
+func NewRunner(db *store.DB, dispatch func(ctx context.Context, n int) (claimed int, err error), now func() time.Time, frontendURL string) Runner {
+	return Runner{
+		Dispatch:  &Task{Name: "dispatch", Timeout: DefaultDispatchFirst, Run: DispatchAll(dispatch)},
+		Tasks:     Tasks(db, now, frontendURL),
+		Heartbeat: db.RecordSweep,
+	}
+}
+
+// dispatchBatch is how many notifications one dispatch call claims.
+const dispatchBatch = 100
+
+// DispatchAll sends due notifications in batches until a batch comes back
+// short (nothing more is due) or ctx ends.
+func DispatchAll(dispatch func(ctx context.Context, n int) (int, error)) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n, err := dispatch(ctx, dispatchBatch)
+			if err != nil || n < dispatchBatch {
+				return err
+			}
+		}
+	}
+}
+
+// Tasks returns the sweeper's condition and housekeeping tasks in running
+// order (dispatch runs around them, see Runner): conditions first, so an
+// alert they open is escalated in the same sweep when its first step is due.
+// now is the clock (tests pin it); frontendURL is where messages send people
+// to acknowledge.
 //
 // There is no trial-expiry task: nothing changes when a trial ends until
 // billing (issue 6) decides what an expired trial may do, and the api reads
@@ -40,7 +71,16 @@ func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 			logCount(ctx, "escalation", n)
 			return err
 		}},
-		{Name: "prune-dedupe", Timeout: 15 * time.Second, Run: func(ctx context.Context) error {
+		{Name: "reading-partitions", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
+			// A month ahead is the minimum; three gives a quarter of slack
+			// should the sweeper be down for weeks.
+			created, err := db.EnsureReadingPartitions(ctx, 0, 3)
+			if created > 0 {
+				slog.InfoContext(ctx, "created sensor_readings partitions", "count", created)
+			}
+			return err
+		}},
+		{Name: "prune-dedupe", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
 			up, ev, err := db.PruneDedupe(ctx, now().Add(-DedupeRetention), pruneBatch)
 			if up+ev > 0 {
 				slog.InfoContext(ctx, "pruned dedupe keys", "ttn_uplinks", up, "telnyx_events", ev)

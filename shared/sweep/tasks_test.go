@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -39,13 +40,8 @@ func TestTaskNames(t *testing.T) {
 		}
 		names = append(names, tk.Name)
 	}
-	want := []string{"checkins", "doors", "escalation", "prune-dedupe"}
-	if len(names) != len(want) {
-		t.Fatalf("%v", names)
-	}
-	for i := range want {
-		if names[i] != want[i] {
-			t.Fatalf("%v, want %v", names, want)
-		}
+	want := []string{"checkins", "doors", "escalation", "reading-partitions", "prune-dedupe"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("%v, want %v", names, want)
 	}
 }

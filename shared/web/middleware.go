@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -218,10 +219,32 @@ func CORS(origins []string) Middleware {
 	}
 }
 
-// Health answers GET /healthz. It opens no connection: a liveness probe must
-// not fail because a dependency is slow, and it must stay cheap.
-func Health(function, version string) http.Handler {
+// HealthCheck judges one dependency for GET /healthz: what is wrong, in
+// words (nil when all is well). It must be quick and bounded by ctx.
+type HealthCheck func(ctx context.Context) (problems []string)
+
+// healthCheckTimeout bounds all of a function's checks together.
+const healthCheckTimeout = 2 * time.Second
+
+// Health answers GET /healthz: 200 with "status" "ok", or "degraded" and the
+// "reasons" the checks found. The answer stays 200 when degraded: the
+// process is alive (nothing routes traffic on it), and monitors read the
+// status. Without checks it opens no connection: a liveness probe must not
+// fail because a dependency is slow, and it must stay cheap.
+func Health(function, version string, checks ...HealthCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		JSON(w, http.StatusOK, map[string]string{"status": "ok", "function": function, "version": version})
+		var reasons []string
+		if len(checks) > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), healthCheckTimeout)
+			for _, c := range checks {
+				reasons = append(reasons, c(ctx)...)
+			}
+			cancel()
+		}
+		if len(reasons) == 0 {
+			JSON(w, http.StatusOK, map[string]string{"status": "ok", "function": function, "version": version})
+			return
+		}
+		JSON(w, http.StatusOK, map[string]any{"status": "degraded", "function": function, "version": version, "reasons": reasons})
 	})
 }

@@ -26,7 +26,7 @@ func New(cfg *config.API) (http.Handler, error) {
 	}
 	srv.SiteContext = cfg.SiteContext
 	srv.TTN = api.TTNManagement{Config: cfg.TTNStack}
-	mux := host.NewMux(catalog.API)
+	mux := host.NewMux(catalog.API, srv.SweeperCheck())
 	srv.Register(mux)
 	// Subscription enforcement wraps the mux itself: it looks routes up to
 	// tell writes from reads and leaves other tenants' 404s alone. The audit

@@ -5,7 +5,6 @@ package sweeperfn
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/frostguard/functions/shared/config"
@@ -22,25 +21,9 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 		return nil, err
 	}
 	d := notify.NewConfiguredDispatcher(db, cfg.Notify)
-	tasks := append([]sweep.Task{
-		{Name: "reading-partitions", Timeout: 30 * time.Second, Run: func(ctx context.Context) error {
-			// A month ahead is the minimum; three gives a quarter of slack
-			// should the sweeper be down for weeks.
-			created, err := db.EnsureReadingPartitions(ctx, 0, 3)
-			if created > 0 {
-				slog.InfoContext(ctx, "created sensor_readings partitions", "count", created)
-			}
-			return err
-		}},
-	}, sweep.Tasks(db, time.Now, cfg.FrontendURL)...)
-	// Last: send what the other tasks queued, and retry what is due.
-	tasks = append(tasks, sweep.Task{Name: "dispatch", Timeout: 40 * time.Second, Run: func(ctx context.Context) error {
-		for {
-			r, err := d.DispatchDue(ctx, 100)
-			if err != nil || r.Claimed < 100 {
-				return err
-			}
-		}
-	}})
-	return sweep.Runner{Tasks: tasks}.Run, nil
+	dispatch := func(ctx context.Context, n int) (int, error) {
+		r, err := d.DispatchDue(ctx, n)
+		return r.Claimed, err
+	}
+	return sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL).Run, nil
 }
