@@ -185,7 +185,12 @@ func sortedKeys(ops map[string]operation) []string {
 // viewer attempting a write (403).
 func TestAccessSweep(t *testing.T) {
 	h := newHarness(t)
-	f := newSweepFixture(h)
+	accessSweep(t, h, newSweepFixture(h))
+}
+
+// accessSweep is TestAccessSweep's check of one organisation (A) of f,
+// shared with the sweep of an organisation imported from the origin.
+func accessSweep(t *testing.T, h *harness, f sweepFixture) {
 	ops := documented(t)
 	for _, key := range sortedKeys(ops) {
 		op := ops[key]

@@ -71,7 +71,9 @@ func (c credential) admits(conn store.UplinkConnection) bool {
 func (h *Handler) connection(ctx context.Context, applicationID string, cred credential) (store.UplinkConnection, bool, error) {
 	h.once.Do(func() { h.connections = newConnectionCache() })
 	cc := h.connections
-	if e, ok := cc.entries.Get(applicationID); ok {
+	// An importing organisation's copy is never trusted: the import's last
+	// transaction makes it live, and its uplinks must be stored from then on.
+	if e, ok := cc.entries.Get(applicationID); ok && !e.conn.Importing {
 		if (e.found && cred.admits(e.conn)) || time.Since(e.fetchedAt) < connectionRecheck {
 			return e.conn, e.found, nil
 		}

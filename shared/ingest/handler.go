@@ -78,24 +78,33 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	status := http.StatusOK
-	if res.Status == "unclaimed" || res.Status == "no_unit" || res.Status == "unknown_application" {
+	if res.Status == "unclaimed" || res.Status == "no_unit" || res.Status == "unknown_application" || res.Status == "importing" {
 		status = http.StatusAccepted
 	}
 	web.JSON(w, status, res)
 	return nil
 }
 
-// secretFrom reads the secret from the headers TTN webhooks can send.
+// secretFrom reads the secret from the headers TTN webhooks can send. Besides
+// ours (X-Webhook-Secret), it reads the forms webhooks configured for the
+// origin send, so an imported organisation's TTN applications need no change:
+// X-API-Key (the origin's receiver read it first), X-Downlink-Apikey, and an
+// Authorization header carrying the secret bare (the origin's provisioning
+// set it without a scheme) or as a Bearer token.
 func secretFrom(r *http.Request) string {
-	for _, h := range []string{"X-Webhook-Secret", "X-Downlink-Apikey"} {
+	for _, h := range []string{"X-Webhook-Secret", "X-API-Key", "X-Downlink-Apikey"} {
 		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
 			return v
 		}
 	}
-	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(tok)
+	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	if scheme, tok, ok := strings.Cut(v, " "); ok {
+		if strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
 	}
-	return ""
+	return v
 }
 
 func (h *Handler) now() time.Time {
@@ -131,6 +140,10 @@ func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (R
 		return Result{Status: "unknown_application", Kind: string(msg.Kind)}, nil
 	case !found || !cred.admits(conn):
 		return Result{}, errUnauthenticated
+	case conn.Importing:
+		// Accepted (TTN keeps a webhook that fails as unhealthy) and stored
+		// nowhere until the organisation's import completes.
+		return Result{Status: "importing", Kind: string(msg.Kind)}, nil
 	}
 	key.ConnectionID, key.SecretHash, key.Global = conn.ID, cred.hash[:], cred.global
 	tx, t, err := h.DB.BeginUplink(ctx, key)

@@ -286,3 +286,25 @@ func TestTelnyxWebhookAckAmbiguous(t *testing.T) {
 		t.Fatal("replied to an opted-out number")
 	}
 }
+
+// An alert of an organisation an origin import is still writing is nobody's
+// to acknowledge yet: the code matches nothing until the import completes.
+func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
+	e := newTelnyxEnv(t)
+	e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil)
+	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, e.orgID); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.post(e.inbound("ev-imp-1", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "unknown_code" {
+		t.Fatalf("%v", out)
+	}
+	if s := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); s != "active" {
+		t.Fatalf("alert %s", s)
+	}
+	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE organizations SET import_state = NULL WHERE id = $1`, e.orgID); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.post(e.inbound("ev-imp-2", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "acknowledged" {
+		t.Fatalf("once live: %v", out)
+	}
+}

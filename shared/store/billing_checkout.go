@@ -103,7 +103,7 @@ func (db *DB) MemberEntitlement(ctx context.Context, orgID, userID string) (e Wr
 		FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id
 		LEFT JOIN subscriptions s ON s.organization_id = o.id
-		WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = 'active'`, orgID, userID).
+		WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = 'active' AND o.import_state IS NULL`, orgID, userID).
 		Scan(&e.Role, &e.Status, &e.TrialEndsAt, &e.CurrentPeriodEnd)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, false, nil

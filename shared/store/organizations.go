@@ -175,3 +175,11 @@ func (db *DB) RotateTTNSecret(ctx context.Context, orgID string, secret domain.T
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 		RETURNING `+ttnColumns, orgID, secret.Hash[:], secret.Last4))
 }
+
+// hiddenOrgs is the set of organisations every function ignores: those an
+// origin import is still writing (organizations.import_state, see
+// shared/originimport). Queries that are not already scoped to one
+// organisation a member reached exclude it as
+// "organization_id NOT IN "+hiddenOrgs: a hashed subplan over a partial
+// index that is empty outside an import.
+const hiddenOrgs = `(SELECT id FROM organizations WHERE import_state IS NOT NULL)`

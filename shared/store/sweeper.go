@@ -84,7 +84,8 @@ func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string
 				WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL) s
 			LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
 				AND a.type = 'monitoring_interrupted' AND a.status <> 'resolved' AND a.sensor_id IS NULL
-			WHERE u.deleted_at IS NULL AND s.changed IS NOT NULL AND u.id > $2::uuid)
+			WHERE u.deleted_at IS NULL AND s.changed IS NOT NULL AND u.id > $2::uuid
+				AND u.organization_id NOT IN `+hiddenOrgs+`)
 		SELECT id FROM c
 		WHERE (missed >= 1 AND (open_severity IS NULL
 				OR (missed >= $4 AND (open_severity <> 'critical' OR status <> 'monitoring_interrupted'))
@@ -109,7 +110,7 @@ func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter, crit
 				SELECT id FROM units WHERE door_open AND deleted_at IS NULL AND door_changed_at <= $1::timestamptz - $4::interval
 				UNION ALL
 				SELECT unit_id FROM alerts WHERE type = 'door_open' AND status <> 'resolved' AND sensor_id IS NULL)
-			AND u.deleted_at IS NULL AND u.id > $2::uuid
+			AND u.deleted_at IS NULL AND u.id > $2::uuid AND u.organization_id NOT IN `+hiddenOrgs+`
 			AND ((a.id IS NULL AND u.door_open)
 				OR (a.id IS NOT NULL AND (NOT u.door_open OR u.door_changed_at IS NULL
 					OR a.triggered_at < u.door_changed_at + $4::interval
@@ -123,6 +124,7 @@ func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter, crit
 func (db *DB) DueEscalations(ctx context.Context, now time.Time, afterAt time.Time, afterID string, limit int) ([]DueAlert, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, next_escalation_at FROM alerts
 		WHERE status = 'active' AND next_escalation_at <= $1 AND (next_escalation_at, id) > ($2, $3::uuid)
+			AND organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY next_escalation_at, id LIMIT $4`, now, afterAt, cursor(afterID), limit)
 	if err != nil {
 		return nil, Classify(err)
@@ -171,7 +173,7 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 				EXISTS (SELECT 1 FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)
 			FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
 				JOIN organizations o ON o.id = u.organization_id
-			WHERE u.id = $1 AND u.deleted_at IS NULL
+			WHERE u.id = $1 AND u.deleted_at IS NULL AND o.import_state IS NULL
 			FOR UPDATE OF u SKIP LOCKED`, unitID).Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
 			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.DoorOpen, &u.DoorChangedAt, &u.WatchedSince, &u.HasSensor)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -319,7 +321,7 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
 				JOIN sites si ON si.id = u.site_id AND si.organization_id = a.organization_id
 				JOIN organizations o ON o.id = a.organization_id
-			WHERE a.id = $1 AND a.status = 'active' AND a.next_escalation_at <= $2
+			WHERE a.id = $1 AND a.status = 'active' AND a.next_escalation_at <= $2 AND o.import_state IS NULL
 			FOR UPDATE OF a SKIP LOCKED`, alertID, now).Scan(&a.ID, &a.OrgID, &a.UnitID, &a.SiteID, &a.Type, &a.Severity,
 			&a.AckCode, &a.SiteName, &a.UnitName, &a.TimeZone, &a.TempUnit, &a.TriggeredAt, &a.TemperatureC, &a.LimitC,
 			&a.StepsSent, &a.NextEscalationAt)

@@ -240,7 +240,7 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 				ORDER BY organization_id, priority, created_at, id)
 			SELECT a.id, a.organization_id, a.status, c.id, c.name, c.user_id
 			FROM c JOIN alerts a ON a.organization_id = c.organization_id
-			WHERE a.ack_code = $2 AND a.status <> 'resolved'
+			WHERE a.ack_code = $2 AND a.status <> 'resolved' AND a.organization_id NOT IN `+hiddenOrgs+`
 			FOR UPDATE OF a`, phone, ackCode)
 		if err != nil {
 			return err

@@ -26,14 +26,20 @@ type UplinkConnection struct {
 	ID, OrgID  string
 	SecretHash []byte // SHA-256 of the per-organisation webhook secret
 	Active     bool
+	// Importing: the organisation is still being imported from the origin
+	// (organizations.import_state). Its deliveries are acknowledged and
+	// stored nowhere: the origin still receives them, and the import's
+	// delta run copies them.
+	Importing bool
 }
 
 // UplinkConnection reads the connection of an application id: one indexed
 // read outside any transaction, taking no lock. found is false when no
 // organisation holds the application.
 func (db *DB) UplinkConnection(ctx context.Context, applicationID string) (c UplinkConnection, found bool, err error) {
-	err = db.Pool.QueryRow(ctx, `SELECT id, organization_id, secret_hash, is_active FROM ttn_connections WHERE application_id = $1`,
-		applicationID).Scan(&c.ID, &c.OrgID, &c.SecretHash, &c.Active)
+	err = db.Pool.QueryRow(ctx, `SELECT c.id, c.organization_id, c.secret_hash, c.is_active, o.import_state IS NOT NULL
+		FROM ttn_connections c JOIN organizations o ON o.id = c.organization_id WHERE c.application_id = $1`,
+		applicationID).Scan(&c.ID, &c.OrgID, &c.SecretHash, &c.Active, &c.Importing)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}

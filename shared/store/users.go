@@ -57,7 +57,8 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (doma
 func (db *DB) Memberships(ctx context.Context, userID string) ([]domain.Membership, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT m.organization_id, o.name, m.role FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id
-		WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, o.id`, userID)
+		WHERE m.user_id = $1 AND m.status = 'active' AND m.organization_id NOT IN `+hiddenOrgs+`
+		ORDER BY o.name, o.id`, userID)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -71,11 +72,12 @@ func (db *DB) Memberships(ctx context.Context, userID string) ([]domain.Membersh
 
 // RoleIn returns the user's role in the organisation. Not being an active
 // member is NotFound, never Forbidden: another tenant's ids must not even be
-// confirmed to exist.
+// confirmed to exist. An organisation an import is still writing is not
+// found either.
 func (db *DB) RoleIn(ctx context.Context, orgID, userID string) (access.Role, error) {
 	var role access.Role
-	err := db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'`,
-		orgID, userID).Scan(&role)
+	err := db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'
+		AND organization_id NOT IN `+hiddenOrgs, orgID, userID).Scan(&role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", apperr.New(apperr.NotFound, "organization not found")
 	}
