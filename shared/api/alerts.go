@@ -29,6 +29,10 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, m Member) er
 	if err != nil {
 		return err
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"unit_id", f.UnitID, []string{store.EntityUnit}},
+		idFilter{"site_id", f.SiteID, []string{store.EntitySite}}); err != nil {
+		return err
+	}
 	f.Limit, f.AfterTime, f.AfterID = page.Limit+1, page.After.Time, page.After.ID
 	items, err := s.DB.ListAlerts(r.Context(), m.OrgID, f)
 	if err != nil {

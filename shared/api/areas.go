@@ -6,6 +6,7 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -42,6 +43,9 @@ func (s *Server) listAreas(w http.ResponseWriter, r *http.Request, m Member) err
 		return err
 	}
 	if f.SiteID, err = QueryUUID(r, "site_id"); err != nil {
+		return err
+	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"site_id", f.SiteID, []string{store.EntitySite}}); err != nil {
 		return err
 	}
 	areas, err := s.DB.ListAreas(r.Context(), m.OrgID, f)

@@ -275,6 +275,11 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request, m Member) er
 	if f.UpdatedSince, err = QueryTime(r, "updated_since"); err != nil {
 		return err
 	}
+	// An asset names a unit, a site, an alert or the organisation itself.
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"entity_id", f.EntityID,
+		[]string{store.EntityUnit, store.EntitySite, store.EntityAlert, store.EntityOrgRow}}); err != nil {
+		return err
+	}
 	items, err := s.DB.ListAssets(r.Context(), m.OrgID, f)
 	if err != nil {
 		return err

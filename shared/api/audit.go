@@ -55,6 +55,10 @@ func (s *Server) listAuditLog(w http.ResponseWriter, r *http.Request, m Member) 
 	if len(details) > 0 {
 		return apperr.Validation(details...)
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"entity_id", f.EntityID, []string{store.EntityAudit}},
+		idFilter{"actor_user_id", f.ActorUserID, []string{store.EntityUser}}); err != nil {
+		return err
+	}
 	f.Limit, f.AfterTime, f.AfterID = page.Limit+1, page.After.Time, page.After.ID
 	items, err := s.DB.ListAudit(r.Context(), m.OrgID, f)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func TestBillingStatus(t *testing.T) {
 	h := newHarness(t)
 	a := h.alertActors()
-	// Two installed sensors count; an unassigned one and an unregistered one do not.
+	// Three registered sensors count, installed or not; an unregistered one does not.
 	h.exec(`INSERT INTO sensors (organization_id, unit_id, dev_eui, deleted_at) VALUES
 		($1, $2, 'A000000000000001', NULL), ($1, $2, 'A000000000000002', NULL),
 		($1, NULL, 'A000000000000003', NULL), ($1, $2, 'A000000000000004', now())`, a.org, a.unit.UnitID)
@@ -25,7 +25,7 @@ func TestBillingStatus(t *testing.T) {
 	var b domain.BillingStatus
 	h.do(a.roles[access.Viewer], http.MethodGet, "/api/v1/orgs/"+a.org+"/billing", nil).must(t, 200).JSON(t, &b)
 	if b.Plan != "starter" || b.Status != "trial" || b.TrialEndsAt == nil || b.TrialEndsAt.Before(time.Now().Add(13*24*time.Hour)) ||
-		b.CurrentPeriodEnd != nil || b.CancelAtPeriodEnd || b.SensorLimit != 5 || b.SensorsUsed != 2 || b.CanManage || !b.InGoodStanding {
+		b.CurrentPeriodEnd != nil || b.CancelAtPeriodEnd || b.SensorLimit != 5 || b.SensorsUsed != 3 || b.CanManage || !b.InGoodStanding {
 		t.Errorf("billing = %+v", b)
 	}
 	for role, can := range map[access.Role]bool{access.Owner: true, access.Admin: true, access.Manager: false,

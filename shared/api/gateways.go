@@ -277,11 +277,11 @@ func settleGatewayConflict(ctx context.Context, client *ttnstack.Client, g store
 func gatewayTaken(conflict error) error {
 	if strings.Contains(strings.ToLower(apperr.From(conflict).Message), "eui") {
 		return &apperr.Error{Code: apperr.Conflict, Cause: conflict,
-			Message: "The Things Stack already has a gateway with this EUI, registered by someone else",
+			Message: "The Things Stack already has a gateway with this EUI",
 			Details: []apperr.FieldError{{Field: "gateway_eui", Message: "is already taken in The Things Stack"}}}
 	}
 	return &apperr.Error{Code: apperr.Conflict, Cause: conflict,
-		Message: "The Things Stack already has a gateway with this id, registered by someone else or deleted (TTN never releases a deleted gateway's id)",
+		Message: "The Things Stack already has a gateway with this id, or had one (TTN never releases a deleted gateway's id)",
 		Details: []apperr.FieldError{{Field: "gateway_id", Message: "is already taken in The Things Stack"}}}
 }
 

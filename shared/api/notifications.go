@@ -38,6 +38,9 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, m Mem
 	if err != nil {
 		return err
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"alert_id", f.AlertID, []string{store.EntityAlert}}); err != nil {
+		return err
+	}
 	f.Limit, f.AfterTime, f.AfterID = page.Limit+1, page.After.Time, page.After.ID
 	items, err := s.DB.ListNotifications(r.Context(), m.OrgID, f)
 	if err != nil {

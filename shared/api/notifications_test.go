@@ -149,9 +149,5 @@ func TestNotificationsPaginationAndValidation(t *testing.T) {
 	bob := h.user("bob")
 	orgB := h.org("Beta", bob)
 	h.do(bob, http.MethodGet, "/api/v1/orgs/"+org+"/notifications", nil).must(t, 404)
-	var l List[domain.Notification]
-	h.do(bob, http.MethodGet, "/api/v1/orgs/"+orgB+"/notifications?alert_id="+alert, nil).must(t, 200).JSON(t, &l)
-	if len(l.Items) != 0 {
-		t.Errorf("org B sees %d of org A's notifications", len(l.Items))
-	}
+	h.do(bob, http.MethodGet, "/api/v1/orgs/"+orgB+"/notifications?alert_id="+alert, nil).must(t, 404)
 }

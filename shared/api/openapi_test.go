@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -14,8 +16,23 @@ import (
 
 // openapiDoc is the part of the OpenAPI document the contract tests read.
 type openapiDoc struct {
-	OpenAPI string                          `yaml:"openapi"`
-	Paths   map[string]map[string]yaml.Node `yaml:"paths"`
+	OpenAPI    string                          `yaml:"openapi"`
+	Paths      map[string]map[string]yaml.Node `yaml:"paths"`
+	Components struct {
+		Parameters map[string]parameter `yaml:"parameters"`
+	} `yaml:"components"`
+}
+
+// parameter is an operation's parameter, or a $ref to a shared one.
+type parameter struct {
+	Ref      string `yaml:"$ref"`
+	Name     string `yaml:"name"`
+	In       string `yaml:"in"`
+	Required bool   `yaml:"required"`
+	Example  any    `yaml:"example"`
+	Schema   struct {
+		Format string `yaml:"format"`
+	} `yaml:"schema"`
 }
 
 type operation struct {
@@ -28,7 +45,8 @@ type operation struct {
 			Example any `yaml:"example"`
 		} `yaml:"content"`
 	} `yaml:"requestBody"`
-	Responses map[string]yaml.Node `yaml:"responses"`
+	Responses  map[string]yaml.Node `yaml:"responses"`
+	Parameters []parameter          `yaml:"parameters"`
 }
 
 var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
@@ -52,6 +70,11 @@ func documented(t *testing.T) map[string]operation {
 			var op operation
 			if err := node.Decode(&op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			for i, p := range op.Parameters {
+				if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok {
+					op.Parameters[i] = doc.Components.Parameters[name]
+				}
 			}
 			ops[strings.ToUpper(method)+" "+path] = op
 		}
@@ -112,6 +135,7 @@ type sweepFixture struct {
 	owner, viewer, other *testUser
 	orgA, orgB           string
 	ids                  map[string]string // path parameter -> an id in org A
+	filters              map[string]string // id query parameter -> an id in org A
 }
 
 func newSweepFixture(h *harness) sweepFixture {
@@ -139,7 +163,36 @@ func newSweepFixture(h *harness) sweepFixture {
 	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
 		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
 		"assetId": assetID, "gatewayId": gatewayID}
+	// Query filters naming rows of organisation A.
+	f.filters = map[string]string{"site_id": u.SiteID, "area_id": u.AreaID, "unit_id": u.UnitID, "alert_id": alertID,
+		"entity_id": u.UnitID, "actor_user_id": f.owner.ID}
 	return f
+}
+
+// idFilters are the operation's query parameters that name a row by id.
+func idFilters(op operation) []string {
+	var out []string
+	for _, p := range op.Parameters {
+		if p.In == "query" && p.Schema.Format == "uuid" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// requiredQuery is the operation's required query parameters, from their
+// examples.
+func requiredQuery(t *testing.T, op operation) url.Values {
+	q := url.Values{}
+	for _, p := range op.Parameters {
+		if p.In == "query" && p.Required {
+			if p.Example == nil {
+				t.Fatalf("required query parameter %s has no example", p.Name)
+			}
+			q.Set(p.Name, fmt.Sprint(p.Example))
+		}
+	}
+	return q
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -217,6 +270,25 @@ func accessSweep(t *testing.T, h *harness, f sweepFixture) {
 			if method != http.MethodGet {
 				if r := h.do(f.viewer, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusForbidden {
 					t.Errorf("a viewer writing: %d %s", r.Status, r.Body)
+				}
+			}
+			// Every id filter is checked against the caller's organisation:
+			// organisation A's id as a filter on B's own list is 404, never
+			// an empty page (which would still say "exists elsewhere" to
+			// nobody, but breaks the contract and hides client bugs).
+			for _, name := range idFilters(op) {
+				id, ok := f.filters[name]
+				if !ok {
+					t.Fatalf("no fixture id for the query filter %s", name)
+				}
+				q := requiredQuery(t, op)
+				q.Set(name, id)
+				if r := h.do(f.other, method, f.concrete(t, path, f.orgB)+"?"+q.Encode(), body); r.Status != http.StatusNotFound {
+					t.Errorf("another organisation's id as the %s filter: %d %s", name, r.Status, r.Body)
+				}
+				// The caller's own id is accepted.
+				if r := h.do(f.owner, method, f.concrete(t, path, f.orgA)+"?"+q.Encode(), body); r.Status >= 400 {
+					t.Errorf("the organisation's own id as the %s filter: %d %s", name, r.Status, r.Body)
 				}
 			}
 		})

@@ -76,19 +76,22 @@ func slugify(name string) string {
 	return b.String()
 }
 
-// createOrgRequest is POST /api/v1/orgs.
+// createOrgRequest is POST /api/v1/orgs. It names no TTN application:
+// an application id is bound to an organisation only once The Things Stack
+// confirmed an API key's rights on it (PUT .../ttn-connection/credentials),
+// so nobody can hold another customer's application.
 type createOrgRequest struct {
-	Name             string  `json:"name"`
-	Timezone         *string `json:"timezone"`
-	TempUnit         *string `json:"temp_unit"`
-	TTNApplicationID *string `json:"ttn_application_id"`
+	Name     string  `json:"name"`
+	Timezone *string `json:"timezone"`
+	TempUnit *string `json:"temp_unit"`
 }
 
 // ttnSecretResponse shows a webhook secret, the one time it is readable.
+// ApplicationID is null until an application is connected.
 type ttnSecretResponse struct {
-	ApplicationID string `json:"application_id"`
-	WebhookSecret string `json:"webhook_secret"`
-	WebhookHeader string `json:"webhook_header"`
+	ApplicationID *string `json:"application_id"`
+	WebhookSecret string  `json:"webhook_secret"`
+	WebhookHeader string  `json:"webhook_header"`
 }
 
 // createOrgResponse is the new organisation (my_role "owner") and its TTN
@@ -122,14 +125,6 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, c Ca
 		}
 		in.TempUnit = domain.TempUnit(*req.TempUnit)
 	}
-	if req.TTNApplicationID != nil {
-		id := *req.TTNApplicationID
-		if len(id) < 3 || len(id) > 36 || !ttnIDPattern.MatchString(id) {
-			errs = append(errs, apperr.FieldError{Field: "ttn_application_id",
-				Message: "must be 3 to 36 lower-case letters, digits and single dashes, starting and ending with a letter or digit"})
-		}
-		in.ApplicationID = id
-	}
 	if len(errs) > 0 {
 		return apperr.Validation(errs...)
 	}
@@ -137,13 +132,13 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request, c Ca
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "could not generate a webhook secret")
 	}
-	org, appID, err := s.DB.CreateOrganization(r.Context(), in, c.UserID, secret)
+	org, err := s.DB.CreateOrganization(r.Context(), in, c.UserID, secret)
 	if err != nil {
 		return err
 	}
 	org.MyRole = access.Owner
 	web.JSON(w, http.StatusCreated, createOrgResponse{Organization: org, TTN: ttnSecretResponse{
-		ApplicationID: appID, WebhookSecret: secret.Value, WebhookHeader: domain.TTNWebhookHeader}})
+		WebhookSecret: secret.Value, WebhookHeader: domain.TTNWebhookHeader}})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -136,4 +137,33 @@ func NewList[T any](items []T, limit int, cursorOf func(T) Cursor) List[T] {
 
 func forbidden(p access.Permission) error {
 	return apperr.New(apperr.Forbidden, "your role does not allow this (%s)", p)
+}
+
+// idFilter is an id query parameter of a list and the entity types it may
+// name.
+type idFilter struct {
+	name     string
+	id       string
+	entities []string
+}
+
+// checkFilters answers 404 for an id filter that names no row of the
+// organisation, exactly like a foreign id in a path: a list filtered by
+// another organisation's unit is not an empty list. Run it after the
+// filters' syntax was validated (so every malformed filter is reported at
+// once), before the list.
+func (s *Server) checkFilters(ctx context.Context, orgID string, filters ...idFilter) error {
+	for _, f := range filters {
+		if f.id == "" {
+			continue
+		}
+		ok, err := s.DB.InOrganization(ctx, orgID, f.id, f.entities...)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.NotFound, "%s not found", strings.ReplaceAll(strings.TrimSuffix(f.name, "_id"), "_", " "))
+		}
+	}
+	return nil
 }

@@ -224,6 +224,10 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, m Member) 
 	if f.UpdatedSince, err = QueryTime(r, "updated_since"); err != nil {
 		return err
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"site_id", f.SiteID, []string{store.EntitySite}},
+		idFilter{"unit_id", f.UnitID, []string{store.EntityUnit}}); err != nil {
+		return err
+	}
 	items, err := s.DB.ListPolicies(r.Context(), m.OrgID, f)
 	if err != nil {
 		return err

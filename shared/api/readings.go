@@ -172,6 +172,9 @@ func (s *Server) latestReadings(w http.ResponseWriter, r *http.Request, m Member
 	if err != nil {
 		return err
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"site_id", siteID, []string{store.EntitySite}}); err != nil {
+		return err
+	}
 	items, err := s.DB.LatestReadings(r.Context(), m.OrgID, store.LatestFilter{
 		SiteID: siteID, UpdatedSince: since, AfterTime: p.After.Time, AfterID: p.After.ID, Limit: p.Limit + 1,
 	})

@@ -36,6 +36,9 @@ func (s *Server) listSensors(w http.ResponseWriter, r *http.Request, m Member) e
 	if err != nil {
 		return err
 	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"unit_id", unitID, []string{store.EntityUnit}}); err != nil {
+		return err
+	}
 	items, err := s.DB.Sensors(r.Context(), m.OrgID, store.SensorFilter{
 		UnitID: unitID, UpdatedSince: since, AfterTime: p.After.Time, AfterID: p.After.ID, Limit: p.Limit + 1,
 	})

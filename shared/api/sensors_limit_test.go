@@ -26,19 +26,18 @@ func TestSensorsLimit(t *testing.T) {
 		t.Fatal("a refused registration left a row")
 	}
 
-	// unassigned sensors do not count; assigning one does
-	spare := w.register(t, w.manager, w.orgA, map[string]any{"dev_eui": "0000000000000002"})
-	res = h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", spare.ID), map[string]any{"unit_id": unit2.UnitID}).must(t, http.StatusForbidden)
+	// an unassigned registration counts too (TestUnassignedSensorsCountAgainstThePlan)
+	res = h.do(w.manager, "POST", sensorsPath(w.orgA), map[string]any{"dev_eui": "0000000000000002"}).must(t, http.StatusForbidden)
 	if res.ErrorCode() != "SENSOR_LIMIT_REACHED" {
-		t.Fatalf("assign answer: %s", res.Body)
+		t.Fatalf("unassigned registration answer: %s", res.Body)
 	}
-	// moving an assigned sensor between units does not change the count
+	// moving, unassigning and assigning a registered sensor do not change the count
 	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", first.ID), map[string]any{"unit_id": unit2.UnitID}).must(t, http.StatusOK)
+	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", first.ID), map[string]any{"unit_id": nil}).must(t, http.StatusOK)
+	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", first.ID), map[string]any{"unit_id": w.unitA.UnitID}).must(t, http.StatusOK)
 	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", first.ID), map[string]any{"name": "renamed"}).must(t, http.StatusOK)
-	// deleting (or unassigning) frees the slot
+	// deleting frees the slot
 	h.do(w.manager, "DELETE", sensorsPath(w.orgA, "/", first.ID), nil).must(t, http.StatusNoContent)
-	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", spare.ID), map[string]any{"unit_id": unit2.UnitID}).must(t, http.StatusOK)
-	h.do(w.manager, "PATCH", sensorsPath(w.orgA, "/", spare.ID), map[string]any{"unit_id": nil}).must(t, http.StatusOK)
 	h.do(w.manager, "POST", sensorsPath(w.orgA), map[string]any{"dev_eui": "0000000000000003", "unit_id": w.unitA.UnitID}).must(t, http.StatusCreated)
 
 	// another organisation's usage is its own

@@ -73,7 +73,7 @@ func TestTTNConnectCredentials(t *testing.T) {
 		var c domain.TTNManagedConnection
 		e.do(e.admin, "PUT", e.path("/ttn-connection/credentials"),
 			map[string]any{"application_id": "fg-app", "api_key": e.ttn.apiKey, "cluster": "eu1"}).must(t, http.StatusOK).JSON(t, &c)
-		if c.ApplicationID != "fg-app" || c.APIKeyLast4 == nil || *c.APIKeyLast4 != "0001" || c.Cluster == nil || *c.Cluster != "eu1" {
+		if c.ApplicationID == nil || *c.ApplicationID != "fg-app" || c.APIKeyLast4 == nil || *c.APIKeyLast4 != "0001" || c.Cluster == nil || *c.Cluster != "eu1" {
 			t.Fatalf("connection %+v", c)
 		}
 		if len(c.Rights) != len(e.ttn.rights) {

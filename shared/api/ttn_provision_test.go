@@ -16,7 +16,7 @@ func (e *ttnEnv) sensorIn(t *testing.T, orgID, devEUI string) string {
 	t.Helper()
 	var id string
 	e.queryRow([]any{&id}, `INSERT INTO sensors (organization_id, dev_eui, name) VALUES ($1, $2, 'Probe')
-		ON CONFLICT (dev_eui) WHERE deleted_at IS NULL DO UPDATE SET name = 'Probe' RETURNING id`, orgID, devEUI)
+		ON CONFLICT (organization_id, dev_eui) WHERE deleted_at IS NULL DO UPDATE SET name = 'Probe' RETURNING id`, orgID, devEUI)
 	return id
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -37,6 +38,10 @@ func (s *Server) listUnits(w http.ResponseWriter, r *http.Request, m Member) err
 		return err
 	}
 	if f.Status, err = QueryEnum(r, "status", unitStatusNames...); err != nil {
+		return err
+	}
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"site_id", f.SiteID, []string{store.EntitySite}},
+		idFilter{"area_id", f.AreaID, []string{store.EntityArea}}); err != nil {
 		return err
 	}
 	units, err := s.DB.ListUnits(r.Context(), m.OrgID, f)

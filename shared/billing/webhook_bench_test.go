@@ -42,7 +42,7 @@ func BenchmarkStripeWebhook(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		org, _, err := db.CreateOrganization(ctx, domain.NewOrganization{Name: fmt.Sprintf("Bench %d", i),
+		org, err := db.CreateOrganization(ctx, domain.NewOrganization{Name: fmt.Sprintf("Bench %d", i),
 			Slug: fmt.Sprintf("bench-%d", i), Timezone: "UTC", TempUnit: "C"}, owner, secret)
 		if err != nil {
 			b.Fatal(err)

@@ -146,7 +146,7 @@ func (e *env) org() string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	org, _, err := e.db.CreateOrganization(ctx, domain.NewOrganization{Name: fmt.Sprintf("Bistro %d", e.n),
+	org, err := e.db.CreateOrganization(ctx, domain.NewOrganization{Name: fmt.Sprintf("Bistro %d", e.n),
 		Slug: fmt.Sprintf("bistro-%d", e.n), Timezone: "UTC", TempUnit: "C"}, owner, secret)
 	if err != nil {
 		e.t.Fatal(err)

@@ -38,9 +38,6 @@ type NewOrganization struct {
 	Slug     string // the wanted slug; the store makes it unique
 	Timezone string
 	TempUnit TempUnit
-	// ApplicationID is the TTN application id; "" derives
-	// frostguard-<slug>.
-	ApplicationID string
 }
 
 // OrganizationPatch holds the settings a PATCH changes (nil: unchanged).
@@ -62,8 +59,10 @@ const TTNWebhookHeader = "X-Webhook-Secret"
 // TTNConnection is an organisation's The Things Network application. The
 // webhook secret itself is never stored, only its hash and last 4 characters.
 type TTNConnection struct {
-	ID              string     `json:"-"`
-	ApplicationID   string     `json:"application_id"`
+	ID string `json:"-"`
+	// ApplicationID is null until PUT .../ttn-connection/credentials bound
+	// an application whose rights The Things Stack confirmed.
+	ApplicationID   *string    `json:"application_id"`
 	SecretLast4     string     `json:"secret_last4"`
 	SecretRotatedAt time.Time  `json:"secret_rotated_at"`
 	LastUplinkAt    *time.Time `json:"last_uplink_at"`

@@ -75,18 +75,18 @@ func NormalizeDevEUI(s string) (string, error) {
 	return b.String(), nil
 }
 
-// MayAssignSensor reports whether an organisation whose plan allows limit
-// assigned sensors, and which has assigned sensors in use, may assign one
-// more. Only sensors installed in a unit count: a registered sensor on a
-// shelf costs the customer nothing.
-func MayAssignSensor(assigned, limit int) bool {
-	return assigned+1 <= limit
+// MayRegisterSensor reports whether an organisation whose plan allows limit
+// sensors, and which has registered ones, may register one more. Every
+// registration counts, installed in a unit or on a shelf: otherwise a trial
+// could hold any number of DevEUIs.
+func MayRegisterSensor(registered, limit int) bool {
+	return registered+1 <= limit
 }
 
-// SensorLimitMessage explains a refused assignment to the customer.
-func SensorLimitMessage(assigned, limit int, plan string) string {
-	return fmt.Sprintf("the %s plan allows %d sensors assigned to units and %d are in use: unassign or remove one, or upgrade the plan",
-		plan, limit, assigned)
+// SensorLimitMessage explains a refused registration to the customer.
+func SensorLimitMessage(registered, limit int, plan string) string {
+	return fmt.Sprintf("the %s plan allows %d sensors and %d are registered: remove one, or upgrade the plan",
+		plan, limit, registered)
 }
 
 // unassignedOnlineWindow is how recent an unassigned sensor's last uplink

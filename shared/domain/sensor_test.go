@@ -59,7 +59,7 @@ func FuzzNormalizeDevEUI(f *testing.F) {
 	})
 }
 
-func TestMayAssignSensor(t *testing.T) {
+func TestMayRegisterSensor(t *testing.T) {
 	tests := []struct {
 		assigned, limit int
 		want            bool
@@ -73,8 +73,8 @@ func TestMayAssignSensor(t *testing.T) {
 		{1, 1, false},
 	}
 	for _, tt := range tests {
-		if got := MayAssignSensor(tt.assigned, tt.limit); got != tt.want {
-			t.Errorf("MayAssignSensor(%d, %d) = %v, want %v", tt.assigned, tt.limit, got, tt.want)
+		if got := MayRegisterSensor(tt.assigned, tt.limit); got != tt.want {
+			t.Errorf("MayRegisterSensor(%d, %d) = %v, want %v", tt.assigned, tt.limit, got, tt.want)
 		}
 	}
 }

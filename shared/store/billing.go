@@ -22,7 +22,7 @@ func (db *DB) BillingStatus(ctx context.Context, orgID string) (domain.BillingSt
 	// live unit, the same rule the sensor routes enforce.
 	err := db.Pool.QueryRow(ctx, `SELECT o.plan, coalesce(s.status, 'trial'), coalesce(s.trial_ends_at, o.trial_ends_at),
 			s.current_period_end, coalesce(s.cancel_at_period_end, false), o.sensor_limit,
-			`+assignedSensors("o.id")+`
+			`+registeredSensors("o.id")+`
 		FROM organizations o LEFT JOIN subscriptions s ON s.organization_id = o.id
 		WHERE o.id = $1`, orgID).
 		Scan(&b.Plan, &b.Status, &b.TrialEndsAt, &b.CurrentPeriodEnd, &b.CancelAtPeriodEnd, &b.SensorLimit, &b.SensorsUsed)

@@ -137,9 +137,10 @@ func (db *DB) BeginGatewayRegistration(ctx context.Context, orgID string, n NewG
 // ErrGatewayBusy answers a run while another one holds the gateway.
 var ErrGatewayBusy = apperr.New(apperr.Conflict, "a registration or deletion of this gateway is running, retry in a moment")
 
+// errGatewayIDTaken does not say who holds the id.
 var errGatewayIDTaken = &apperr.Error{Code: apperr.Conflict,
-	Message: "this gateway id is already registered by another organisation",
-	Details: []apperr.FieldError{{Field: "gateway_id", Message: "is already taken"}}}
+	Message: "this gateway id is not available: it is already registered",
+	Details: []apperr.FieldError{{Field: "gateway_id", Message: "is not available"}}}
 
 // gatewayUniqueness turns a unique violation into the 409 naming the field.
 func gatewayUniqueness(err error) error {

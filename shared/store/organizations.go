@@ -42,15 +42,10 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 // CreateOrganization is onboarding: the organisation, its owner, its trial
-// subscription and its TTN connection, all or nothing. The slug is made
-// unique with a suffix; so is the application id derived from it when none
-// is given, while a chosen one that is taken is a Conflict on
-// ttn_application_id (it names the caller's real TTN application).
-func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization, ownerID string, secret domain.TTNSecret) (domain.Organization, string, error) {
-	var (
-		org   domain.Organization
-		appID string
-	)
+// subscription and its TTN connection (a webhook secret, no application
+// yet), all or nothing. The slug is made unique with a suffix.
+func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization, ownerID string, secret domain.TTNSecret) (domain.Organization, error) {
+	var org domain.Organization
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		// ON CONFLICT DO NOTHING rather than catching the unique violation:
 		// a failed statement would abort the whole transaction.
@@ -80,31 +75,16 @@ func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization,
 			VALUES ($1, $2, 'trial', $3)`, org.ID, org.Plan, org.TrialEndsAt); err != nil {
 			return err
 		}
-		chosen := in.ApplicationID != ""
-		for i := 1; ; i++ {
-			id := in.ApplicationID
-			if !chosen {
-				var err error
-				if id, err = candidate("frostguard-"+org.Slug, i, 36); err != nil {
-					return err
-				}
-			}
-			tag, err := tx.Exec(ctx, `INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4)
-				VALUES ($1, $2, $3, $4) ON CONFLICT (application_id) DO NOTHING`, org.ID, id, secret.Hash[:], secret.Last4)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
-				appID = id
-				return nil
-			}
-			if chosen {
-				return &apperr.Error{Code: apperr.Conflict, Message: "this TTN application id is already connected to an organisation",
-					Details: []apperr.FieldError{{Field: "ttn_application_id", Message: "is already taken"}}}
-			}
-		}
+		// No application id: one is bound only after The Things Stack
+		// confirmed a key's rights on it (SetTTNCredentials).
+		_, err := tx.Exec(ctx, `INSERT INTO ttn_connections (organization_id, secret_hash, secret_last4) VALUES ($1, $2, $3)`,
+			org.ID, secret.Hash[:], secret.Last4)
+		return err
 	})
-	return org, appID, err
+	if err != nil {
+		return org, fmt.Errorf("CreateOrganization: %w", err)
+	}
+	return org, nil
 }
 
 // candidate is the i-th try at a unique identifier from base: base itself,

@@ -122,15 +122,19 @@ type NewSensor struct {
 }
 
 // RegisterSensor registers a sensor in the organisation and removes the
-// device from the organisation's unclaimed list. A DevEUI registered
-// anywhere (any organisation) is a Conflict that does not say where; a unit
-// that is not a live unit of the organisation is a field error on unit_id;
-// a registration into a unit past the plan's limit is SensorLimit.
+// device from the organisation's unclaimed list. Every registration takes a
+// plan slot, installed in a unit or not (SensorLimit past the limit); a
+// DevEUI is unique within the organisation only (Conflict), so another
+// customer's registration neither blocks this one nor is revealed; a unit
+// that is not a live unit of the organisation is a field error on unit_id.
 func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (domain.Sensor, error) {
 	var out domain.Sensor
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := lockSensorCapacity(ctx, tx, orgID); err != nil {
+			return err
+		}
 		if n.UnitID != "" {
-			if err := lockSensorCapacity(ctx, tx, orgID, n.UnitID); err != nil {
+			if err := requireLiveUnit(ctx, tx, orgID, n.UnitID); err != nil {
 				return err
 			}
 		}
@@ -139,7 +143,7 @@ func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (do
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			orgID, n.DevEUI, n.Name, n.Model, n.Decoder, sensorNullString(n.UnitID)).Scan(&id)
 		if isDevEUITaken(err) {
-			return apperr.New(apperr.Conflict, "a sensor with DevEUI %s is already registered", n.DevEUI)
+			return apperr.New(apperr.Conflict, "this organization already has a sensor with DevEUI %s", n.DevEUI)
 		}
 		if err != nil {
 			return err
@@ -155,15 +159,14 @@ func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (do
 
 func isDevEUITaken(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sensors_dev_eui_active_key"
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sensors_org_dev_eui_active_key"
 }
 
-// lockSensorCapacity checks, inside tx, that unitID is a live unit of the
-// organisation and that the organisation may assign one more sensor. The
-// organisation row stays locked until tx ends, so concurrent registrations
-// and assignments count one after the other and cannot both take the last
-// slot.
-func lockSensorCapacity(ctx context.Context, tx pgx.Tx, orgID, unitID string) error {
+// lockSensorCapacity checks, inside tx, that the organisation may register
+// one more sensor. The organisation row stays locked until tx ends, so
+// concurrent registrations count one after the other and cannot both take
+// the last slot.
+func lockSensorCapacity(ctx context.Context, tx pgx.Tx, orgID string) error {
 	var plan string
 	var limit int
 	err := tx.QueryRow(ctx, `SELECT plan, sensor_limit FROM organizations WHERE id = $1 FOR UPDATE`, orgID).Scan(&plan, &limit)
@@ -173,15 +176,12 @@ func lockSensorCapacity(ctx context.Context, tx pgx.Tx, orgID, unitID string) er
 	if err != nil {
 		return err
 	}
-	if err := requireLiveUnit(ctx, tx, orgID, unitID); err != nil {
+	var registered int
+	if err := tx.QueryRow(ctx, `SELECT `+registeredSensors("$1"), orgID).Scan(&registered); err != nil {
 		return err
 	}
-	var assigned int
-	if err := tx.QueryRow(ctx, `SELECT `+assignedSensors("$1"), orgID).Scan(&assigned); err != nil {
-		return err
-	}
-	if !domain.MayAssignSensor(assigned, limit) {
-		return apperr.New(apperr.SensorLimit, "%s", domain.SensorLimitMessage(assigned, limit, plan))
+	if !domain.MayRegisterSensor(registered, limit) {
+		return apperr.New(apperr.SensorLimit, "%s", domain.SensorLimitMessage(registered, limit, plan))
 	}
 	return nil
 }
@@ -196,20 +196,12 @@ type SensorChanges struct {
 }
 
 // UpdateSensor applies changes to a live sensor of the organisation.
-// Assigning a sensor that had no unit is checked against the plan's limit
-// (moving it between units is not: the count does not change).
+// Installing, moving or unassigning it does not change the plan's count:
+// the registration holds the slot.
 func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChanges) (domain.Sensor, error) {
 	var out domain.Sensor
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		// The organisation row is locked before the sensor row, as in
-		// RegisterSensor, so that the two never wait on each other in
-		// opposite orders.
 		var current *string
-		if c.UnitID != nil {
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, orgID); err != nil {
-				return err
-			}
-		}
 		err := tx.QueryRow(ctx, `SELECT unit_id FROM sensors WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
 			orgID, id).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -219,11 +211,7 @@ func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChange
 			return err
 		}
 		if c.UnitID != nil && (current == nil || *current != *c.UnitID) {
-			if current == nil {
-				if err := lockSensorCapacity(ctx, tx, orgID, *c.UnitID); err != nil {
-					return err
-				}
-			} else if err := requireLiveUnit(ctx, tx, orgID, *c.UnitID); err != nil {
+			if err := requireLiveUnit(ctx, tx, orgID, *c.UnitID); err != nil {
 				return err
 			}
 		}
@@ -294,12 +282,11 @@ func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime tim
 	return out, Classify(err)
 }
 
-// assignedSensors is the SQL expression counting the sensors that use a
-// plan slot in the organisation orgExpr: registered (not deleted) and
-// installed in a live unit. A soft-deleted unit frees its sensors' slots
-// (they stay assigned, so a restore brings the unit back as it was). Billing
-// status and the limit check both use it, so they can never disagree.
-func assignedSensors(orgExpr string) string {
-	return `(SELECT count(*) FROM sensors se JOIN units su ON su.id = se.unit_id AND su.organization_id = se.organization_id
-		WHERE se.organization_id = ` + orgExpr + ` AND se.deleted_at IS NULL AND su.deleted_at IS NULL)`
+// registeredSensors is the SQL expression counting the sensors that use a
+// plan slot in the organisation orgExpr: every registration that is not
+// deleted, installed in a unit or not (a registration holds its DevEUI in
+// the organisation, so it is what the plan limits). Billing status and the
+// limit check both use it, so they can never disagree.
+func registeredSensors(orgExpr string) string {
+	return `(SELECT count(*) FROM sensors se WHERE se.organization_id = ` + orgExpr + ` AND se.deleted_at IS NULL)`
 }

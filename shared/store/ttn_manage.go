@@ -58,8 +58,10 @@ func (db *DB) SetTTNCredentials(ctx context.Context, orgID string, in TTNCredent
 		RETURNING `+ttnManagedColumns, orgID, in.ApplicationID, in.Cluster, in.SealedKey, in.Last4, in.Rights))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return c, &apperr.Error{Code: apperr.Conflict, Message: "this TTN application id is already connected to an organisation",
-			Details: []apperr.FieldError{{Field: "application_id", Message: "is already taken"}}}
+		// Not who holds it: the caller proved rights on the application,
+		// not a relationship with whoever connected it first.
+		return c, &apperr.Error{Code: apperr.Conflict, Message: "this application cannot be connected: it is already in use (contact support to move it)",
+			Details: []apperr.FieldError{{Field: "application_id", Message: "is not available"}}}
 	}
 	return c, err
 }
