@@ -207,6 +207,10 @@ func TestSweeperUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	if !strings.Contains(em.logs.String(), `"task":"reading-partitions"`) {
 		t.Errorf("no sweep task in the logs:\n%s", em.logs)
 	}
+	// The EMF metric line the "sweeper not succeeding" alarm reads.
+	if !strings.Contains(em.logs.String(), `"SweepSucceeded":1`) || !strings.Contains(em.logs.String(), `"CloudWatchMetrics"`) {
+		t.Errorf("no SweepSucceeded metric line in the logs:\n%s", em.logs)
+	}
 }
 
 func TestSweeperReportsAnUnreachableDatabase(t *testing.T) {

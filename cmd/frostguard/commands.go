@@ -20,6 +20,7 @@ import (
 	"github.com/frostguard/functions/shared/devstack"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/logging"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/store/migrations"
 )
@@ -134,6 +135,8 @@ func cmdDev(args []string) error {
 // tokens verify against and the sweeper on its one-minute schedule.
 func serve(ctx context.Context, addr string) error {
 	logging.Setup("local", slog.LevelInfo)
+	// The same EMF metric lines the functions print in AWS, in this log.
+	metrics.SetupStdout("local", "dev")
 	secrets, err := devstack.LoadSecrets(devDir)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -113,6 +114,7 @@ func (h *WebhookHandler) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := VerifySignature(body, signatureHeader(r), h.Secret); err != nil {
+		metrics.Add(r.Context(), metrics.WebhookVerificationFailures, 1, "Provider", "stripe")
 		return err
 	}
 	ev, err := ParseEvent(body)
@@ -133,6 +135,7 @@ func (h *WebhookHandler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	log.Log(ctx, level, "stripe event", "outcome", res.Outcome, "organization_id", res.OrganizationID,
 		"lag_s", h.now().Sub(ev.Created).Seconds())
+	recordStripeOutcome(ctx, ev.Type, res.Outcome)
 	if res.Outcome == store.BillingDuplicate {
 		web.JSON(w, http.StatusOK, WebhookResult{Received: true, Duplicate: true})
 		return nil
@@ -238,4 +241,14 @@ func (h *WebhookHandler) subscriptionChange(log *slog.Logger, ev Event, sub Subs
 			"stripe_subscription_id", sub.ID)
 	}
 	return c
+}
+
+// recordStripeOutcome counts an event as applied, or as ignored with the
+// outcome as the reason (duplicate, stale, unchanged, ignored, ...).
+func recordStripeOutcome(ctx context.Context, eventType, outcome string) {
+	if outcome == store.BillingApplied {
+		metrics.Add(ctx, metrics.StripeEventsApplied, 1, "EventType", eventType)
+		return
+	}
+	metrics.Add(ctx, metrics.StripeEventsIgnored, 1, "Reason", outcome)
 }

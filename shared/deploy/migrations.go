@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store/migrations"
 )
 
@@ -66,6 +67,7 @@ func MigrationsResource(databaseURL string, migrate MigrateFunc) cfn.CustomResou
 		if err != nil {
 			return physicalID(ev), nil, err
 		}
+		metrics.Add(ctx, metrics.MigrationsApplied, len(applied))
 		slog.InfoContext(ctx, "database at the release's schema version", "version", version, "applied", len(applied),
 			"duration_ms", time.Since(start).Milliseconds())
 		return physicalID(ev), map[string]any{"SchemaVersion": version, "Applied": len(applied)}, nil

@@ -23,6 +23,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/errreport"
 	"github.com/frostguard/functions/shared/logging"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -93,6 +94,7 @@ func Setup(function string, cfg config.Config) {
 		os.Exit(2)
 	}
 	logging.Setup(function, cfg.Base().LogLevel)
+	metrics.SetupStdout(function, cfg.Base().Stage)
 	if _, err := errreport.Init(cfg.Base().SentryDSN, function, cfg.Base().Stage, Version); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", function, err)
 		os.Exit(2)

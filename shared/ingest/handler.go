@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/ttn"
@@ -52,6 +53,10 @@ type Result struct {
 	AlertsOpened   int      `json:"alerts_opened,omitempty"`
 	AlertsResolved int      `json:"alerts_resolved,omitempty"`
 	Faults         []string `json:"faults,omitempty"`
+
+	// What the metrics record (shared/ingest/metrics.go).
+	opened   []alerting.OpenAlert
+	resolved []alerting.ResolveAlert
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +65,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid webhook secret is required (X-Webhook-Secret)")
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (err error) {
+	var res Result
+	defer func() { observe(r.Context(), res, err) }()
 	secret := secretFrom(r)
 	if secret == "" {
 		return errUnauthenticated
@@ -73,7 +80,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Invalid, err, "not a The Things Stack webhook message: %v", err)
 	}
-	res, err := h.handle(r.Context(), msg, secret)
+	res, err = h.handle(r.Context(), msg, secret)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 		cancel()
 	}
 	return Result{Status: "stored", Kind: string(msg.Kind), UnitStatus: string(d.State.Status), Late: d.Late,
-		AlertsOpened: len(d.Opens), AlertsResolved: len(d.Resolves), Faults: reading.Faults}, nil
+		AlertsOpened: len(d.Opens), AlertsResolved: len(d.Resolves), Faults: reading.Faults, opened: d.Opens, resolved: d.Resolves}, nil
 }
 
 // openRow renders an alert and its first escalation step into outbox rows.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -130,12 +131,14 @@ func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error)
 		switch dec.Action {
 		case ActionSkip:
 			rep.Skipped++
+			metrics.Add(ctx, metrics.NotificationsSkipped, 1, "Channel", c.Channel, "Reason", dec.Reason)
 			slog.InfoContext(ctx, "notification skipped", "notification_id", c.ID, "channel", c.Channel,
 				"recipient", maskRecipient(c.Channel, c.Recipient), "reason", dec.Reason)
 		case ActionDefer:
 			rep.Deferred++
 		case ActionFail:
 			rep.Failed++
+			metrics.Add(ctx, metrics.NotificationsFailed, 1, "Channel", c.Channel, "Reason", dec.Reason)
 			slog.WarnContext(ctx, "notification failed", "notification_id", c.ID, "reason", dec.Reason)
 		case ActionSend:
 			if ctx.Err() != nil {
@@ -220,7 +223,9 @@ func (d *Dispatcher) send(ctx context.Context, c store.OutboxClaim, provider str
 	}
 	cancel()
 	log := slog.With("notification_id", c.ID, "channel", c.Channel, "provider", provider, "attempt", attempt)
+	metrics.Duration(ctx, metrics.DispatchLag, d.now().Sub(c.DueAt), "Channel", c.Channel)
 	if err == nil {
+		metrics.Add(ctx, metrics.NotificationsSent, 1, "Channel", c.Channel)
 		d.record(ctx, c, func(rctx context.Context) (bool, error) {
 			return d.DB.MarkOutboxSent(rctx, c.ID, attempt, provider, id, d.now())
 		})
@@ -237,6 +242,7 @@ func (d *Dispatcher) send(ctx context.Context, c store.OutboxClaim, provider str
 		d.record(ctx, c, func(rctx context.Context) (bool, error) {
 			return d.DB.MarkOutboxFailed(rctx, c.ID, attempt, msg, d.now())
 		})
+		metrics.Add(ctx, metrics.NotificationsFailed, 1, "Channel", c.Channel, "Reason", sendFailure(retryable))
 		log.WarnContext(ctx, "notification failed", "err", msg)
 		return ActionFail
 	}
@@ -328,4 +334,12 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// sendFailure is the metric reason of a provider failure that ends a row.
+func sendFailure(retryable bool) string {
+	if retryable {
+		return "max_attempts"
+	}
+	return "provider_refused"
 }

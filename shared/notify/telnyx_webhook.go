@@ -9,6 +9,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -82,6 +83,7 @@ func (h *TelnyxWebhook) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := VerifyTelnyx(h.PublicKey, r.Header.Get(TelnyxSignatureHeader), r.Header.Get(TelnyxTimestampHeader),
 		body, h.now(), TelnyxTolerance); err != nil {
+		metrics.Add(r.Context(), metrics.WebhookVerificationFailures, 1, "Provider", "telnyx")
 		return apperr.Wrap(apperr.Unauthenticated, err,
 			"a valid Telnyx signature is required (%s, %s)", TelnyxSignatureHeader, TelnyxTimestampHeader)
 	}

@@ -32,6 +32,9 @@ type OutboxClaim struct {
 	QuietStart, QuietEnd                *time.Duration
 	OptedOut                            bool
 	AlarmReached                        bool
+	// DueAt is when the row became due (next_attempt_at before this claim):
+	// the dispatch lag is measured from it.
+	DueAt time.Time
 }
 
 // OutboxUsage is the send times in the rate window (ascending), per
@@ -67,7 +70,8 @@ SELECT n.id, n.organization_id, n.kind, n.channel, n.recipient, coalesce(n.subje
 	n.channel = 'sms' AND EXISTS (SELECT 1 FROM sms_opt_outs x WHERE x.phone = n.recipient),
 	n.kind = 'resolved' AND EXISTS (SELECT 1 FROM notifications m
 		WHERE m.alert_id = n.alert_id AND m.kind = 'alert' AND m.recipient = n.recipient AND m.channel = n.channel
-			AND m.status IN ('sent', 'delivered', 'sending'))
+			AND m.status IN ('sent', 'delivered', 'sending')),
+	n.next_attempt_at
 FROM notifications n
 JOIN organizations o ON o.id = n.organization_id
 LEFT JOIN alerts a ON a.id = n.alert_id
@@ -118,7 +122,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, p OutboxClaimParams,
 			var qs, qe pgtype.Time
 			err := r.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Channel, &c.Recipient, &c.Subject, &c.Body, &c.Status,
 				&c.Attempts, &c.Provider, &c.LastError, &c.Severity, &c.AlertStatus, &c.TimeZone, &qs, &qe,
-				&c.OptedOut, &c.AlarmReached)
+				&c.OptedOut, &c.AlarmReached, &c.DueAt)
 			if qs.Valid && qe.Valid {
 				s, e := time.Duration(qs.Microseconds)*time.Microsecond, time.Duration(qe.Microseconds)*time.Microsecond
 				c.QuietStart, c.QuietEnd = &s, &e

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/metrics"
 )
 
 // The alert-sweeper's queries. Every change happens in a short transaction
@@ -58,7 +60,12 @@ type SweepPlan struct {
 }
 
 // SweepTx is one sweeper transaction.
-type SweepTx struct{ tx pgx.Tx }
+type SweepTx struct {
+	tx pgx.Tx
+	// committed runs once the transaction has committed (metrics of what
+	// it changed: a rolled-back change is not counted).
+	committed []func()
+}
 
 // The candidate queries page through what needs the sweeper, in id order
 // (keyset: after is the last id of the previous page, "" for the first),
@@ -163,7 +170,16 @@ func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error
 // unit that is locked (an uplink, or the other sweep) or gone is skipped:
 // fn is not called and ok is false.
 func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
+	st := &SweepTx{}
+	defer func() {
+		if err == nil {
+			for _, f := range st.committed {
+				f()
+			}
+		}
+	}()
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		st.tx = tx
 		var u SweepUnit
 		var interval int
 		err := tx.QueryRow(ctx, `SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
@@ -199,7 +215,7 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 			return err
 		}
 		ok = true
-		return fn(&SweepTx{tx: tx}, u)
+		return fn(st, u)
 	})
 	return ok, err
 }
@@ -245,6 +261,7 @@ func (s *SweepTx) Plan(ctx context.Context, orgID, siteID, unitID, alertType str
 func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
 	b := &pgx.Batch{}
 	queueOpenAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, o)
+	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity) })
 	return s.tx.SendBatch(ctx, b).Close()
 }
 
@@ -254,6 +271,7 @@ func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) er
 func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
 	b := &pgx.Batch{}
 	queueResolveAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, r)
+	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsResolved, 1, "Type", r.Type) })
 	return s.tx.SendBatch(ctx, b).Close()
 }
 

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -110,6 +111,9 @@ func (r Runner) Run(ctx context.Context) error {
 	if err != nil {
 		rec.Error = truncate(err.Error(), 2000)
 	}
+	if rec.OK {
+		metrics.Add(ctx, metrics.SweepSucceeded, 1) // the "sweeper not succeeding" alarm reads this
+	}
 	if r.Heartbeat != nil {
 		// The heartbeat is written even when the run's context is spent.
 		hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
@@ -133,6 +137,7 @@ func (r Runner) runTask(ctx context.Context, t Task, until time.Time, timeout ti
 	if !until.After(start) || ctx.Err() != nil {
 		rep.NotStarted, rep.OutOfTime = true, true
 		rep.Error = ErrOutOfTime.Error()
+		metrics.Add(ctx, metrics.SweepTaskFailures, 1, "Task", t.Name)
 		slog.ErrorContext(ctx, "sweep task not started: the run ran out of time", "task", t.Name)
 		return rep, fmt.Errorf("%s: not started: %w", t.Name, ErrOutOfTime)
 	}
@@ -141,6 +146,7 @@ func (r Runner) runTask(ctx context.Context, t Task, until time.Time, timeout ti
 	stopped := tctx.Err() != nil
 	cancel()
 	rep.DurationMS = float64(time.Now().Sub(start).Microseconds()) / 1000
+	metrics.Duration(ctx, metrics.SweepTaskDuration, time.Since(start), "Task", t.Name)
 	if stopped && (err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		// The deadline cut the task short (a task may also notice it and
 		// return nil with work left): report it, whatever it returned.
@@ -148,6 +154,7 @@ func (r Runner) runTask(ctx context.Context, t Task, until time.Time, timeout ti
 		err = fmt.Errorf("%w after %.0f ms", ErrOutOfTime, rep.DurationMS)
 	}
 	if err != nil {
+		metrics.Add(ctx, metrics.SweepTaskFailures, 1, "Task", t.Name)
 		rep.Error = truncate(err.Error(), 500)
 		if rep.OutOfTime {
 			slog.ErrorContext(ctx, "sweep task ran out of time", "task", t.Name, "duration_ms", rep.DurationMS)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -91,6 +92,7 @@ func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 }
 
 func logCount(ctx context.Context, task string, n int) {
+	metrics.Add(ctx, metrics.SweepTaskItems, n, "Task", task)
 	if n > 0 {
 		slog.InfoContext(ctx, "sweep changes", "task", task, "count", n)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/logging"
+	"github.com/frostguard/functions/shared/metrics"
 )
 
 // Middleware wraps a handler.
@@ -140,6 +141,7 @@ func AccessLog(function string) Middleware {
 			slog.Log(r.Context(), level, "request",
 				"method", r.Method, "path", r.URL.Path, "status", sw.Status,
 				"bytes", sw.Bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			metrics.Request(r.Context(), function, sw.Status)
 		})
 	}
 }

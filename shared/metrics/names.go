@@ -1,0 +1,49 @@
+package metrics
+
+// The metrics FrostGuard emits (namespace FrostGuard). template.yaml's alarms
+// and dashboard may name only these (shared/app's template test).
+const (
+	// ttn-webhook, per uplink: dimension Network (ttn), and Reason for
+	// rejections (bad_secret, malformed, too_large, ...).
+	UplinksStored    = "UplinksStored"
+	UplinksDuplicate = "UplinksDuplicate"
+	UplinksUnclaimed = "UplinksUnclaimed"
+	UplinksRejected  = "UplinksRejected"
+	// Readings stored, per Network.
+	Readings = "Readings"
+	// Alerts, by Type and Severity (ttn-webhook and the sweeper).
+	AlertsOpened   = "AlertsOpened"
+	AlertsResolved = "AlertsResolved"
+	// Notifications by Channel (sms, email) and, for failures and skips,
+	// Reason; DispatchLag is from when a notification was due to its send.
+	NotificationsSent    = "NotificationsSent"
+	NotificationsFailed  = "NotificationsFailed"
+	NotificationsSkipped = "NotificationsSkipped"
+	DispatchLag          = "DispatchLag"
+	// The sweeper: per Task; SweepSucceeded is 1 for a run whose every
+	// task succeeded (the "sweeper not succeeding" alarm reads it).
+	SweepTaskDuration = "SweepTaskDuration"
+	SweepTaskItems    = "SweepTaskItems"
+	SweepTaskFailures = "SweepTaskFailures"
+	SweepSucceeded    = "SweepSucceeded"
+	// Webhook signatures or secrets refused, by Provider (stripe, telnyx, ttn).
+	WebhookVerificationFailures = "WebhookVerificationFailures"
+	// Stripe events applied, and ignored by Reason (duplicate, stale, unhandled...).
+	StripeEventsApplied = "StripeEventsApplied"
+	StripeEventsIgnored = "StripeEventsIgnored"
+	// Migrations applied by a deploy.
+	MigrationsApplied = "MigrationsApplied"
+	// Every HTTP answer, by Function (Request).
+	Requests     = "Requests"
+	ServerErrors = "ServerErrors"
+)
+
+// All lists every metric name above.
+var All = []string{
+	UplinksStored, UplinksDuplicate, UplinksUnclaimed, UplinksRejected, Readings,
+	AlertsOpened, AlertsResolved,
+	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag,
+	SweepTaskDuration, SweepTaskItems, SweepTaskFailures, SweepSucceeded,
+	WebhookVerificationFailures, StripeEventsApplied, StripeEventsIgnored,
+	MigrationsApplied, Requests, ServerErrors,
+}
