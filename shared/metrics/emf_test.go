@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -109,24 +110,12 @@ func validateEMF(line []byte) error {
 	return nil
 }
 
-func capture(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	metrics.Setup("ttn-webhook", "prod", &buf)
-	t.Cleanup(func() { metrics.Setup("local", "local", discard{}) })
-	return &buf
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func lines(buf *bytes.Buffer) []string {
-	return strings.Split(strings.TrimSpace(buf.String()), "\n")
+func lines(c *metrics.Captured) []string {
+	return strings.Split(strings.TrimSpace(c.String()), "\n")
 }
 
 func TestLinesFollowTheEMFSpecification(t *testing.T) {
-	buf := capture(t)
+	buf := metrics.Capture(t)
 	ctx := logging.WithLambdaRequestID(logging.WithRequestID(context.Background(), "req-1"), "lambda-1")
 	metrics.Add(ctx, metrics.UplinksRejected, 1, "Network", "ttn", "Reason", "bad_secret")
 	metrics.Add(ctx, metrics.UplinksStored, 3)
@@ -148,8 +137,8 @@ func TestLinesFollowTheEMFSpecification(t *testing.T) {
 	if d["Namespace"] != "FrostGuard" || fmt.Sprint(d["Dimensions"]) != "[[Stage] [Stage Network Reason]]" {
 		t.Errorf("directive %v", d)
 	}
-	if first["UplinksRejected"] != 1.0 || first["Stage"] != "prod" || first["Reason"] != "bad_secret" ||
-		first["function"] != "ttn-webhook" || first["request_id"] != "req-1" || first["lambda_request_id"] != "lambda-1" {
+	if first["UplinksRejected"] != 1.0 || first["Stage"] != "test" || first["Reason"] != "bad_secret" ||
+		first["function"] != "test" || first["request_id"] != "req-1" || first["lambda_request_id"] != "lambda-1" {
 		t.Errorf("root %v", first)
 	}
 	var lag map[string]any
@@ -167,7 +156,7 @@ func TestLinesFollowTheEMFSpecification(t *testing.T) {
 // Whatever a caller passes, the line stays valid: empty values, reserved or
 // repeated keys, odd dimension lists, too many dimensions.
 func TestBadInputNeverBreaksALine(t *testing.T) {
-	buf := capture(t)
+	buf := metrics.Capture(t)
 	ctx := context.Background()
 	metrics.Add(ctx, metrics.Readings, 1, "Network", "")
 	metrics.Add(ctx, metrics.Readings, 1, "_aws", "x", "Stage", "y", "Readings", "z", "dangling")
@@ -188,7 +177,7 @@ func TestBadInputNeverBreaksALine(t *testing.T) {
 }
 
 func TestNothingIsWrittenBeforeSetup(t *testing.T) {
-	metrics.Setup("x", "y", discard{})
+	metrics.Setup("x", "y", io.Discard)
 	metrics.Add(context.Background(), metrics.Readings, 1) // no panic, no output anywhere
 }
 

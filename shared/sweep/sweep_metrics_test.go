@@ -1,10 +1,8 @@
 package sweep
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -15,9 +13,7 @@ import (
 // only when every task succeeded, and each task's duration and failure are
 // metrics of their own.
 func TestRunRecordsTaskMetricsAndSuccess(t *testing.T) {
-	var buf bytes.Buffer
-	metrics.Setup("alert-sweeper", "test", &buf)
-	t.Cleanup(func() { metrics.Setup("local", "local", io.Discard) })
+	buf := metrics.Capture(t)
 	ok := Task{Name: "fine", Run: func(context.Context) error { return nil }}
 	bad := Task{Name: "broken", Run: func(context.Context) error { return errors.New("boom") }}
 
