@@ -31,7 +31,7 @@ const orgsPrefix = "/api/v1/orgs/"
 // billing (paying is how an organisation gets out of read-only), exports,
 // acknowledging and resolving alerts (alarms keep firing and people must be
 // able to handle them: food safety does not wait for a card), removing a
-// member and rotating the TTN secret (offboarding and incident response
+// member, revoking an invitation and rotating the TTN secret (offboarding and incident response
 // must not be held hostage by an unpaid invoice).
 func (s *Server) EnforceSubscriptions(next http.Handler) http.Handler {
 	mux, _ := next.(*http.ServeMux)
@@ -72,9 +72,8 @@ func (s *Server) EnforceSubscriptions(next http.Handler) http.Handler {
 // caller is not (yet) known to be a member allowed to do perm, or the
 // organisation's subscription allows writes.
 func (s *Server) checkWritable(r *http.Request, orgID string, perm access.Permission) error {
-	// authenticate is the route's own (EnsureUser included), so a pending
-	// invite is claimed here just as the route would claim it, and an
-	// invited user's first request cannot slip past as a "non-member".
+	// authenticate is the route's own (EnsureUser included): the caller is
+	// resolved once per request.
 	c, err := s.authenticate(r)
 	if err != nil {
 		return nil // the route answers its own 401 (or 503)
@@ -140,7 +139,7 @@ func writeExempt(method, routePath string) bool {
 		return true
 	case len(segs) == 3 && segs[0] == "alerts" && (segs[2] == "acknowledge" || segs[2] == "resolve"):
 		return method == http.MethodPost
-	case len(segs) == 2 && segs[0] == "members":
+	case len(segs) == 2 && (segs[0] == "members" || segs[0] == "invitations"):
 		return method == http.MethodDelete
 	case len(segs) == 2 && segs[0] == "ttn-connection" && segs[1] == "rotate-secret":
 		return method == http.MethodPost

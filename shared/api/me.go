@@ -13,10 +13,14 @@ func (s *Server) registerMe(mux *http.ServeMux) {
 
 // meResponse is GET /api/v1/me.
 type meResponse struct {
-	ID          string              `json:"id"`
-	Email       string              `json:"email,omitempty"`
-	DisplayName string              `json:"display_name,omitempty"`
-	Memberships []domain.Membership `json:"memberships"`
+	ID            string              `json:"id"`
+	Email         string              `json:"email,omitempty"`
+	EmailVerified bool                `json:"email_verified"`
+	DisplayName   string              `json:"display_name,omitempty"`
+	Memberships   []domain.Membership `json:"memberships"`
+	// Invitations are the pending invitations sent to the caller's address,
+	// listed only once the address is verified.
+	Invitations []domain.Invitation `json:"invitations"`
 }
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request, c Caller) error {
@@ -27,6 +31,16 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request, c Caller) error {
 	if ms == nil {
 		ms = []domain.Membership{}
 	}
-	web.JSON(w, http.StatusOK, meResponse{ID: c.UserID, Email: c.Email, DisplayName: c.Name, Memberships: ms})
+	invs := []domain.Invitation{}
+	if c.EmailVerified {
+		if invs, err = s.DB.UserInvitations(r.Context(), c.Email); err != nil {
+			return err
+		}
+		if invs == nil {
+			invs = []domain.Invitation{}
+		}
+	}
+	web.JSON(w, http.StatusOK, meResponse{ID: c.UserID, Email: c.Email, EmailVerified: c.EmailVerified, DisplayName: c.Name,
+		Memberships: ms, Invitations: invs})
 	return nil
 }

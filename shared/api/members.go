@@ -82,7 +82,8 @@ func (s *Server) inviteMember(w http.ResponseWriter, r *http.Request, m Member) 
 	if !access.CanSetRole(m.Role, "", req.Role) {
 		return apperr.New(apperr.Forbidden, "your role cannot invite a member as %s", req.Role)
 	}
-	mem, err := s.DB.InviteMember(r.Context(), m.OrgID, m.UserID, email, req.Role)
+	mem, err := s.DB.InviteMember(r.Context(), m.OrgID,
+		store.NewInvitation{ID: domain.NewID(), Email: email, Role: req.Role, InviterID: m.UserID, Now: s.Now()}, s.invitationMail)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,11 @@ type operation struct {
 	OperationID string `yaml:"operationId"`
 	// Permission is the x-permission extension: the access.Permission the
 	// route requires, "authenticated" for any signed-in user, "public".
-	Permission  string `yaml:"x-permission"`
+	Permission string `yaml:"x-permission"`
+	// SPA is the x-spa extension: the procedures of the React SPA's tRPC
+	// client that the route serves (router.procedure, as
+	// reference/spa-calls.md names them), where it serves one.
+	SPA         []string `yaml:"x-spa"`
 	RequestBody *struct {
 		Content map[string]struct {
 			Example any `yaml:"example"`
@@ -48,6 +52,8 @@ type operation struct {
 	Responses  map[string]yaml.Node `yaml:"responses"`
 	Parameters []parameter          `yaml:"parameters"`
 }
+
+var spaProcedure = regexp.MustCompile(`^[a-z][A-Za-z]*\.[a-z][A-Za-z]*$`)
 
 var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
 
@@ -111,6 +117,11 @@ func TestOpenAPIMatchesTheRouter(t *testing.T) {
 		if op.OperationID == "" {
 			t.Errorf("%s has no operationId", route)
 		}
+		for _, proc := range op.SPA {
+			if !spaProcedure.MatchString(proc) {
+				t.Errorf("%s: x-spa %q is not a router.procedure name", route, proc)
+			}
+		}
 		if perm != PublicRoute {
 			if _, ok := op.Responses["401"]; !ok {
 				t.Errorf("%s does not document 401", route)
@@ -160,7 +171,10 @@ func newSweepFixture(h *harness) sweepFixture {
 	var gatewayID string
 	h.queryRow([]any{&gatewayID}, `INSERT INTO gateways (organization_id, site_id, gateway_id, gateway_eui, frequency_plan_id, cluster, provisioning_status)
 		VALUES ($1, $2, 'sweep-gw', 'B827EBFFFE000001', 'EU_863_870_TTN', 'eu1', 'registered') RETURNING id`, f.orgA, u.SiteID)
-	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
+	var invitationID string
+	h.queryRow([]any{&invitationID}, `INSERT INTO memberships (organization_id, invited_email, role, status, invited_at, invite_sent_at, invite_expires_at)
+		VALUES ($1, 'sweep-invitee@example.test', 'staff', 'pending', now(), now(), now() + interval '7 days') RETURNING id`, f.orgA)
+	f.ids = map[string]string{"invitationId": invitationID, "siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
 		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
 		"assetId": assetID, "gatewayId": gatewayID}
 	// Query filters naming rows of organisation A.

@@ -41,6 +41,8 @@ type Server struct {
 	// HTTP is the client for third parties (weather, geocoding).
 	HTTP *http.Client
 	TTN  TTNManagement // The Things Stack management (no key: its routes answer 503)
+	// FrontendURL is the SPA's origin: the links in invitation e-mails.
+	FrontendURL string
 
 	// routes maps each registered pattern to the permission it requires
 	// ("" for routes open to any signed-in user): the OpenAPI document and
@@ -77,6 +79,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerMe(mux)
 	s.registerOrganizations(mux)
 	s.registerMembers(mux)
+	s.registerInvitations(mux)
 	s.registerSites(mux)
 	s.registerAreas(mux)
 	s.registerUnits(mux)
@@ -118,7 +121,10 @@ type Caller struct {
 	UserID  string
 	Subject string // the Stack Auth user id (JWT sub)
 	Email   string
-	Name    string
+	// EmailVerified is the token's email_verified: only a verified address
+	// sees, accepts or declines the invitations sent to it.
+	EmailVerified bool
+	Name          string
 }
 
 // Member is a caller acting inside one organisation.
@@ -204,7 +210,8 @@ func (s *Server) resolveCaller(r *http.Request) (Caller, error) {
 	if err != nil {
 		return Caller{}, err
 	}
-	return Caller{UserID: u.ID, Subject: claims.Subject, Email: u.Email, Name: u.DisplayName}, nil
+	return Caller{UserID: u.ID, Subject: claims.Subject, Email: u.Email, EmailVerified: claims.EmailVerified && claims.Email != "",
+		Name: u.DisplayName}, nil
 }
 
 type callerMemoKey struct{}

@@ -9,7 +9,7 @@ import (
 var (
 	NotificationStatuses = []string{"pending", "sending", "sent", "delivered", "failed", "skipped"}
 	NotificationChannels = []string{"sms", "email"}
-	NotificationKinds    = []string{"alert", "resolved", "test"}
+	NotificationKinds    = []string{"alert", "resolved", "test", "invitation", "verification"}
 )
 
 // Notification is one row of the notification log (the outbox).

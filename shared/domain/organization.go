@@ -101,7 +101,7 @@ const (
 )
 
 // OrgMember is one membership of an organisation: an active member or a
-// pending invitation (no user yet).
+// pending invitation (no user until the invited person accepts it).
 type OrgMember struct {
 	ID          string      `json:"id"`
 	UserID      *string     `json:"user_id"`
@@ -111,6 +111,8 @@ type OrgMember struct {
 	Status      string      `json:"status"`
 	InvitedAt   *time.Time  `json:"invited_at"`
 	AcceptedAt  *time.Time  `json:"accepted_at"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	// ExpiresAt is when a pending invitation lapses (null for members).
+	ExpiresAt *time.Time `json:"expires_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }

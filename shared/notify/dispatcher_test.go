@@ -396,3 +396,15 @@ func TestDispatchConcurrentSendsEachOnce(t *testing.T) {
 		}
 	}
 }
+
+// An invitation e-mail belongs to no alert: the dispatcher sends it like a
+// test message (no quiet hours: someone is waiting), through the same
+// sender and limits.
+func TestDispatchSendsInvitationEmails(t *testing.T) {
+	e := dspSetup(t, "UTC", nil)
+	inv := e.row(dspRow{Kind: "invitation", Channel: "email", Recipient: "newbie@example.com"})
+	e.dispatch(Report{Claimed: 1, Sent: 1})
+	if s := e.state(inv); s.Status != "sent" || s.Provider != "resend" {
+		t.Errorf("invitation row %+v", s)
+	}
+}

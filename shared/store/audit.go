@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/logging"
 )
 
 // AuditRecord is one audit_log row written for an api write.
@@ -37,6 +39,64 @@ func (db *DB) InsertAudit(ctx context.Context, rec AuditRecord) error {
 	return Classify(err)
 }
 
+// AuditEvent is one audit_log row written in the transaction of the change
+// it records: the change and its audit line commit together or not at all.
+type AuditEvent struct {
+	OrgID       string
+	ActorUserID string // "" for none
+	ActorType   string // user, system, provider ("" = user when ActorUserID is set, else system)
+	Action      string
+	EntityType  string // "" when none
+	EntityID    string // "" when none
+	Before      any    // marshalled to jsonb; nil is NULL
+	After       any
+	At          time.Time // zero: the transaction's now()
+}
+
+// insertAuditEvent writes e with q (a transaction or a batch's connection);
+// the request id comes from ctx.
+func insertAuditEvent(ctx context.Context, tx pgx.Tx, e AuditEvent) error {
+	before, err := auditJSON(e.Before)
+	if err != nil {
+		return err
+	}
+	after, err := auditJSON(e.After)
+	if err != nil {
+		return err
+	}
+	actorType := e.ActorType
+	if actorType == "" {
+		actorType = "system"
+		if e.ActorUserID != "" {
+			actorType = "user"
+		}
+	}
+	var at *time.Time
+	if !e.At.IsZero() {
+		at = &e.At
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id,
+			before, after, request_id, at)
+		VALUES ($1, nullif($2, '')::uuid, $3, $4, nullif($5, ''), nullif($6, '')::uuid, $7, $8, nullif($9, ''), coalesce($10, now()))`,
+		e.OrgID, e.ActorUserID, actorType, e.Action, e.EntityType, e.EntityID, before, after,
+		logging.RequestID(ctx), at)
+	return err
+}
+
+func auditJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return nullJSON(x), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return json.RawMessage(b), nil
+}
+
 func nullJSON(j json.RawMessage) any {
 	if len(j) == 0 {
 		return nil
@@ -52,6 +112,7 @@ var auditTables = map[string]string{
 	"alert":               "alerts",
 	"contact":             "escalation_contacts",
 	"gateway":             "gateways",
+	"invitation":          "memberships",
 	"member":              "memberships",
 	"notification_policy": "notification_policies",
 	"sensor":              "sensors",

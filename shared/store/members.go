@@ -12,18 +12,22 @@ import (
 	"github.com/frostguard/functions/shared/domain"
 )
 
-const memberSelect = `SELECT m.id, m.user_id, coalesce(u.email, m.invited_email, ''), coalesce(u.display_name, ''),
-	m.role, m.status, m.invited_at, m.accepted_at, m.created_at, m.updated_at
-	FROM memberships m LEFT JOIN users u ON u.id = m.user_id`
+// memberColumns reads a membership m joined with its user u (none for a
+// pending invitation).
+const memberColumns = `m.id, m.user_id, coalesce(u.email, m.invited_email, ''), coalesce(u.display_name, ''),
+	m.role, m.status, m.invited_at, m.accepted_at, CASE WHEN m.status = 'pending' THEN m.invite_expires_at END,
+	m.created_at, m.updated_at`
+
+const memberSelect = `SELECT ` + memberColumns + ` FROM memberships m LEFT JOIN users u ON u.id = m.user_id`
 
 func scanMember(row pgx.Row) (domain.OrgMember, error) {
 	var m domain.OrgMember
 	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.DisplayName, &m.Role, &m.Status, &m.InvitedAt, &m.AcceptedAt,
-		&m.CreatedAt, &m.UpdatedAt)
+		&m.ExpiresAt, &m.CreatedAt, &m.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, apperr.New(apperr.NotFound, "member not found")
 	}
-	m.InvitedAt, m.AcceptedAt = utcPtr(m.InvitedAt), utcPtr(m.AcceptedAt)
+	m.InvitedAt, m.AcceptedAt, m.ExpiresAt = utcPtr(m.InvitedAt), utcPtr(m.AcceptedAt), utcPtr(m.ExpiresAt)
 	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	return m, Classify(err)
 }
@@ -71,61 +75,6 @@ func emailConflict(msg string) error {
 		Details: []apperr.FieldError{{Field: "email", Message: msg}}}
 }
 
-// InviteMember adds the person with this e-mail address: directly as an
-// active member when a user with that address exists, else as a pending
-// invitation that the user claims at first sign-in (EnsureUser). The unique
-// indexes settle concurrent invitations of the same person.
-func (db *DB) InviteMember(ctx context.Context, orgID, inviterID, email string, role access.Role) (domain.OrgMember, error) {
-	var m domain.OrgMember
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT m.status FROM memberships m LEFT JOIN users u ON u.id = m.user_id
-			WHERE m.organization_id = $1
-			AND (lower(u.email) = lower($2) OR (m.status = 'pending' AND lower(m.invited_email) = lower($2)))
-			ORDER BY m.status LIMIT 1`, orgID, email).Scan(&status)
-		switch {
-		case err == nil && status == domain.MemberActive:
-			return emailConflict("is already a member")
-		case err == nil:
-			return emailConflict("has already been invited")
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
-		}
-		// E-mail addresses are not unique among users (two sign-in
-		// methods may share one): pick the account used most recently.
-		var userID string
-		err = tx.QueryRow(ctx, `SELECT id FROM users WHERE lower(email) = lower($1)
-			ORDER BY last_login_at DESC NULLS LAST, created_at DESC, id LIMIT 1`, email).Scan(&userID)
-		var id string
-		switch {
-		case err == nil:
-			err = tx.QueryRow(ctx, `INSERT INTO memberships
-				(organization_id, user_id, invited_email, role, status, invited_by, invited_at, accepted_at)
-				VALUES ($1, $2, $3, $4, 'active', $5, now(), now())
-				ON CONFLICT (organization_id, user_id) DO NOTHING RETURNING id`,
-				orgID, userID, email, role, inviterID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return emailConflict("is already a member")
-			}
-		case errors.Is(err, pgx.ErrNoRows):
-			err = tx.QueryRow(ctx, `INSERT INTO memberships
-				(organization_id, invited_email, role, status, invited_by, invited_at)
-				VALUES ($1, $2, $3, 'pending', $4, now())
-				ON CONFLICT (organization_id, lower(invited_email)) WHERE status = 'pending' DO NOTHING RETURNING id`,
-				orgID, email, role, inviterID).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return emailConflict("has already been invited")
-			}
-		}
-		if err != nil {
-			return err
-		}
-		m, err = scanMember(tx.QueryRow(ctx, memberSelect+` WHERE m.organization_id = $1 AND m.id = $2`, orgID, id))
-		return err
-	})
-	return m, err
-}
-
 // MemberCheck decides, inside the locking transaction, whether an actor
 // with this (freshly read) role may change or remove target.
 type MemberCheck func(actor access.Role, target domain.OrgMember) error
@@ -137,13 +86,7 @@ type MemberCheck func(actor access.Role, target domain.OrgMember) error
 // serialise them and, unlike UPDATE, does not block inserts of rows that
 // reference the organisation.
 func lockMembership(ctx context.Context, tx pgx.Tx, orgID, actorID, memberID string, check MemberCheck) (domain.OrgMember, error) {
-	var actor access.Role
-	err := tx.QueryRow(ctx, `SELECT m.role FROM organizations o
-		JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2 AND m.status = 'active'
-		WHERE o.id = $1 FOR NO KEY UPDATE OF o`, orgID, actorID).Scan(&actor)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.OrgMember{}, apperr.New(apperr.NotFound, "organization not found")
-	}
+	actor, err := lockMembers(ctx, tx, orgID, actorID)
 	if err != nil {
 		return domain.OrgMember{}, err
 	}
@@ -152,6 +95,19 @@ func lockMembership(ctx context.Context, tx pgx.Tx, orgID, actorID, memberID str
 		return target, err
 	}
 	return target, check(actor, target)
+}
+
+// lockMembers takes the organisation's membership lock and returns the
+// actor's current role.
+func lockMembers(ctx context.Context, tx pgx.Tx, orgID, actorID string) (access.Role, error) {
+	var actor access.Role
+	err := tx.QueryRow(ctx, `SELECT m.role FROM organizations o
+		JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2 AND m.status = 'active'
+		WHERE o.id = $1 FOR NO KEY UPDATE OF o`, orgID, actorID).Scan(&actor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.New(apperr.NotFound, "organization not found")
+	}
+	return actor, err
 }
 
 // errLastOwner: an organisation without an owner could never again manage
@@ -197,9 +153,7 @@ func (db *DB) SetMemberRole(ctx context.Context, orgID, actorID, memberID string
 		}
 		m, err = scanMember(tx.QueryRow(ctx, `WITH u AS (UPDATE memberships SET role = $3, updated_at = now()
 			WHERE organization_id = $1 AND id = $2 RETURNING *)
-			SELECT m.id, m.user_id, coalesce(us.email, m.invited_email, ''), coalesce(us.display_name, ''),
-				m.role, m.status, m.invited_at, m.accepted_at, m.created_at, m.updated_at
-			FROM u m LEFT JOIN users us ON us.id = m.user_id`, orgID, memberID, role))
+			SELECT `+memberColumns+` FROM u m LEFT JOIN users u ON u.id = m.user_id`, orgID, memberID, role))
 		return err
 	})
 	return m, err

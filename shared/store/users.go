@@ -12,8 +12,9 @@ import (
 )
 
 // EnsureUser returns the user with this Stack Auth subject, creating it on
-// first sight and keeping its e-mail and name in step with the token. A new
-// user also claims the pending invitations sent to its e-mail address.
+// first sight and keeping its e-mail and name in step with the token. It
+// claims nothing: invitations are accepted explicitly, with a verified
+// address (AcceptInvitation).
 func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (domain.User, error) {
 	var u domain.User
 	err := db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at
@@ -34,23 +35,13 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (doma
 	case !errors.Is(err, pgx.ErrNoRows):
 		return u, Classify(err)
 	}
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
-		// ON CONFLICT: two first requests of a new user may race.
-		err := tx.QueryRow(ctx, `INSERT INTO users (subject, email, display_name, last_login_at)
-			VALUES ($1, nullif($2, ''), nullif($3, ''), now())
-			ON CONFLICT (subject) DO UPDATE SET last_login_at = now()
-			RETURNING id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at`,
-			subject, email, name).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
-		if err != nil || email == "" {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE memberships SET user_id = $1, status = 'active', accepted_at = now(), updated_at = now()
-			WHERE status = 'pending' AND lower(invited_email) = lower($2)
-			AND NOT EXISTS (SELECT 1 FROM memberships m2 WHERE m2.organization_id = memberships.organization_id AND m2.user_id = $1)`,
-			u.ID, email)
-		return err
-	})
-	return u, err
+	// ON CONFLICT: two first requests of a new user may race.
+	err = db.Pool.QueryRow(ctx, `INSERT INTO users (subject, email, display_name, last_login_at)
+		VALUES ($1, nullif($2, ''), nullif($3, ''), now())
+		ON CONFLICT (subject) DO UPDATE SET last_login_at = now()
+		RETURNING id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at`,
+		subject, email, name).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
+	return u, Classify(err)
 }
 
 // Memberships lists the organisations the user belongs to.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/store/migrations"
 )
@@ -118,10 +119,4 @@ func Environment(overrides map[string]string) map[string]string {
 
 // NewSubject returns a fresh Stack Auth user id (a random version-4 UUID):
 // the verifier accepts no other kind of subject.
-func NewSubject() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func NewSubject() string { return domain.NewID() }

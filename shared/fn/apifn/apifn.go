@@ -25,6 +25,7 @@ func New(cfg *config.API) (http.Handler, error) {
 		return nil, err
 	}
 	srv.SiteContext = cfg.SiteContext
+	srv.FrontendURL = cfg.FrontendURL
 	srv.TTN = api.TTNManagement{Config: cfg.TTNStack}
 	mux := host.NewMux(catalog.API, srv.SweeperCheck())
 	srv.Register(mux)
