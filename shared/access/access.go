@@ -46,10 +46,12 @@ const (
 	LogTemperatures   Permission = "log_temperature"    // manual temperature logs
 	ManageBilling     Permission = "manage_billing"     // checkout and billing portal
 	ManageIntegration Permission = "manage_integration" // TTN connection and its secret
+	Offboard          Permission = "offboard"           // export everything, delete the organisation
 )
 
 // matrix is the minimum role per permission. Inspector is handled apart.
 var matrix = map[Permission]Role{
+	Offboard:          Owner,
 	ReadOrganization:  Viewer,
 	ExportReports:     Viewer,
 	ReadAuditLog:      Admin,

@@ -6,6 +6,7 @@ import "testing"
 // this table too.
 func TestMatrix(t *testing.T) {
 	allowed := map[Permission][]Role{
+		Offboard:          {Owner},
 		ReadOrganization:  {Owner, Admin, Manager, Staff, Viewer, Inspector},
 		ExportReports:     {Owner, Admin, Manager, Staff, Viewer, Inspector},
 		ReadAuditLog:      {Owner, Admin, Inspector},

@@ -135,7 +135,8 @@ func writeExempt(method, routePath string) bool {
 		}
 	}
 	switch {
-	case segs[0] == "billing":
+	case segs[0] == "billing", segs[0] == "deletion":
+		// Paying, and leaving, stay open.
 		return true
 	case len(segs) == 3 && segs[0] == "alerts" && (segs[2] == "acknowledge" || segs[2] == "resolve"):
 		return method == http.MethodPost

@@ -174,7 +174,9 @@ func newSweepFixture(h *harness) sweepFixture {
 	var invitationID string
 	h.queryRow([]any{&invitationID}, `INSERT INTO memberships (organization_id, invited_email, role, status, invited_at, invite_sent_at, invite_expires_at)
 		VALUES ($1, 'sweep-invitee@example.test', 'staff', 'pending', now(), now(), now() + interval '7 days') RETURNING id`, f.orgA)
-	f.ids = map[string]string{"invitationId": invitationID, "siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
+	var exportID string
+	h.queryRow([]any{&exportID}, `INSERT INTO organization_exports (organization_id, email) VALUES ($1, 'owner@example.test') RETURNING id`, f.orgA)
+	f.ids = map[string]string{"invitationId": invitationID, "exportId": exportID, "siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
 		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
 		"assetId": assetID, "gatewayId": gatewayID}
 	// Query filters naming rows of organisation A.

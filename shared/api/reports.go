@@ -17,6 +17,7 @@ import (
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/report"
 	"github.com/frostguard/functions/shared/report/pdf"
+	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -112,7 +113,7 @@ func (s *Server) haccpReport(w http.ResponseWriter, r *http.Request, m Member) e
 		_, _ = w.Write(body)
 		return nil
 	}
-	key := fmt.Sprintf("%s/reports/%s.%s", m.OrgID, randomHex(16), f.ext)
+	key := fmt.Sprintf("%s%s/%s.%s", storage.ReportsPrefix, m.OrgID, randomHex(16), f.ext)
 	if err := s.uploadReport(ctx, key, f.contentType, body); err != nil {
 		return err
 	}

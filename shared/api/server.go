@@ -97,6 +97,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerAuditLog(mux)
 	s.registerSiteContext(mux)
 	s.registerTTNManagement(mux)
+	s.registerOffboarding(mux)
 }
 
 // Routes lists the registered patterns ("METHOD /path"), sorted.

@@ -187,6 +187,8 @@ type AlertSweeper struct {
 	Common
 	Notify
 	Frontend
+	// Storage: organisation exports and deletions, readings archives.
+	Storage
 }
 
 // Migrate configures the `migrate` function, which a deploy invokes to

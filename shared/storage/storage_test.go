@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -114,4 +115,39 @@ func TestUnreachableStorageIsUnavailable(t *testing.T) {
 	if apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("code %q: %v", apperr.CodeOf(err), err)
 	}
+}
+
+func TestPutListAndDeletePrefixAgainstASigningS3Server(t *testing.T) {
+	cfg := s3Config(t)
+	b := storage.Open(cfg, cfg.AssetsBucket)
+	ctx := context.Background()
+	prefix := "test-" + randomKey() + "/"
+	for i := 0; i < 3; i++ {
+		body := strings.NewReader(fmt.Sprintf("object %d", i))
+		if err := b.Put(ctx, fmt.Sprintf("%sdir/%d.txt", prefix, i), "text/plain", body, body.Size()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := strings.NewReader("elsewhere")
+	if err := b.Put(ctx, "other-"+prefix+"x.txt", "text/plain", other, other.Size()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := b.List(ctx, prefix)
+	if err != nil || len(keys) != 3 || !strings.HasPrefix(keys[0], prefix+"dir/") {
+		t.Fatalf("List = %v, %v", keys, err)
+	}
+	if o, err := b.Stat(ctx, keys[1]); err != nil || o.Size != int64(len("object 1")) {
+		t.Fatalf("Stat = %+v, %v", o, err)
+	}
+	n, err := b.DeletePrefix(ctx, prefix)
+	if err != nil || n != 3 {
+		t.Fatalf("DeletePrefix = %d, %v", n, err)
+	}
+	if keys, _ := b.List(ctx, prefix); len(keys) != 0 {
+		t.Errorf("left behind: %v", keys)
+	}
+	if keys, _ := b.List(ctx, "other-"+prefix); len(keys) != 1 {
+		t.Errorf("another prefix was touched: %v", keys)
+	}
+	_, _ = b.DeletePrefix(ctx, "other-"+prefix)
 }

@@ -91,6 +91,16 @@ func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 	}
 }
 
+// Counted is a task that reports how many items it handled (logged, and the
+// SweepTaskItems metric).
+func Counted(name string, timeout time.Duration, run func(context.Context) (int, error)) Task {
+	return Task{Name: name, Timeout: timeout, Run: func(ctx context.Context) error {
+		n, err := run(ctx)
+		logCount(ctx, name, n)
+		return err
+	}}
+}
+
 func logCount(ctx context.Context, task string, n int) {
 	metrics.Add(ctx, metrics.SweepTaskItems, n, "Task", task)
 	if n > 0 {

@@ -10,6 +10,8 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/notify"
+	"github.com/frostguard/functions/shared/offboard"
+	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
 )
@@ -25,5 +27,10 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 		r, err := d.DispatchDue(ctx, n)
 		return r.Claimed, err
 	}
-	return sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL).Run, nil
+	runner := sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL)
+	_, email := notify.Senders(cfg.Notify, notify.ProviderClient())
+	off := offboard.Service{DB: db, Files: storage.Open(cfg.Storage, cfg.AssetsBucket), Email: email}
+	runner.Tasks = append(runner.Tasks, sweep.Counted("org-exports", 20*time.Second, off.BuildExports),
+		sweep.Counted("org-deletions", 20*time.Second, off.DeleteDue))
+	return runner.Run, nil
 }
