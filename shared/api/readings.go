@@ -80,7 +80,7 @@ func (s *Server) unitReadings(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
-	rg := store.ReadingRange{OrgID: m.OrgID, UnitID: unitID, From: from, To: to}
+	rg := store.ReadingRange{OrgID: m.OrgID, UnitID: unitID, From: from, To: to, RawFrom: unit.RawFrom}
 	resp := readingsResponse{Unit: unit, From: from, To: to}
 	if bucket != "" {
 		items, err := s.DB.ReadingBuckets(r.Context(), rg, domain.ReadingBucketSizes[bucket], unit.TimeZone)

@@ -11,6 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/notify"
 	"github.com/frostguard/functions/shared/offboard"
+	"github.com/frostguard/functions/shared/retention"
 	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
@@ -28,9 +29,15 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 		return r.Claimed, err
 	}
 	runner := sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL)
+	// Housekeeping last, each bounded: retention archives one
+	// organisation-month per run, offboarding builds two exports and
+	// carries out one deletion.
+	files := storage.Open(cfg.Storage, cfg.AssetsBucket)
 	_, email := notify.Senders(cfg.Notify, notify.ProviderClient())
-	off := offboard.Service{DB: db, Files: storage.Open(cfg.Storage, cfg.AssetsBucket), Email: email}
-	runner.Tasks = append(runner.Tasks, sweep.Counted("org-exports", 20*time.Second, off.BuildExports),
-		sweep.Counted("org-deletions", 20*time.Second, off.DeleteDue))
+	off := offboard.Service{DB: db, Files: files, Email: email}
+	runner.Tasks = append(runner.Tasks,
+		sweep.Counted("readings-retention", 15*time.Second, retention.Service{DB: db, Files: files}.Run),
+		sweep.Counted("org-exports", 15*time.Second, off.BuildExports),
+		sweep.Counted("org-deletions", 15*time.Second, off.DeleteDue))
 	return runner.Run, nil
 }
