@@ -146,11 +146,11 @@ const (
 	BatteryPercentHysteresis = 10
 	// InBandReadingsToRecover consecutive in-band readings take a restoring unit to ok.
 	InBandReadingsToRecover = 2
-	// A temperature outside [PlausibleMinC, PlausibleMaxC] is a sensor fault
-	// (e.g. 327.67 °C: a disconnected Dragino probe), never an excursion.
-	PlausibleMinC = -100.0
-	PlausibleMaxC = 150.0
 )
+
+// DefaultPlausible is the plausible range of a Config that does not set one
+// (PlausibleRange of an "other" unit, no sensor model).
+var DefaultPlausible = Range{-100, 150}
 
 // Config is a unit's alerting configuration (°C, seconds).
 type Config struct {
@@ -158,6 +158,19 @@ type Config struct {
 	ConfirmSeconds, DoorConfirmSeconds int
 	LowBatteryVolts                    float64 // default 2.5 when 0
 	LowBatteryPercent                  int     // default 10 when 0
+	// Plausible is the range a reading of this unit can truly have
+	// (PlausibleRange: unit type and sensor model); DefaultPlausible when
+	// empty.
+	Plausible Range
+	// Cooling is the suspected-cooling-failure rule (trend.go); off when
+	// its slope is 0.
+	Cooling CoolingRule
+	// Defrost is the unit's recurring defrost schedule, in Location's wall
+	// clock (nil: UTC): a warm excursion that starts inside a window is not
+	// confirmed before the window ends, and the cooling trend is not judged
+	// across one.
+	Defrost  []DefrostWindow
+	Location *time.Location
 }
 
 // State is the unit's persisted alerting state (units columns).
@@ -168,6 +181,21 @@ type State struct {
 	LastReadingAt time.Time         // newest reading time processed (zero if none)
 	DoorOpen      bool
 	DoorChangedAt time.Time // time of the real open/close transition
+	// LastTemperatureAt is the reading time of the newest plausible sensor
+	// temperature: the unit's check-ins (a door-only or battery-only uplink
+	// moves LastReadingAt, not this).
+	LastTemperatureAt time.Time
+	// Recent is an input only, never persisted by the engine: the unit's
+	// sensor temperatures before this reading (oldest first, plausible
+	// ones), for the cooling trend. The caller reads them from the stored
+	// readings; Decision.State carries them unchanged.
+	Recent []Sample
+}
+
+// Sample is one past temperature of a unit.
+type Sample struct {
+	At time.Time
+	C  float64
 }
 
 // Open lists the unit's currently open alerts by type (and sensor-scoped
@@ -177,15 +205,23 @@ type Open struct {
 	Sensor map[string]map[string]bool // sensor id -> alert type -> open
 }
 
-// Observation is one reading (an uplink already decoded to °C).
+// Observation is one reading (an uplink already decoded to °C), or a hand
+// reading (Manual).
 type Observation struct {
-	At             time.Time // reading time (TTN received_at)
+	At             time.Time // reading time (TTN received_at; a manual log's recorded_at)
 	SensorID       string
 	TemperatureC   *float64
 	DoorOpen       *bool
 	BatteryVolts   *float64
 	BatteryPercent *int
-	Faults         []string // decoder errors / implausible values
+	Faults         []string // decoder errors
+	// Manual: a person's thermometer reading (a manual log). It is judged
+	// by the temperature machine like a sensor reading, but it says nothing
+	// about the sensors: it never resolves monitoring_interrupted or a
+	// sensor fault, never counts as a check-in, never joins the cooling
+	// trend; and it always resolves missed_manual_entry, late or not (a log
+	// was taken).
+	Manual bool
 }
 
 // Decision is what to persist, in the reading's transaction.
@@ -267,8 +303,13 @@ func Evaluate(cfg Config, st State, open Open, obs Observation) Decision {
 	temp, plausibleTemp, implausibleTemp := e.temperature()
 	d.Late = !obs.At.After(st.LastReadingAt)
 
-	// A fault is a fact about the device, late or not.
-	e.sensorFaultOpen(implausibleTemp)
+	if obs.Manual {
+		// A log was taken, whenever it was measured.
+		e.resolveUnit(TypeMissedManualEntry, "manual temperature log recorded", tempData(temp))
+	} else {
+		// A fault is a fact about the device, late or not.
+		e.sensorFaultOpen(implausibleTemp)
+	}
 	if d.Late {
 		return d
 	}
@@ -277,14 +318,36 @@ func Evaluate(cfg Config, st State, open Open, obs Observation) Decision {
 	e.door()
 	if plausibleTemp {
 		e.temperatureMachine(temp)
-		e.resolveUnit(TypeMonitoringInterrupted, "readings resumed", tempData(temp))
+		if !obs.Manual {
+			d.State.LastTemperatureAt = obs.At
+			e.resolveUnit(TypeMonitoringInterrupted, "readings resumed", tempData(temp))
+			e.coolingTrend(temp)
+		}
 	}
-	e.battery()
-	if plausibleTemp && len(obs.Faults) == 0 {
-		e.resolveSensor(TypeSensorFault, "clean reading received", tempData(temp))
+	if implausibleTemp && !obs.Manual {
+		e.implausibleStatus()
+	}
+	if !obs.Manual {
+		e.battery()
+		if plausibleTemp && len(obs.Faults) == 0 {
+			e.resolveSensor(TypeSensorFault, "clean reading received", tempData(temp))
+		}
 	}
 	d.Changed = !sameState(st, d.State)
 	return d
+}
+
+// implausibleStatus: the unit's temperature is not being measured (its probe
+// reads what cannot be true): an ok or recovering unit shows
+// monitoring_interrupted. An excursion or alarm in progress is kept as it is
+// (its confirm timer must not be reset by a broken second probe); readings
+// re-enter the machine like after any interruption.
+func (e *evaluator) implausibleStatus() {
+	switch e.d.State.Status {
+	case domain.UnitExcursion, domain.UnitAlarmActive, domain.UnitMonitoringInterrupted:
+		return
+	}
+	e.setStatus(domain.UnitMonitoringInterrupted, 0)
 }
 
 func (c Config) normalized() Config {
@@ -296,6 +359,9 @@ func (c Config) normalized() Config {
 	}
 	c.ConfirmSeconds = max(c.ConfirmSeconds, 0)
 	c.DoorConfirmSeconds = max(c.DoorConfirmSeconds, 0)
+	if !(c.Plausible.MinC < c.Plausible.MaxC) {
+		c.Plausible = DefaultPlausible
+	}
 	return c
 }
 
@@ -306,7 +372,7 @@ func (e *evaluator) temperature() (t float64, plausible, implausible bool) {
 		return 0, false, false
 	}
 	t = *e.obs.TemperatureC
-	if math.IsNaN(t) || math.IsInf(t, 0) || t < PlausibleMinC || t > PlausibleMaxC {
+	if !e.cfg.Plausible.Contains(t) {
 		return t, false, true
 	}
 	return t, true, false
@@ -435,7 +501,19 @@ func (e *evaluator) maybeConfirm(t, limit float64, above bool) {
 	st := &e.d.State
 	need := e.confirmSeconds()
 	lasted := e.obs.At.Sub(st.StatusSince)
-	if lasted < time.Duration(need)*time.Second {
+	due := st.StatusSince.Add(time.Duration(need) * time.Second)
+	var defrostEnd time.Time
+	if above {
+		// A warm excursion that started inside a defrost window is part of
+		// the defrost until the window ends.
+		if end, ok := e.cfg.defrostWindowAt(st.StatusSince); ok {
+			defrostEnd = end
+			if end.After(due) {
+				due = end
+			}
+		}
+	}
+	if e.obs.At.Before(due) {
 		return
 	}
 	since := st.StatusSince
@@ -444,6 +522,9 @@ func (e *evaluator) maybeConfirm(t, limit float64, above bool) {
 		"temperature_c": t, "limit_c": limit, "limit": limitName(above),
 		"excursion_since": since.UTC().Format(time.RFC3339Nano), "confirm_seconds": need, "door_open": st.DoorOpen,
 		"status_from": string(domain.UnitExcursion), "status_to": string(domain.UnitAlarmActive),
+	}
+	if !defrostEnd.IsZero() {
+		data["defrost_until"] = defrostEnd.UTC().Format(time.RFC3339)
 	}
 	if e.open.Unit[TypeTempExcursion] || e.opening(TypeTempExcursion, "") {
 		e.event(TypeTempExcursion, KindReconfirmed, "excursion confirmed again; the alert is already open", data)
@@ -455,12 +536,16 @@ func (e *evaluator) maybeConfirm(t, limit float64, above bool) {
 	}
 	lim := domain.Format(limit, domain.Celsius)
 	tc, lc := t, limit
+	msg := fmt.Sprintf("%s is %s the %s of %s; out of range for %s (since %s).",
+		domain.Format(t, domain.Celsius), side, word, lim, humanDuration(lasted), since.UTC().Format(time.RFC3339))
+	if !defrostEnd.IsZero() {
+		msg += fmt.Sprintf(" It began during a defrost window and outlasted it (the window ended %s).", defrostEnd.UTC().Format(time.RFC3339))
+	}
 	e.openAlert(OpenAlert{
-		Type:     TypeTempExcursion,
-		Severity: SeverityCritical,
-		Title:    fmt.Sprintf("Temperature %s the %s of %s", side, word, lim),
-		Message: fmt.Sprintf("%s is %s the %s of %s; out of range for %s (since %s).",
-			domain.Format(t, domain.Celsius), side, word, lim, humanDuration(lasted), since.UTC().Format(time.RFC3339)),
+		Type:         TypeTempExcursion,
+		Severity:     SeverityCritical,
+		Title:        fmt.Sprintf("Temperature %s the %s of %s", side, word, lim),
+		Message:      msg,
 		TemperatureC: &tc, LimitC: &lc, At: e.obs.At,
 	}, data)
 }
@@ -557,8 +642,9 @@ func (e *evaluator) sensorFaultOpen(implausible bool) {
 		if t > -9999.99 && t < 9999.99 { // fits numeric(6,2)
 			temp = &t
 		}
-		msgs = append(msgs, fmt.Sprintf("Temperature %s °C is outside the plausible range %s to %s",
-			raw, domain.Format(PlausibleMinC, domain.Celsius), domain.Format(PlausibleMaxC, domain.Celsius)))
+		msgs = append(msgs, fmt.Sprintf("Temperature %s °C is outside the plausible range %s to %s for this unit and sensor",
+			raw, domain.Format(e.cfg.Plausible.MinC, domain.Celsius), domain.Format(e.cfg.Plausible.MaxC, domain.Celsius)))
+		data["plausible_min_c"], data["plausible_max_c"] = e.cfg.Plausible.MinC, e.cfg.Plausible.MaxC
 	}
 	if len(e.obs.Faults) > 0 {
 		faults := make([]string, 0, len(e.obs.Faults))
@@ -641,7 +727,12 @@ func (e *evaluator) resolveSensor(typ, reason string, data func() map[string]any
 }
 
 func tempData(t float64) func() map[string]any {
-	return func() map[string]any { return map[string]any{"temperature_c": t} }
+	return func() map[string]any {
+		if !finite(t) {
+			return map[string]any{} // JSON has no NaN or Inf
+		}
+		return map[string]any{"temperature_c": t}
+	}
 }
 
 func (e *evaluator) resolve(r ResolveAlert, data map[string]any) {
@@ -656,7 +747,8 @@ func (e *evaluator) event(typ, kind, note string, data map[string]any) {
 
 func sameState(a, b State) bool {
 	return a.Status == b.Status && a.StatusSince.Equal(b.StatusSince) && a.InBandCount == b.InBandCount &&
-		a.LastReadingAt.Equal(b.LastReadingAt) && a.DoorOpen == b.DoorOpen && a.DoorChangedAt.Equal(b.DoorChangedAt)
+		a.LastReadingAt.Equal(b.LastReadingAt) && a.DoorOpen == b.DoorOpen && a.DoorChangedAt.Equal(b.DoorChangedAt) &&
+		a.LastTemperatureAt.Equal(b.LastTemperatureAt)
 }
 
 // DoorOpenTooLong is the sweeper's door rule: how long the door has been

@@ -19,6 +19,7 @@ const (
 	EXC  = domain.UnitExcursion
 	ALRM = domain.UnitAlarmActive
 	REST = domain.UnitRestoring
+	MI   = domain.UnitMonitoringInterrupted
 )
 
 func f(v float64) *float64 { return &v }
@@ -47,6 +48,7 @@ type step struct {
 	volts  *float64
 	pct    *int
 	faults []string
+	manual bool
 
 	want     domain.UnitStatus // status after the step ("" = do not check)
 	opens    []string          // "type:severity", exactly (nil = none)
@@ -64,10 +66,13 @@ type scenario struct {
 	after func(t *testing.T, st State, open Open)
 }
 
-// world is what the store would hold between readings.
+// world is what the store would hold between readings: the unit's state,
+// its open alerts, and its stored sensor temperatures (what the store reads
+// back as State.Recent).
 type world struct {
-	st   State
-	open Open
+	st     State
+	open   Open
+	recent []Sample
 }
 
 func newWorld(init State, open []string) *world {
@@ -105,6 +110,7 @@ func (w *world) apply(d Decision) []string {
 	if !d.Late {
 		w.st = d.State
 	}
+	w.st.Recent = nil
 	for _, o := range d.Opens {
 		if w.isOpen(o.Type, o.SensorID) {
 			bad = append(bad, fmt.Sprintf("second open %s alert (sensor %q)", o.Type, o.SensorID))
@@ -120,13 +126,51 @@ func (w *world) apply(d Decision) []string {
 	return bad
 }
 
+// input is the state the store reads before judging obs: the persisted
+// state and the stored sensor temperatures older than obs (at most
+// MaxCoolingReadings, oldest first), as the store's query returns them.
+func (w *world) input(obs Observation) State {
+	st := w.st
+	var before []Sample
+	for _, r := range w.recent {
+		if r.At.Before(obs.At) {
+			before = append(before, r)
+		}
+	}
+	if len(before) > MaxCoolingReadings {
+		before = before[len(before)-MaxCoolingReadings:]
+	}
+	st.Recent = before
+	return st
+}
+
+// store keeps a sensor reading's plausible temperature, in time order (the
+// store stores late readings too).
+func (w *world) store(cfg Config, obs Observation) {
+	if obs.Manual || obs.TemperatureC == nil || !cfg.normalized().Plausible.Contains(*obs.TemperatureC) {
+		return
+	}
+	s := Sample{At: obs.At, C: *obs.TemperatureC}
+	i := len(w.recent)
+	for i > 0 && w.recent[i-1].At.After(s.At) {
+		i--
+	}
+	if i > 0 && w.recent[i-1].At.Equal(s.At) {
+		return // the same reading again (sensor_id, recorded_at is unique)
+	}
+	w.recent = slices.Insert(w.recent, i, s)
+}
+
 func (s step) obs() Observation {
 	sensor := s.sensor
 	if sensor == "" {
 		sensor = "probe-1"
 	}
+	if s.manual {
+		sensor = ""
+	}
 	return Observation{At: t0.Add(time.Duration(s.at) * time.Second), SensorID: sensor, TemperatureC: s.temp,
-		DoorOpen: s.door, BatteryVolts: s.volts, BatteryPercent: s.pct, Faults: s.faults}
+		DoorOpen: s.door, BatteryVolts: s.volts, BatteryPercent: s.pct, Faults: s.faults, Manual: s.manual}
 }
 
 func opensOf(d Decision) []string {
@@ -153,7 +197,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	w := newWorld(init, sc.open)
 	for i, s := range sc.steps {
-		in := w.st
+		in := w.input(s.obs())
 		d := Evaluate(sc.cfg, in, w.open, s.obs())
 		label := fmt.Sprintf("step %d (t=%ds)", i, s.at)
 		for _, msg := range checkDecision(sc.cfg, in, w.open, s.obs(), d) {
@@ -171,6 +215,7 @@ func runScenario(t *testing.T, sc scenario) {
 		for _, msg := range w.apply(d) {
 			t.Errorf("%s: %s", label, msg)
 		}
+		w.store(sc.cfg, s.obs())
 		if s.want != "" && w.st.Status != s.want {
 			t.Errorf("%s: status = %s, want %s", label, w.st.Status, s.want)
 		}
@@ -196,8 +241,13 @@ func checkDecision(cfg Config, in State, open Open, obs Observation, d Decision)
 		if !sameState(in, d.State) {
 			add("late reading moved the state: %+v -> %+v", in, d.State)
 		}
-		if len(d.Resolves) > 0 || d.DoorTransition != nil {
-			add("late reading resolved or moved the door")
+		for _, r := range d.Resolves {
+			if !obs.Manual || r.Type != TypeMissedManualEntry {
+				add("late reading resolved %s", r.Type)
+			}
+		}
+		if d.DoorTransition != nil {
+			add("late reading moved the door")
 		}
 		for _, o := range d.Opens {
 			if o.Type != TypeSensorFault {
@@ -216,8 +266,19 @@ func checkDecision(cfg Config, in State, open Open, obs Observation, d Decision)
 		add("Late = %v for At %v after LastReadingAt %v = %v", d.Late, obs.At, in.LastReadingAt, obs.At.After(in.LastReadingAt))
 	}
 	known := in.Status == OK || in.Status == EXC || in.Status == ALRM || in.Status == REST
-	if known && !(d.State.Status == OK || d.State.Status == EXC || d.State.Status == ALRM || d.State.Status == REST) {
+	implausible := obs.TemperatureC != nil && !obs.Manual && !cfg.normalized().Plausible.Contains(*obs.TemperatureC)
+	switch {
+	case d.State.Status == MI && in.Status != MI:
+		// only a reading that cannot be true interrupts monitoring, and
+		// never an excursion or alarm in progress
+		if !implausible || d.Late || in.Status == EXC || in.Status == ALRM {
+			add("%s -> monitoring_interrupted (implausible %v)", in.Status, implausible)
+		}
+	case known && !(d.State.Status == OK || d.State.Status == EXC || d.State.Status == ALRM || d.State.Status == REST):
 		add("status %q out of the machine", d.State.Status)
+	}
+	if implausible && !d.Late && d.State.Status != in.Status && d.State.Status != MI {
+		add("an implausible reading moved the machine to %s", d.State.Status)
 	}
 	if d.State.Status != in.Status && !d.State.StatusSince.Equal(obs.At) {
 		add("status changed but StatusSince = %v, not the reading time", d.State.StatusSince)

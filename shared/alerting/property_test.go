@@ -39,12 +39,23 @@ func (s *byteSource) done() bool { return s.i >= len(s.data) }
 func pick[T any](src source, xs ...T) T { return xs[src.IntN(len(xs))] }
 
 func genConfig(src source) Config {
-	lo := pick(src, -30.0, -20, 0, 2, -40)
-	return Config{
+	lo := pick(src, -30.0, -20, 0, 2, -40, -90)
+	c := Config{
 		MinC: lo, MaxC: lo + float64(1+src.IntN(15)), HysteresisC: pick(src, 0, 0.3, 0.5, 1, 5, -1),
 		ConfirmSeconds: pick(src, 0, 60, 300, 600, -5), DoorConfirmSeconds: pick(src, 0, 600, 1200),
 		LowBatteryVolts: pick(src, 0, 2.5, 3.0), LowBatteryPercent: pick(src, 0, 10, 25),
 	}
+	if src.IntN(2) == 0 {
+		c.Plausible = PlausibleRange(pick(src, domain.UnitTypes...), c.MinC, c.MaxC, pick(src, nil, &Range{-40, 85}, &Range{-55, 125}))
+	}
+	if src.IntN(2) == 0 {
+		c.Cooling = CoolingRule{SlopeCPerHour: pick(src, 0.2, 1.5, 5), Readings: pick(src, 0, 4, 8, 15, 40)}
+	}
+	if src.IntN(3) == 0 {
+		c.Defrost = []DefrostWindow{{StartMinute: 14*60 + src.IntN(60), DurationMinutes: pick(src, 5, 30, 120)}}
+		c.Location = pick(src, nil, time.UTC, time.FixedZone("X", 3600))
+	}
+	return c
 }
 
 func genState(src source) State {
@@ -95,6 +106,10 @@ func genObservation(src source, cfg Config, prev time.Time) Observation {
 		obs.BatteryPercent = pct(pick(src, -1, 0, 5, 10, 15, 20, 21, 35, 100))
 	}
 	if src.IntN(10) == 0 {
+		obs.Manual, obs.SensorID, obs.DoorOpen, obs.BatteryVolts, obs.BatteryPercent = true, "", nil, nil, nil
+		return obs
+	}
+	if src.IntN(10) == 0 {
 		obs.Faults = pick(src, []string{"crc"}, []string{""}, []string{"bad \x00 utf8 \xff"}, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"})
 	}
 	return obs
@@ -106,7 +121,7 @@ func runTrace(src source, steps int, more func() bool) error {
 	cfg := genConfig(src)
 	start := genState(src)
 	w := newWorld(start, nil)
-	for _, typ := range []string{TypeTempExcursion, TypeMonitoringInterrupted} {
+	for _, typ := range []string{TypeTempExcursion, TypeMonitoringInterrupted, TypeMissedManualEntry, TypeSuspectedCooling} {
 		if src.IntN(4) == 0 {
 			w.setOpen(typ, "", true)
 		}
@@ -120,12 +135,13 @@ func runTrace(src source, steps int, more func() bool) error {
 		if obs.At.After(prev) {
 			prev = obs.At
 		}
-		in := w.st
+		in := w.input(obs)
 		d := Evaluate(cfg, in, w.open, obs)
 		bad := checkDecision(cfg, in, w.open, obs, d)
 		bad = append(bad, checkTiming(cfg, in, w.open, obs, d)...)
 		bad = append(bad, w.apply(d)...)
-		if known(start.Status) && !known(w.st.Status) {
+		w.store(cfg, obs)
+		if known(start.Status) && !known(w.st.Status) && w.st.Status != MI {
 			bad = append(bad, fmt.Sprintf("status %q", w.st.Status))
 		}
 		if len(bad) > 0 {

@@ -451,19 +451,21 @@ func TestScenarios(t *testing.T) {
 			},
 		},
 		{
-			name: "sensor fault from an implausible value never becomes an excursion",
+			// Issue 14: the unit stayed "ok" while its only probe read nonsense.
+			name: "sensor fault from an implausible value never becomes an excursion; the unit shows monitoring_interrupted",
 			cfg:  fridge(), init: old,
 			steps: []step{
-				{at: 0, temp: f(327.67), want: OK, opens: fltC, check: func(t *testing.T, d Decision) {
+				{at: 0, temp: f(327.67), want: MI, opens: fltC, check: func(t *testing.T, d Decision) {
 					if d.Opens[0].Title != "Sensor fault: implausible temperature" || d.Changed == false {
 						t.Errorf("open = %+v", d.Opens[0])
 					}
 				}},
-				{at: 300, temp: f(math.NaN()), want: OK},
-				{at: 600, temp: f(math.Inf(-1)), want: OK},
-				{at: 900, temp: f(-273), want: OK},
-				{at: 1200, temp: f(3), want: OK, resolves: fltR},
-				{at: 1500, temp: f(-120), faults: []string{"probe disconnected"}, want: OK, opens: fltC},
+				{at: 300, temp: f(math.NaN()), want: MI},
+				{at: 600, temp: f(math.Inf(-1)), want: MI},
+				{at: 900, temp: f(-273), want: MI},
+				{at: 1200, temp: f(3), want: REST, resolves: fltR},
+				{at: 1500, temp: f(3), want: OK},
+				{at: 1800, temp: f(-120), faults: []string{"probe disconnected"}, want: MI, opens: fltC},
 			},
 		},
 		{

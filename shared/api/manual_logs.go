@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/judge"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -91,92 +94,44 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 	in := store.ManualLogInput{OrgID: m.OrgID, UnitID: unitID, UserID: m.UserID, TemperatureC: tempC, RecordedAt: at,
 		Note: strings.TrimSpace(manualLogText(req.Note)), CorrectiveAction: strings.TrimSpace(manualLogText(req.CorrectiveAction))}
 	var res domain.ManualLogResult
-	log, err := s.DB.CreateManualLog(r.Context(), in, func(u store.UnitAlerting, open []store.OpenAlertRef, logID string) store.ManualLogWrites {
-		author := m.Name
-		if author == "" {
-			author = m.Email
+	var opened []store.AlertOpenRow
+	author := m.Name
+	if author == "" {
+		author = m.Email
+	}
+	log, err := s.DB.CreateManualLog(r.Context(), in, func(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
+		plans store.PlanReader, logID string) (store.Judgement, error) {
+		t := tempC
+		v, err := judge.Judge(ctx, u, open, judge.Reading{Obs: alerting.Observation{At: at, TemperatureC: &t, Manual: true}, Author: author},
+			plans, s.FrontendURL)
+		if err != nil {
+			return store.Judgement{}, err
 		}
-		w, d := judgeManualLog(u, open, tempC, at, author)
+		d := v.Decision
 		res.UnitStatus, res.UnitStatusSince, res.Late = d.State.Status, d.State.StatusSince.UTC(), d.Late
 		res.AlertsOpened, res.AlertsResolved = []string{}, []string{}
-		for _, o := range w.Opens {
+		opened = v.Writes.Opens
+		for _, o := range v.Writes.Opens {
 			res.AlertsOpened = append(res.AlertsOpened, o.Type)
 		}
-		for _, x := range w.Resolves {
+		for _, x := range v.Writes.Resolves {
 			res.AlertsResolved = append(res.AlertsResolved, x.Type)
 		}
-		return w
+		return v.Writes, nil
 	})
 	if err != nil {
 		return err
 	}
+	// Counted like the alerts a sensor reading opens (shared/ingest).
+	for _, o := range opened {
+		metrics.Add(r.Context(), metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity)
+	}
+	for _, typ := range res.AlertsResolved {
+		metrics.Add(r.Context(), metrics.AlertsResolved, 1, "Type", typ)
+	}
 	res.Log = log
 	web.JSON(w, http.StatusCreated, res)
 	return nil
-}
-
-// judgeManualLog runs the alert engine on a hand reading exactly as the
-// ttn-webhook runs it on a sensor reading (range checks, confirm timer,
-// hysteresis, recovery), with two differences: a hand reading says nothing
-// about the sensors, so it never resolves monitoring_interrupted (a person
-// with a thermometer is not the sensor coming back), and nobody is paged.
-func judgeManualLog(u store.UnitAlerting, open []store.OpenAlertRef, tempC float64, at time.Time, author string) (store.ManualLogWrites, alerting.Decision) {
-	st := alerting.State{Status: domain.UnitStatus(u.Status), StatusSince: u.StatusSince, InBandCount: u.InBandCount, DoorOpen: u.DoorOpen}
-	if u.LastReadingAt != nil {
-		st.LastReadingAt = *u.LastReadingAt
-	}
-	if u.DoorChangedAt != nil {
-		st.DoorChangedAt = *u.DoorChangedAt
-	}
-	o := alerting.Open{Unit: map[string]bool{}, Sensor: map[string]map[string]bool{}}
-	for _, a := range open {
-		if a.SensorID == "" {
-			o.Unit[a.Type] = true
-		}
-	}
-	t := tempC
-	d := alerting.Evaluate(alerting.Config{MinC: u.MinC, MaxC: u.MaxC, HysteresisC: u.HysteresisC,
-		ConfirmSeconds: u.ConfirmSeconds, DoorConfirmSeconds: u.DoorConfirmSeconds}, st, o,
-		alerting.Observation{At: at, TemperatureC: &t})
-	var w store.ManualLogWrites
-	if d.Late {
-		return w, d
-	}
-	if d.State.Status != st.Status || d.State.InBandCount != st.InBandCount || !d.State.StatusSince.Equal(st.StatusSince) {
-		w.UnitState = &store.UnitStateRow{Status: string(d.State.Status), StatusSince: d.State.StatusSince, InBandCount: d.State.InBandCount}
-	}
-	if d.State.Status != st.Status {
-		w.StatusChange = &store.StatusChangeRow{From: u.Status, To: string(d.State.Status), At: at, TemperatureC: &t}
-	}
-	triggered := map[string]map[string]any{}
-	for _, e := range d.Events {
-		switch {
-		case e.AlertType == alerting.TypeMonitoringInterrupted:
-		case e.Kind == alerting.KindTriggered:
-			triggered[e.AlertType] = e.Data
-		case e.Kind == alerting.KindResolved: // recorded with the resolve itself
-		default:
-			w.Events = append(w.Events, store.AlertEventRow{AlertType: e.AlertType, Kind: e.Kind, Note: e.Note, At: e.At, Data: e.Data})
-		}
-	}
-	for _, op := range d.Opens {
-		data := triggered[op.Type]
-		if data == nil {
-			data = map[string]any{}
-		}
-		data["source"] = "manual_log"
-		w.Opens = append(w.Opens, store.AlertOpenRow{Type: op.Type, Severity: op.Severity, Title: op.Title, Message: op.Message,
-			TemperatureC: op.TemperatureC, LimitC: op.LimitC, At: op.At, AckCode: store.NewAckCode(),
-			EventNote: "confirmed by manual temperature logs (" + author + "); manual logs do not page anyone", EventData: data})
-	}
-	for _, r := range d.Resolves {
-		if r.Type == alerting.TypeMonitoringInterrupted {
-			continue
-		}
-		w.Resolves = append(w.Resolves, store.AlertResolveRow{Type: r.Type, SensorID: r.SensorID, At: r.At,
-			Reason: r.Reason + " (manual temperature log)"})
-	}
-	return w, d
 }
 
 func manualLogText(p *string) string {

@@ -163,7 +163,9 @@ func TestManualLogValidation(t *testing.T) {
 
 // A warm hand reading is judged like a sensor reading: ok -> excursion; a
 // second one past the confirm time (600 s) -> alarm_active with one
-// temp_excursion alert, and nobody is paged.
+// temp_excursion alert, paged through the unit's policy exactly like a
+// sensor alarm (issue 14: manual-log alarms paged nobody); recovery sends
+// "back to normal" to the same people.
 func TestManualLogDrivesAlertEngine(t *testing.T) {
 	h := newHarness(t)
 	owner, staff := h.user("owner"), h.user("staff")
@@ -219,11 +221,18 @@ func TestManualLogDrivesAlertEngine(t *testing.T) {
 	h.queryRow([]any{&triggered, &temp}, `SELECT triggered_at, temperature_c::float8 FROM alerts WHERE unit_id = $1 AND type = 'temp_excursion' AND status = 'active' AND severity = 'critical'`, u.UnitID)
 	h.queryRow([]any{&notifications}, `SELECT count(*) FROM notifications`)
 	h.queryRow([]any{&opened}, `SELECT count(*) FROM alert_events WHERE kind = 'opened' AND data->>'source' = 'manual_log'`)
-	if alerts != 1 || !triggered.Equal(t1) || temp != 9 || notifications != 0 || opened != 1 {
+	if alerts != 1 || !triggered.Equal(t1) || temp != 9 || notifications != 2 || opened != 1 {
 		t.Fatalf("alerts %d triggered %v temp %v notifications %d opened events %d", alerts, triggered, temp, notifications, opened)
 	}
+	var step int
+	var ackCode, sms string
+	h.queryRow([]any{&step, &ackCode}, `SELECT escalation_step, ack_code FROM alerts WHERE unit_id = $1`, u.UnitID)
+	h.queryRow([]any{&sms}, `SELECT body FROM notifications WHERE channel = 'sms' AND kind = 'alert' AND escalation_step = 0 AND status = 'pending'`)
+	if step != 1 || !strings.Contains(sms, "ACK "+ackCode) || !strings.Contains(sms, "CRITICAL") {
+		t.Fatalf("escalation step %d, sms %q (ack %s)", step, sms, ackCode)
+	}
 
-	// Two in-band logs resolve it (auto, no "back to normal" notifications).
+	// Two in-band logs resolve it (auto, "back to normal" to whoever was paged).
 	for i, temp := range []float64{3, 2.5} {
 		var r domain.ManualLogResult
 		h.do(staff, http.MethodPost, path, map[string]any{"temperature": temp, "temp_unit": "C",
@@ -242,8 +251,10 @@ func TestManualLogDrivesAlertEngine(t *testing.T) {
 	var resolution string
 	h.queryRow([]any{&resolution}, `SELECT resolution FROM alerts WHERE unit_id = $1 AND status = 'resolved'`, u.UnitID)
 	h.queryRow([]any{&notifications}, `SELECT count(*) FROM notifications`)
-	if resolution != "auto" || notifications != 0 {
-		t.Fatalf("resolution %q, %d notifications", resolution, notifications)
+	var resolved int
+	h.queryRow([]any{&resolved}, `SELECT count(*) FROM notifications WHERE kind = 'resolved'`)
+	if resolution != "auto" || notifications != 4 || resolved != 2 {
+		t.Fatalf("resolution %q, %d notifications (%d back to normal)", resolution, notifications, resolved)
 	}
 }
 

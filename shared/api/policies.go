@@ -138,7 +138,7 @@ func (in policyInput) apply(p *store.NotificationPolicy, create bool) []apperr.F
 
 // validSteps checks the shape of the steps; that the contacts exist and are
 // active is checked by the store, in the write's transaction.
-func validSteps(in []stepInput) ([]store.SweepStep, []apperr.FieldError) {
+func validSteps(in []stepInput) ([]store.PolicyStep, []apperr.FieldError) {
 	var fe []apperr.FieldError
 	add := func(i int, field, msg string) {
 		fe = append(fe, apperr.FieldError{Field: fmt.Sprintf("steps[%d].%s", i, field), Message: msg})
@@ -146,7 +146,7 @@ func validSteps(in []stepInput) ([]store.SweepStep, []apperr.FieldError) {
 	if len(in) < 1 || len(in) > maxPolicySteps {
 		return nil, []apperr.FieldError{{Field: "steps", Message: fmt.Sprintf("must have 1 to %d steps", maxPolicySteps)}}
 	}
-	out := make([]store.SweepStep, len(in))
+	out := make([]store.PolicyStep, len(in))
 	prev := 0
 	for i, s := range in {
 		switch {

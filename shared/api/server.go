@@ -41,7 +41,9 @@ type Server struct {
 	// HTTP is the client for third parties (weather, geocoding).
 	HTTP *http.Client
 	TTN  TTNManagement // The Things Stack management (no key: its routes answer 503)
-	// FrontendURL is the SPA's origin: the links in invitation e-mails.
+	// FrontendURL is the SPA's origin: the links in invitation e-mails, and
+	// where alarm messages send people to acknowledge (an alarm confirmed by
+	// manual logs pages like a sensor's).
 	FrontendURL string
 
 	// routes maps each registered pattern to the permission it requires

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
@@ -45,7 +46,11 @@ func hierUnitType(fe *[]apperr.FieldError, o hierOpt[domain.UnitType], dst *doma
 		return
 	}
 	if !o.V.Valid() {
-		*fe = append(*fe, apperr.FieldError{Field: "type", Message: "must be one of fridge, freezer, display_case, walk_in_cooler, walk_in_freezer, blast_chiller, other"})
+		names := make([]string, len(domain.UnitTypes))
+		for i, t := range domain.UnitTypes {
+			names[i] = string(t)
+		}
+		*fe = append(*fe, apperr.FieldError{Field: "type", Message: "must be one of " + strings.Join(names, ", ")})
 		return
 	}
 	*dst = o.V

@@ -50,11 +50,13 @@ const (
 	WalkInCooler  UnitType = "walk_in_cooler"
 	WalkInFreezer UnitType = "walk_in_freezer"
 	BlastChiller  UnitType = "blast_chiller"
-	OtherUnitType UnitType = "other"
+	// UltraLowFreezer: -80 °C storage (vaccines, pharma, labs).
+	UltraLowFreezer UnitType = "ultra_low_freezer"
+	OtherUnitType   UnitType = "other"
 )
 
 // UnitTypes lists every unit type.
-var UnitTypes = []UnitType{Fridge, Freezer, DisplayCase, WalkInCooler, WalkInFreezer, BlastChiller, OtherUnitType}
+var UnitTypes = []UnitType{Fridge, Freezer, DisplayCase, WalkInCooler, WalkInFreezer, BlastChiller, UltraLowFreezer, OtherUnitType}
 
 // Valid reports whether t is a known unit type.
 func (t UnitType) Valid() bool {
@@ -103,6 +105,8 @@ func DefaultUnitConfig(t UnitType) UnitConfig {
 		c.TempMinC, c.TempMaxC = -30, -15
 	case BlastChiller:
 		c.TempMinC, c.TempMaxC = -40, 3
+	case UltraLowFreezer:
+		c.TempMinC, c.TempMaxC = -90, -60
 	}
 	return c
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,60 +21,53 @@ type ManualLogInput struct {
 	CorrectiveAction      string
 }
 
-// ManualLogWrites is the alert engine's decision on a manual log. It is
-// written without notifications: paging from hand readings is not wired.
-type ManualLogWrites struct {
-	// UnitState: only Status, StatusSince and InBandCount are written; a
-	// hand reading is not a sensor check-in (last_reading_at, last_temp_c
-	// and the door stay the sensor's).
-	UnitState    *UnitStateRow
-	Opens        []AlertOpenRow // Notifications are ignored
-	Resolves     []AlertResolveRow
-	Events       []AlertEventRow
-	StatusChange *StatusChangeRow
+// ManualLogJudge decides, under the unit's row lock, what a manual log does
+// to the unit (shared/judge: the same path as an uplink). plans reads, in
+// the same transaction, who an alert it opens pages.
+type ManualLogJudge func(ctx context.Context, u UnitAlerting, open []OpenAlertRef, plans PlanReader, logID string) (Judgement, error)
+
+// PlanReader reads the notification plan of an alert about to open, inside
+// the reading's transaction.
+type PlanReader interface {
+	NotificationPlan(ctx context.Context, alertType string) (NotificationPlan, error)
 }
 
-// ManualLogJudge decides, under the unit's row lock, what a manual log does
-// to the unit. u.LastReadingAt is the newest of the unit's last sensor
-// reading and last manual log, so an older hand reading never moves state.
-type ManualLogJudge func(u UnitAlerting, open []OpenAlertRef, logID string) ManualLogWrites
+// txPlans reads plans in a pgx transaction.
+type txPlans struct {
+	tx            pgx.Tx
+	orgID, unitID string
+}
+
+func (p txPlans) NotificationPlan(ctx context.Context, alertType string) (NotificationPlan, error) {
+	return readPlan(ctx, p.tx, p.orgID, p.unitID, alertType)
+}
 
 // CreateManualLog stores a hand reading and applies judge's decision in one
-// transaction: the unit is locked FOR UPDATE, like an uplink locks it, so a
-// manual log and a concurrent uplink of the same unit are judged one after
-// the other.
+// transaction: the unit is read with the uplink's SELECT and locked FOR
+// UPDATE, so a manual log and a concurrent uplink of the same unit are
+// judged one after the other. The alerts it opens carry their first
+// notifications (the outbox), which the sweeper's dispatch sends.
 func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge ManualLogJudge) (domain.ManualLog, error) {
 	var out domain.ManualLog
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var u UnitAlerting
-		err := tx.QueryRow(ctx, `SELECT u.id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone), o.temp_unit,
-				u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds, u.door_confirm_seconds,
-				u.status, u.status_since, u.in_band_count,
-				CASE WHEN u.last_reading_at IS NULL AND u.last_manual_log_at IS NULL THEN NULL
-					ELSE greatest(u.last_reading_at, u.last_manual_log_at) END,
-				u.door_open, u.door_changed_at
-			FROM units u
-				JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
-				JOIN organizations o ON o.id = u.organization_id
-			WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL
-			FOR UPDATE OF u`, in.OrgID, in.UnitID).Scan(&u.ID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone, &u.TempUnit,
-			&u.MinC, &u.MaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
-			&u.Status, &u.StatusSince, &u.InBandCount, &u.LastReadingAt, &u.DoorOpen, &u.DoorChangedAt)
+		var recent []byte
+		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3"), in.OrgID, in.UnitID, in.RecordedAt).
+			Scan(u.scanArgs(&recent)...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "unit not found")
 		}
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT type, coalesce(sensor_id::text, '') FROM alerts
-			WHERE organization_id = $1 AND unit_id = $2 AND status <> 'resolved'`, in.OrgID, in.UnitID)
+		if u.Recent, err = decodeRecent(recent); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, openAlertsSQL+`organization_id = $1 AND unit_id = $2`, in.OrgID, in.UnitID)
 		if err != nil {
 			return err
 		}
-		open, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpenAlertRef, error) {
-			var a OpenAlertRef
-			return a, r.Scan(&a.Type, &a.SensorID)
-		})
+		open, err := collectOpenAlerts(rows)
 		if err != nil {
 			return err
 		}
@@ -98,66 +90,20 @@ func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge Manu
 		out.Temperature = domain.FromCelsius(out.TemperatureC, out.TempUnit)
 		out.RecordedAt, out.CreatedAt = out.RecordedAt.UTC(), out.CreatedAt.UTC()
 
-		w := judge(u, open, out.ID)
-		return writeManualLogDecision(ctx, tx, in, out.ID, w)
+		w, err := judge(ctx, u, open, txPlans{tx: tx, orgID: in.OrgID, unitID: in.UnitID}, out.ID)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE units SET last_manual_log_at = greatest(last_manual_log_at, $3), updated_at = now()
+			WHERE organization_id = $1 AND id = $2`, in.OrgID, in.UnitID, in.RecordedAt)
+		queueJudgement(b, judgementScope{OrgID: in.OrgID, UnitID: in.UnitID, ActorUserID: in.UserID, ManualLogID: out.ID}, w, in.RecordedAt)
+		return tx.SendBatch(ctx, b).Close()
 	})
-	return out, Classify(err)
-}
-
-func writeManualLogDecision(ctx context.Context, tx pgx.Tx, in ManualLogInput, logID string, w ManualLogWrites) error {
-	b := &pgx.Batch{}
-	var status *string
-	var since *time.Time
-	var inBand *int
-	if s := w.UnitState; s != nil {
-		status, since, inBand = &s.Status, &s.StatusSince, &s.InBandCount
+	if err != nil {
+		return out, fmt.Errorf("CreateManualLog: %w", Classify(err))
 	}
-	b.Queue(`UPDATE units SET last_manual_log_at = greatest(last_manual_log_at, $3),
-			status = coalesce($4, status), status_since = coalesce($5, status_since),
-			in_band_count = coalesce($6, in_band_count), updated_at = now()
-		WHERE organization_id = $1 AND id = $2`, in.OrgID, in.UnitID, in.RecordedAt, status, since, inBand)
-	target := UplinkTarget{OrgID: in.OrgID, Unit: &UnitAlerting{ID: in.UnitID}}
-	for _, o := range w.Opens {
-		o.Notifications = nil // nobody is paged for a hand reading (not wired yet)
-		queueOpenAlert(b, target, o)
-	}
-	for _, r := range w.Resolves {
-		// queueResolveAlert without its "back to normal" notifications.
-		b.Queue(`WITH r AS (
-				UPDATE alerts SET status = 'resolved', resolution = 'auto', resolved_at = $4, resolved_note = $5,
-					next_escalation_at = NULL, updated_at = now()
-				WHERE organization_id = $1 AND unit_id = $2 AND type = $3 AND status <> 'resolved'
-					AND sensor_id IS NOT DISTINCT FROM $6::uuid
-				RETURNING id, organization_id)
-			INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, at)
-			SELECT organization_id, id, 'auto_resolved', $7, $5, $4 FROM r`,
-			in.OrgID, in.UnitID, r.Type, r.At, r.Reason, nullable(r.SensorID), nullable(in.UserID))
-	}
-	for _, e := range w.Events {
-		data, _ := json.Marshal(e.Data)
-		b.Queue(`INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data, at)
-			SELECT organization_id, id, $4, $8, nullif($5, ''), $6, $7 FROM alerts
-			WHERE organization_id = $1 AND unit_id = $2 AND type = $3 AND status <> 'resolved'
-			ORDER BY triggered_at DESC LIMIT 1`, in.OrgID, in.UnitID, e.AlertType, e.Kind, e.Note, data, e.At, nullable(in.UserID))
-	}
-	if c := w.StatusChange; c != nil {
-		before, _ := json.Marshal(map[string]any{"status": c.From})
-		after, _ := json.Marshal(map[string]any{"status": c.To, "reading_at": c.At, "temperature_c": c.TemperatureC,
-			"source": "manual_log", "manual_log_id": logID})
-		// The engine's status change, caused by a person's hand reading:
-		// recorded as theirs.
-		b.Queue(`INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id, before, after, at)
-			VALUES ($1, $2, $3, 'unit.status_changed', 'unit', $4, $5, $6, $7)`,
-			in.OrgID, nullable(in.UserID), actorType(in.UserID), in.UnitID, before, after, c.At)
-	}
-	return tx.SendBatch(ctx, b).Close()
-}
-
-func actorType(userID string) string {
-	if userID == "" {
-		return "system"
-	}
-	return "user"
+	return out, nil
 }
 
 // ManualLogFilter selects a unit's manual logs, newest first.

@@ -22,7 +22,7 @@ type NotificationPolicy struct {
 	UnitID          *string     `json:"unit_id"`
 	AlertType       *string     `json:"alert_type"`
 	Name            *string     `json:"name"`
-	Steps           []SweepStep `json:"steps"`
+	Steps           []PolicyStep `json:"steps"`
 	NotifyOnResolve bool        `json:"notify_on_resolve"`
 	QuietHoursStart *string     `json:"quiet_hours_start"` // "HH:MM", the site's local time
 	QuietHoursEnd   *string     `json:"quiet_hours_end"`
@@ -52,7 +52,7 @@ func scanPolicy(row pgx.Row) (NotificationPolicy, error) {
 		err = json.Unmarshal(steps, &p.Steps)
 	}
 	if p.Steps == nil {
-		p.Steps = []SweepStep{}
+		p.Steps = []PolicyStep{}
 	}
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return p, err

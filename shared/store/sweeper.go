@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -24,39 +25,42 @@ type SweepUnit struct {
 	TimeZone, TempUnit                string
 	Status                            string
 	CheckinInterval                   time.Duration
-	LastReadingAt                     *time.Time
+	LastReadingAt                     *time.Time // newest sensor reading of any kind
+	LastTemperatureAt                 *time.Time // newest plausible sensor temperature
+	// ExpectsTemperature: one of the unit's live sensors has measured a
+	// temperature, or has never reported at all (its kind is unknown): the
+	// unit's check-ins are then its temperatures, whatever else reports.
+	ExpectsTemperature bool
 	// WatchedSince is when the unit started waiting for its first reading:
 	// the later of the unit's creation and its live sensors' last change
 	// (assigning a sensor touches its updated_at), so a long-registered
 	// sensor moved into an old unit is not flagged the minute it arrives.
-	WatchedSince  time.Time
-	HasSensor     bool
-	DoorOpen      bool
-	DoorChangedAt *time.Time
+	WatchedSince      time.Time
+	HasSensor         bool
+	DoorOpen          bool
+	DoorChangedAt     *time.Time
+	DoorWarnAfter     time.Duration
+	DoorCriticalAfter time.Duration
+	// ManualLogInterval is how often a person must log the unit's
+	// temperature (0: not required): the unit's own interval, else
+	// DefaultHACCPManualLogInterval for a unit without a live sensor in an
+	// organisation in HACCP mode.
+	ManualLogInterval time.Duration
+	LastManualLogAt   *time.Time
+	CreatedAt         time.Time
 	// Open are the unit-level open alerts of the sweeper's types, by type.
 	Open map[string]SweepAlert
 }
+
+// DefaultHACCPManualLogInterval is how often a unit without sensors must be
+// logged by hand in an organisation in HACCP mode, unless the unit sets its
+// own interval.
+const DefaultHACCPManualLogInterval = 4 * time.Hour
 
 // SweepAlert is one open alert of a SweepUnit.
 type SweepAlert struct {
 	ID, Severity, Status string
 	TriggeredAt          time.Time
-}
-
-// SweepStep is one step of a policy as the sweeper reads it (Repeat is only
-// meaningful on the last step).
-type SweepStep struct {
-	AfterMinutes int      `json:"after_minutes"`
-	Channels     []string `json:"channels"`
-	ContactIDs   []string `json:"contact_ids"`
-	Repeat       bool     `json:"repeat,omitempty"`
-}
-
-// SweepPlan is the effective policy of an alert and the org's active contacts.
-type SweepPlan struct {
-	Found    bool
-	Steps    []SweepStep
-	Contacts map[string]Contact
 }
 
 // SweepTx is one sweeper transaction.
@@ -78,17 +82,18 @@ type SweepTx struct {
 // CheckinCandidates lists live units with a live sensor that need the
 // check-in rule: missed check-ins without their monitoring_interrupted alert,
 // an alert to raise to critical, a status to move, or an open alert that
-// fresh readings resolve. The caller re-judges each under its lock
-// (sweep.MissedCheckins is the rule; this query mirrors it with the same
-// grace, to select).
+// fresh readings resolve. A unit's check-in is its newest temperature when
+// it expects temperatures (liveSensorsSQL), else its newest reading. The
+// caller re-judges each under its lock (sweep.MissedCheckins is the rule;
+// this query mirrors it with the same grace, to select).
 func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
 	return db.ids(ctx, `WITH c AS (
 			SELECT u.id, u.status, a.severity AS open_severity,
-				floor((extract(epoch FROM $1::timestamptz - coalesce(u.last_reading_at, greatest(u.created_at, s.changed))) - 30)
-					/ u.checkin_interval_seconds)::int - CASE WHEN u.last_reading_at IS NULL THEN 1 ELSE 0 END AS missed
+				floor((extract(epoch FROM $1::timestamptz - coalesce(x.last, greatest(u.created_at, s.changed))) - 30)
+					/ u.checkin_interval_seconds)::int - CASE WHEN x.last IS NULL THEN 1 ELSE 0 END AS missed
 			FROM units u
-			CROSS JOIN LATERAL (SELECT max(s.updated_at) AS changed FROM sensors s
-				WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL) s
+			CROSS JOIN LATERAL (`+liveSensorsSQL+`) s
+			CROSS JOIN LATERAL (SELECT CASE WHEN s.expects_temperature THEN u.last_temperature_at ELSE u.last_reading_at END AS last) x
 			LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
 				AND a.type = 'monitoring_interrupted' AND a.status <> 'resolved' AND a.sensor_id IS NULL
 			WHERE u.deleted_at IS NULL AND s.changed IS NOT NULL AND u.id > $2::uuid
@@ -105,24 +110,47 @@ func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string
 // candidate query (a test keeps them equal).
 const criticalMissedCheckins = 5
 
-// DoorCandidates lists units whose door has been open at least warnAfter
-// without a door_open alert (or with one to raise to critical at
-// critAfter, or from an earlier opening), and units whose open door_open
-// alert a closed door resolves.
-func (db *DB) DoorCandidates(ctx context.Context, now time.Time, warnAfter, critAfter time.Duration, after string, limit int) ([]string, error) {
+// DoorCandidates lists units whose door has been open at least their
+// door_warn_minutes without a door_open alert (or with one to raise to
+// critical at door_critical_minutes, or from an earlier opening), and units
+// whose open door_open alert a closed door resolves.
+func (db *DB) DoorCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
 	return db.ids(ctx, `SELECT u.id FROM units u
 		LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
 			AND a.type = 'door_open' AND a.status <> 'resolved' AND a.sensor_id IS NULL
 		WHERE u.id IN (
-				SELECT id FROM units WHERE door_open AND deleted_at IS NULL AND door_changed_at <= $1::timestamptz - $4::interval
+				SELECT id FROM units WHERE door_open AND deleted_at IS NULL
+					AND door_changed_at <= $1::timestamptz - make_interval(mins => door_warn_minutes)
 				UNION ALL
 				SELECT unit_id FROM alerts WHERE type = 'door_open' AND status <> 'resolved' AND sensor_id IS NULL)
 			AND u.deleted_at IS NULL AND u.id > $2::uuid AND u.organization_id NOT IN `+hiddenOrgs+`
 			AND ((a.id IS NULL AND u.door_open)
 				OR (a.id IS NOT NULL AND (NOT u.door_open OR u.door_changed_at IS NULL
-					OR a.triggered_at < u.door_changed_at + $4::interval
-					OR (a.severity <> 'critical' AND u.door_changed_at <= $1::timestamptz - $5::interval))))
-		ORDER BY u.id LIMIT $3`, now, cursor(after), limit, warnAfter, critAfter)
+					OR a.triggered_at < u.door_changed_at + make_interval(mins => u.door_warn_minutes)
+					OR (a.severity <> 'critical' AND u.door_changed_at <= $1::timestamptz - make_interval(mins => u.door_critical_minutes)))))
+		ORDER BY u.id LIMIT $3`, now, cursor(after), limit)
+}
+
+// ManualLogCandidates lists live units that require manual logs (see
+// SweepUnit.ManualLogInterval) whose last log (else their creation) is older
+// than the interval and that have no open missed_manual_entry alert, and
+// units with an open one that no longer needs it (a fresh log, or logs no
+// longer required).
+func (db *DB) ManualLogCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
+	return db.ids(ctx, `WITH c AS (
+			SELECT u.id, a.id AS open_id,
+				coalesce(u.last_manual_log_at, u.created_at) + make_interval(secs => r.interval) <= $1 AS due
+			FROM units u
+			JOIN organizations o ON o.id = u.organization_id
+			CROSS JOIN LATERAL (SELECT coalesce(u.manual_log_interval_seconds,
+				CASE WHEN o.compliance_mode = 'haccp' AND NOT EXISTS (SELECT 1 FROM sensors s
+					WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL) THEN $4::int END) AS interval) r
+			LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
+				AND a.type = 'missed_manual_entry' AND a.status <> 'resolved' AND a.sensor_id IS NULL
+			WHERE u.deleted_at IS NULL AND u.id > $2::uuid AND (r.interval IS NOT NULL OR a.id IS NOT NULL)
+				AND u.organization_id NOT IN `+hiddenOrgs+`)
+		SELECT id FROM c WHERE (open_id IS NULL AND due) OR (open_id IS NOT NULL AND NOT coalesce(due, false))
+		ORDER BY id LIMIT $3`, now, cursor(after), limit, int(DefaultHACCPManualLogInterval/time.Second))
 }
 
 // DueEscalations lists active alerts whose next escalation is due
@@ -181,28 +209,41 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		st.tx = tx
 		var u SweepUnit
-		var interval int
-		err := tx.QueryRow(ctx, `SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
-				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.door_open, u.door_changed_at,
-				greatest(u.created_at, (SELECT max(s.updated_at) FROM sensors s
-					WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)),
-				EXISTS (SELECT 1 FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL)
+		var interval, doorWarn, doorCrit int
+		var manual *int
+		b := &pgx.Batch{}
+		b.Queue(`SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
+				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.last_temperature_at, u.door_open, u.door_changed_at,
+				u.door_warn_minutes, u.door_critical_minutes, u.last_manual_log_at, u.created_at,
+				greatest(u.created_at, s.changed), s.changed IS NOT NULL, s.expects_temperature,
+				coalesce(u.manual_log_interval_seconds, CASE WHEN o.compliance_mode = 'haccp' AND s.changed IS NULL THEN $2::int END)
 			FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
 				JOIN organizations o ON o.id = u.organization_id
+				CROSS JOIN LATERAL (`+liveSensorsSQL+`) s
 			WHERE u.id = $1 AND u.deleted_at IS NULL AND o.import_state IS NULL
-			FOR UPDATE OF u SKIP LOCKED`, unitID).Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
-			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.DoorOpen, &u.DoorChangedAt, &u.WatchedSince, &u.HasSensor)
+			FOR UPDATE OF u SKIP LOCKED`, unitID, int(DefaultHACCPManualLogInterval/time.Second))
+		b.Queue(`SELECT a.id, a.type, a.severity, a.status, a.triggered_at FROM alerts a JOIN units u ON u.id = a.unit_id
+			WHERE a.unit_id = $1 AND a.organization_id = u.organization_id AND a.sensor_id IS NULL AND a.status <> 'resolved'
+				AND a.type IN ('monitoring_interrupted', 'door_open', 'missed_manual_entry')`, unitID)
+		br := tx.SendBatch(ctx, b)
+		err := br.QueryRow().Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
+			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt,
+			&doorWarn, &doorCrit, &u.LastManualLogAt, &u.CreatedAt, &u.WatchedSince, &u.HasSensor, &u.ExpectsTemperature, &manual)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+			return br.Close()
 		}
 		if err != nil {
+			br.Close()
 			return err
 		}
 		u.CheckinInterval = time.Duration(interval) * time.Second
-		rows, err := tx.Query(ctx, `SELECT id, type, severity, status, triggered_at FROM alerts
-			WHERE organization_id = $1 AND unit_id = $2 AND sensor_id IS NULL AND status <> 'resolved'
-				AND type IN ('monitoring_interrupted', 'door_open')`, u.OrgID, u.ID)
+		u.DoorWarnAfter, u.DoorCriticalAfter = time.Duration(doorWarn)*time.Minute, time.Duration(doorCrit)*time.Minute
+		if manual != nil {
+			u.ManualLogInterval = time.Duration(*manual) * time.Second
+		}
+		rows, err := br.Query()
 		if err != nil {
+			br.Close()
 			return err
 		}
 		u.Open = map[string]SweepAlert{}
@@ -212,47 +253,36 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 			u.Open[typ] = a
 			return nil
 		}); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
 		ok = true
 		return fn(st, u)
 	})
-	return ok, err
+	if err != nil {
+		return ok, fmt.Errorf("WithSweepUnit: %w", err)
+	}
+	return ok, nil
 }
 
-// Plan reads the most specific enabled policy for a unit and alert type
-// (the same order as UplinkTx.NotificationPlan) and the org's active contacts.
-func (s *SweepTx) Plan(ctx context.Context, orgID, siteID, unitID, alertType string) (SweepPlan, error) {
-	var plan SweepPlan
-	var steps []byte
-	err := s.tx.QueryRow(ctx, `SELECT steps FROM notification_policies
-		WHERE organization_id = $1 AND enabled AND (unit_id = $2 OR site_id = $3 OR (unit_id IS NULL AND site_id IS NULL))
-			AND (alert_type = $4 OR alert_type IS NULL)
-		ORDER BY (unit_id IS NOT NULL) DESC, (site_id IS NOT NULL) DESC, (alert_type IS NOT NULL) DESC LIMIT 1`,
-		orgID, unitID, siteID, alertType).Scan(&steps)
-	switch {
-	case err == nil:
-		plan.Found = true
-		if err := json.Unmarshal(steps, &plan.Steps); err != nil {
-			return plan, err
-		}
-	case !errors.Is(err, pgx.ErrNoRows):
-		return plan, err
-	}
-	rows, err := s.tx.Query(ctx, `SELECT id, name, coalesce(phone, ''), coalesce(email, '') FROM escalation_contacts
-		WHERE organization_id = $1 AND is_active`, orgID)
+// liveSensorsSQL summarises a unit u's live sensors: when they last changed
+// (NULL: the unit has none) and whether the unit expects temperatures (a
+// sensor measured one, or never reported at all).
+const liveSensorsSQL = `SELECT max(s.updated_at) AS changed,
+		coalesce(bool_or(s.last_temperature_at IS NOT NULL OR s.last_seen_at IS NULL), false) AS expects_temperature
+	FROM sensors s WHERE s.unit_id = u.id AND s.organization_id = u.organization_id AND s.deleted_at IS NULL`
+
+// Plan reads the notification plan of an alert of alertType on the unit
+// (readPlan, as every flow that opens an alert).
+func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (NotificationPlan, error) {
+	plan, err := readPlan(ctx, s.tx, orgID, unitID, alertType)
 	if err != nil {
-		return plan, err
+		return plan, fmt.Errorf("Plan: %w", err)
 	}
-	contacts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) {
-		var c Contact
-		return c, r.Scan(&c.ID, &c.Name, &c.Phone, &c.Email)
-	})
-	plan.Contacts = make(map[string]Contact, len(contacts))
-	for _, c := range contacts {
-		plan.Contacts[c.ID] = c
-	}
-	return plan, err
+	return plan, nil
 }
 
 // OpenAlert opens a unit-level alert with its audit event and first
@@ -260,7 +290,7 @@ func (s *SweepTx) Plan(ctx context.Context, orgID, siteID, unitID, alertType str
 // is already open: the partial unique index).
 func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
 	b := &pgx.Batch{}
-	queueOpenAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, o)
+	queueOpenAlert(b, u.OrgID, u.ID, o)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity) })
 	return s.tx.SendBatch(ctx, b).Close()
 }
@@ -270,7 +300,7 @@ func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) er
 // an uplink does.
 func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
 	b := &pgx.Batch{}
-	queueResolveAlert(b, UplinkTarget{OrgID: u.OrgID, Unit: &UnitAlerting{ID: u.ID}}, r)
+	queueResolveAlert(b, u.OrgID, u.ID, r, "")
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsResolved, 1, "Type", r.Type) })
 	return s.tx.SendBatch(ctx, b).Close()
 }

@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,28 +78,6 @@ type UplinkTarget struct {
 	OpenAlert []OpenAlertRef
 }
 
-// UnitAlerting is a unit's configuration and alerting state, locked.
-type UnitAlerting struct {
-	ID, SiteID, Name, SiteName string
-	TimeZone                   string // the site's, else the organisation's
-	TempUnit                   string
-	MinC, MaxC, HysteresisC    float64
-	ConfirmSeconds             int
-	DoorConfirmSeconds         int
-	Status                     string
-	StatusSince                time.Time
-	InBandCount                int
-	LastReadingAt              *time.Time
-	DoorOpen                   bool
-	DoorChangedAt              *time.Time
-}
-
-// OpenAlertRef is one open alert of the unit.
-type OpenAlertRef struct {
-	Type     string
-	SensorID string
-}
-
 // UplinkTx is an uplink's transaction on one dedicated connection.
 type UplinkTx struct {
 	conn   *pgxpool.Conn
@@ -147,16 +122,8 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, '') FROM sensors s
 		JOIN ttn_connections c ON c.organization_id = s.organization_id
 		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
-	b.Queue(`SELECT u.id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone), o.temp_unit,
-			u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds, u.door_confirm_seconds,
-			u.status, u.status_since, u.in_band_count, u.last_reading_at, u.door_open, u.door_changed_at
-		FROM units u JOIN sites si ON si.id = u.site_id JOIN organizations o ON o.id = u.organization_id
-		WHERE u.id = (SELECT unit_id FROM (`+sensor+`) s)
-		AND u.deleted_at IS NULL
-		FOR UPDATE OF u`, with(key.DevEUI)...)
-	b.Queue(`SELECT type, coalesce(sensor_id::text, '') FROM alerts
-		WHERE unit_id = (SELECT unit_id FROM (`+sensor+`) s)
-		AND status <> 'resolved'`, with(key.DevEUI)...)
+	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5"), with(key.DevEUI, key.ReceivedAt)...)
+	b.Queue(openAlertsSQL+`unit_id = (SELECT unit_id FROM (`+sensor+`) s)`, with(key.DevEUI)...)
 
 	t := &tx.target
 	err = func() error {
@@ -187,11 +154,13 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 			return err
 		}
 		var u UnitAlerting
-		err = br.QueryRow().Scan(&u.ID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone, &u.TempUnit,
-			&u.MinC, &u.MaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
-			&u.Status, &u.StatusSince, &u.InBandCount, &u.LastReadingAt, &u.DoorOpen, &u.DoorChangedAt)
+		var recent []byte
+		err = br.QueryRow().Scan(u.scanArgs(&recent)...)
 		switch {
 		case err == nil:
+			if u.Recent, err = decodeRecent(recent); err != nil {
+				return err
+			}
 			t.Unit = &u
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
@@ -200,10 +169,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 		if err != nil {
 			return err
 		}
-		t.OpenAlert, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpenAlertRef, error) {
-			var a OpenAlertRef
-			return a, r.Scan(&a.Type, &a.SensorID)
-		})
+		t.OpenAlert, err = collectOpenAlerts(rows)
 		return err
 	}()
 	if err != nil {
@@ -250,80 +216,18 @@ type SensorHealth struct {
 	RSSI           *int
 	SNR            *float64
 	FCnt           int64
-}
-
-// UnitStateRow is the unit's new alerting state.
-type UnitStateRow struct {
-	Status        string
-	StatusSince   time.Time
-	InBandCount   int
-	LastReadingAt time.Time
-	LastTempC     *float64
-	DoorOpen      bool
-	DoorChangedAt *time.Time
-}
-
-// AlertOpenRow opens one alert with its first notifications (the outbox).
-type AlertOpenRow struct {
-	Type, Severity, Title, Message string
-	SensorID                       string
-	TemperatureC, LimitC           *float64
-	At                             time.Time
-	AckCode                        string
-	NextEscalationAt               *time.Time
-	StepsSent                      int // escalation steps sent with the opening (alerts.escalation_step)
-	EventNote                      string
-	EventData                      map[string]any
-	Notifications                  []OutboxRow // escalation step 0
-}
-
-// AlertResolveRow auto-resolves an open alert, telling whoever was paged.
-type AlertResolveRow struct {
-	Type, SensorID string
-	At             time.Time
-	Reason         string
-	SMSBody        string
-	EmailSubject   string
-	EmailBody      string
-}
-
-// OutboxRow is one notification to send.
-type OutboxRow struct {
-	ContactID string
-	Recipient string
-	Channel   string
-	Subject   string
-	Body      string
+	// TemperatureAt is the reading time when the uplink carried a plausible
+	// temperature (the sensor's own check-in of that quantity).
+	TemperatureAt *time.Time
 }
 
 // UplinkWrites is the second round trip.
 type UplinkWrites struct {
-	Reading      *ReadingRow   // needs the target's unit
-	Health       *SensorHealth // needs the target's sensor
-	UnitState    *UnitStateRow // needs the target's unit
-	DoorChange   *bool         // the door changed at the reading's time: door_events row
-	Unclaimed    string        // a device id to record as seen, unclaimed (no sensor)
-	Opens        []AlertOpenRow
-	Resolves     []AlertResolveRow
-	Events       []AlertEventRow  // history lines of alerts that stay open
-	StatusChange *StatusChangeRow // the unit's status moved: audit_log
-	UplinkAt     time.Time        // the reading time
-}
-
-// AlertEventRow is one line of an open alert's history (alert_events).
-type AlertEventRow struct {
-	AlertType, Kind, Note string
-	At                    time.Time
-	Data                  map[string]any
-}
-
-// StatusChangeRow records a unit status transition that no alert carries
-// (ok -> excursion, excursion -> restoring...): the audit trail of the
-// alert engine.
-type StatusChangeRow struct {
-	From, To     string
-	At           time.Time
-	TemperatureC *float64
+	Reading   *ReadingRow   // needs the target's unit
+	Health    *SensorHealth // needs the target's sensor
+	Judgement Judgement     // needs the target's unit
+	Unclaimed string        // a device id to record as seen, unclaimed (no sensor)
+	UplinkAt  time.Time     // the reading time
 }
 
 // Commit writes w and commits: the second round trip.
@@ -357,22 +261,12 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 				rssi = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($5, rssi) ELSE rssi END,
 				snr = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($6, snr) ELSE snr END,
 				last_f_cnt = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN $7 ELSE last_f_cnt END,
+				last_temperature_at = greatest(last_temperature_at, $8),
 				updated_at = now()
-			WHERE id = $1`, t.SensorID, at, h.BatteryPercent, h.BatteryVolts, h.RSSI, h.SNR, h.FCnt)
+			WHERE id = $1`, t.SensorID, at, h.BatteryPercent, h.BatteryVolts, h.RSSI, h.SNR, h.FCnt, h.TemperatureAt)
 	}
-	if w.UnitState != nil && t.Unit != nil {
-		s := w.UnitState
-		b.Queue(`UPDATE units SET status = $2, status_since = $3, in_band_count = $4, last_reading_at = $5,
-				last_temp_c = coalesce($6, last_temp_c), door_open = $7, door_changed_at = $8, updated_at = now()
-			WHERE id = $1`, t.Unit.ID, s.Status, s.StatusSince, s.InBandCount, s.LastReadingAt, s.LastTempC, s.DoorOpen, s.DoorChangedAt)
-	}
-	if w.DoorChange != nil && t.Unit != nil {
-		state := "closed"
-		if *w.DoorChange {
-			state = "open"
-		}
-		b.Queue(`INSERT INTO door_events (organization_id, unit_id, sensor_id, state, changed_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (sensor_id, changed_at) DO NOTHING`, t.OrgID, t.Unit.ID, t.SensorID, state, at)
+	if t.Unit != nil {
+		queueJudgement(b, judgementScope{OrgID: t.OrgID, UnitID: t.Unit.ID, SensorID: t.SensorID}, w.Judgement, at)
 	}
 	if w.Unclaimed != "" && t.Authorized && tx.key.DevEUI != "" {
 		b.Queue(`INSERT INTO unclaimed_devices (organization_id, ttn_connection_id, dev_eui, ttn_device_id, first_seen_at, last_seen_at)
@@ -380,25 +274,6 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 			ON CONFLICT (ttn_connection_id, dev_eui) DO UPDATE SET last_seen_at = greatest(unclaimed_devices.last_seen_at, EXCLUDED.last_seen_at),
 				ttn_device_id = EXCLUDED.ttn_device_id, uplink_count = unclaimed_devices.uplink_count + 1`,
 			t.OrgID, t.ConnectionID, tx.key.DevEUI, w.Unclaimed, at)
-	}
-	for _, o := range w.Opens {
-		queueOpenAlert(b, t, o)
-	}
-	for _, r := range w.Resolves {
-		queueResolveAlert(b, t, r)
-	}
-	for _, e := range w.Events {
-		data, _ := json.Marshal(e.Data)
-		b.Queue(`INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
-			SELECT organization_id, id, $4, nullif($5, ''), $6, $7 FROM alerts
-			WHERE organization_id = $1 AND unit_id = $2 AND type = $3 AND status <> 'resolved'
-			ORDER BY triggered_at DESC LIMIT 1`, t.OrgID, t.Unit.ID, e.AlertType, e.Kind, e.Note, data, e.At)
-	}
-	if c := w.StatusChange; c != nil && t.Unit != nil {
-		before, _ := json.Marshal(map[string]any{"status": c.From})
-		after, _ := json.Marshal(map[string]any{"status": c.To, "reading_at": c.At, "temperature_c": c.TemperatureC, "sensor_id": t.SensorID})
-		b.Queue(`INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, before, after, at)
-			VALUES ($1, 'system', 'unit.status_changed', 'unit', $2, $3, $4, $5)`, t.OrgID, t.Unit.ID, before, after, c.At)
 	}
 	b.Queue(`COMMIT`)
 	err := tx.conn.SendBatch(ctx, b).Close()
@@ -411,146 +286,18 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 	return nil
 }
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func queueOpenAlert(b *pgx.Batch, t UplinkTarget, o AlertOpenRow) {
-	conflict := `ON CONFLICT (unit_id, type) WHERE status <> 'resolved' AND sensor_id IS NULL DO NOTHING`
-	if o.SensorID != "" {
-		conflict = `ON CONFLICT (sensor_id, type) WHERE status <> 'resolved' AND sensor_id IS NOT NULL DO NOTHING`
-	}
-	data, _ := json.Marshal(o.EventData)
-	var contacts, recipients, channels, subjects, bodies []string
-	for _, n := range o.Notifications {
-		contacts = append(contacts, n.ContactID)
-		recipients = append(recipients, n.Recipient)
-		channels = append(channels, n.Channel)
-		subjects = append(subjects, n.Subject)
-		bodies = append(bodies, n.Body)
-	}
-	// One statement: the alert (at most one open per unit/sensor and type:
-	// a concurrent opener makes this a no-op), its audit event and its
-	// first notifications, all keyed on the inserted row. The ack code is
-	// o.AckCode unless an open alert of the organisation holds it (a large
-	// outage opens thousands: 3 random bytes collide), then a fresh one; the
-	// notifications' "ACK <code>" follows the code the alert got.
-	b.Queue(`WITH code AS (
-			SELECT x.c FROM (SELECT $11::text AS c, 0 AS o
-				UNION ALL SELECT upper(substr(md5(gen_random_uuid()::text), 1, 6)), g FROM generate_series(1, 8) g) x
-			WHERE NOT EXISTS (SELECT 1 FROM alerts t WHERE t.organization_id = $1 AND t.ack_code = x.c AND t.status <> 'resolved')
-			ORDER BY x.o LIMIT 1),
-		a AS (
-			INSERT INTO alerts (organization_id, unit_id, sensor_id, type, severity, status, title, message, triggered_at,
-				temperature_c, limit_c, ack_code, next_escalation_at, escalation_step)
-			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $20) `+conflict+`
-			RETURNING id, organization_id, triggered_at, ack_code),
-		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
-			SELECT organization_id, id, 'opened', $13, $14, triggered_at FROM a)
-		INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-		SELECT a.organization_id, a.id, 'alert', 0, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''),
-			replace(n.body, 'ACK ' || $11, 'ACK ' || a.ack_code)
-		FROM a, unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) AS n(contact_id, recipient, channel, subject, body)
-		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
-		t.OrgID, t.Unit.ID, nullable(o.SensorID), o.Type, o.Severity, o.Title, nullable(o.Message), o.At,
-		o.TemperatureC, o.LimitC, o.AckCode, o.NextEscalationAt, nullable(o.EventNote), data,
-		contacts, recipients, channels, subjects, bodies, o.StepsSent)
-}
-
-// NewAckCode is the short code people text back ("ACK 3F9A2C"): 3 random
-// bytes in hex. Opening an alert swaps it for a free one if an open alert of
-// the organisation already holds it.
-func NewAckCode() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
-}
-
-func queueResolveAlert(b *pgx.Batch, t UplinkTarget, r AlertResolveRow) {
-	// Resolve, record why, and send "back to normal" to everyone an alert
-	// notification of this alert reached (or is still trying to reach),
-	// unless the governing policy turned notify_on_resolve off.
-	b.Queue(`WITH r AS (
-			UPDATE alerts SET status = 'resolved', resolution = 'auto', resolved_at = $4, resolved_note = $5,
-				next_escalation_at = NULL, updated_at = now()
-			WHERE organization_id = $1 AND unit_id = $2 AND type = $3 AND status <> 'resolved'
-				AND sensor_id IS NOT DISTINCT FROM $6::uuid
-			RETURNING id, organization_id),
-		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, note, at)
-			SELECT organization_id, id, 'auto_resolved', $5, $4 FROM r)
-		INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-		SELECT DISTINCT ON (n.recipient, n.channel) r.organization_id, r.id, 'resolved', 0, n.contact_id, n.recipient, n.channel,
-			CASE WHEN n.channel = 'email' THEN $8 END, CASE WHEN n.channel = 'sms' THEN $7 ELSE $9 END
-		FROM r JOIN notifications n ON n.alert_id = r.id AND n.kind = 'alert' AND n.status NOT IN ('failed', 'skipped')
-		WHERE coalesce((SELECT notify_on_resolve FROM effective_notification_policy($1, $2, $3)), true)
-		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
-		t.OrgID, t.Unit.ID, r.Type, r.At, r.Reason, nullable(r.SensorID), r.SMSBody, r.EmailSubject, r.EmailBody)
-}
-
-// PolicyStep is one escalation step of a notification policy.
-type PolicyStep struct {
-	AfterMinutes int      `json:"after_minutes"`
-	Channels     []string `json:"channels"`
-	ContactIDs   []string `json:"contact_ids"`
-}
-
-// Contact is an escalation contact.
-type Contact struct {
-	ID, Name, Phone, Email string
-}
-
-// NotificationPlan is the effective policy of an alert and its contacts.
-type NotificationPlan struct {
-	Found    bool
-	Steps    []PolicyStep
-	Contacts map[string]Contact
-}
-
-// NotificationPlan reads, inside the uplink's transaction, the most
-// specific enabled policy for the unit and alert type (unit, then site,
-// then organisation; a typed policy before an any-type one) and the active
-// contacts it names. Only alert changes need it: the extra round trip is
+// NotificationPlan reads, inside the uplink's transaction, the policy that
+// governs an alert of alertType on the unit and the organisation's active
+// contacts (readPlan). Only alert changes need it: the extra round trip is
 // off the no-change hot path.
 func (tx *UplinkTx) NotificationPlan(ctx context.Context, alertType string) (NotificationPlan, error) {
 	t := tx.target
-	var plan NotificationPlan
 	if t.Unit == nil {
-		return plan, nil
+		return NotificationPlan{}, nil
 	}
-	b := &pgx.Batch{}
-	b.Queue(`SELECT steps FROM effective_notification_policy($1, $2, $3)`, t.OrgID, t.Unit.ID, alertType)
-	b.Queue(`SELECT id, name, coalesce(phone, ''), coalesce(email, '') FROM escalation_contacts
-		WHERE organization_id = $1 AND is_active`, t.OrgID)
-	br := tx.conn.SendBatch(ctx, b)
-	defer br.Close()
-	var steps []byte
-	err := br.QueryRow().Scan(&steps)
-	switch {
-	case err == nil:
-		plan.Found = true
-		if err := json.Unmarshal(steps, &plan.Steps); err != nil {
-			return plan, err
-		}
-	case !errors.Is(err, pgx.ErrNoRows):
-		return plan, Classify(err)
-	}
-	rows, err := br.Query()
+	plan, err := readPlan(ctx, tx.conn, t.OrgID, t.Unit.ID, alertType)
 	if err != nil {
-		return plan, Classify(err)
-	}
-	contacts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) {
-		var c Contact
-		return c, r.Scan(&c.ID, &c.Name, &c.Phone, &c.Email)
-	})
-	if err != nil {
-		return plan, Classify(err)
-	}
-	plan.Contacts = make(map[string]Contact, len(contacts))
-	for _, c := range contacts {
-		plan.Contacts[c.ID] = c
+		return plan, fmt.Errorf("NotificationPlan: %w", Classify(err))
 	}
 	return plan, nil
 }

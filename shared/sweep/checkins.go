@@ -8,6 +8,7 @@ import (
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -114,44 +115,77 @@ func eachUnit(ctx context.Context, db *store.DB, page func(ctx context.Context, 
 	return changed, errors.Join(errs...)
 }
 
+// CheckinAt is a unit's last check-in: its newest temperature when it
+// expects temperatures (a door or battery uplink is no check-in of a unit
+// whose temperature is not being measured), else its newest reading.
+func CheckinAt(u store.SweepUnit) *time.Time {
+	if u.ExpectsTemperature {
+		return u.LastTemperatureAt
+	}
+	return u.LastReadingAt
+}
+
 func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
 	const typ = alerting.TypeMonitoringInterrupted
 	open, isOpen := u.Open[typ]
 	if !u.HasSensor {
 		return false, nil // nothing is expected to report (unassigned since)
 	}
-	missed, due := MissedCheckins(u.LastReadingAt, u.WatchedSince, u.CheckinInterval, now)
+	last := CheckinAt(u)
+	missed, due := MissedCheckins(last, u.WatchedSince, u.CheckinInterval, now)
 	severity, status := CheckinLevel(missed)
 	if missed == 0 {
-		if !isOpen || u.LastReadingAt == nil {
+		if !isOpen || last == nil {
 			return false, nil
 		}
 		// Normally the reading's own transaction resolves it; this covers a
 		// reading the alert engine judged late or a race with the opening.
-		r := resolveRow(typ, *u.LastReadingAt, "readings resumed", unitMessageInput(u, frontendURL))
+		r := paging.ResolveRow(typ, *last, "readings resumed", unitMessageInput(u, frontendURL))
 		return true, tx.ResolveAlert(ctx, u, r)
 	}
-	if err := tx.SetUnitStatus(ctx, u, status, due); err != nil {
-		return false, err
+	// A unit already interrupted (five missed check-ins, or a probe reading
+	// what cannot be true) is not moved back to offline.
+	moved := u.Status != status && !(status == string(domain.UnitOffline) && u.Status == string(domain.UnitMonitoringInterrupted))
+	if moved {
+		if err := tx.SetUnitStatus(ctx, u, status, due); err != nil {
+			return false, err
+		}
 	}
 	if isOpen {
 		if severity == alerting.SeverityCritical {
 			note := fmt.Sprintf("%d check-ins missed", missed)
-			return tx.RaiseSeverity(ctx, u.OrgID, open.ID, severity, now, note)
+			raised, err := tx.RaiseSeverity(ctx, u.OrgID, open.ID, severity, now, note)
+			return raised || moved, err
 		}
-		return u.Status != status, nil
+		return moved, nil
 	}
 	title := "No readings received"
 	msg := fmt.Sprintf("%d check-in(s) missed (expected every %s)", missed, u.CheckinInterval)
-	if u.LastReadingAt == nil {
+	switch {
+	case last == nil && u.LastReadingAt == nil:
 		title, msg = "Sensor has never reported", "no reading since the sensor was installed"
+	case u.ExpectsTemperature && u.LastReadingAt != nil && (last == nil || u.LastReadingAt.After(*last)):
+		title = "No temperature received"
+		msg = fmt.Sprintf("%d check-in(s) missed (expected every %s): no temperature measured", missed, u.CheckinInterval)
+		if last != nil {
+			msg += " since " + last.UTC().Format(time.RFC3339)
+		}
+		msg += ", although the unit's sensors still send other uplinks (door, battery)"
 	}
 	o := alerting.OpenAlert{Type: typ, Severity: severity, Title: title, Message: msg, At: due}
-	plan, err := tx.Plan(ctx, u.OrgID, u.SiteID, u.ID, typ)
+	plan, err := tx.Plan(ctx, u.OrgID, u.ID, typ)
 	if err != nil {
 		return false, err
 	}
-	row := openRow(o, plan, unitMessageInput(u, frontendURL))
-	row.EventData = map[string]any{"missed_checkins": missed, "severity": severity, "last_reading_at": u.LastReadingAt}
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL))
+	row.EventData = map[string]any{"missed_checkins": missed, "severity": severity, "last_checkin_at": last,
+		"last_reading_at": u.LastReadingAt, "checks": checkedQuantity(u)}
 	return true, tx.OpenAlert(ctx, u, row)
+}
+
+func checkedQuantity(u store.SweepUnit) string {
+	if u.ExpectsTemperature {
+		return "temperature"
+	}
+	return "any reading"
 }

@@ -48,7 +48,7 @@ func TestMissedCheckins(t *testing.T) {
 func TestCheckinsWarnThenCriticalThenResolve(t *testing.T) {
 	f := newFixture(t)
 	f.policy(step(0, []string{"sms", "email"}, f.alice))
-	f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.t0)
+	f.temperatureAt(f.t0)
 
 	f.at(5*time.Minute + 29*time.Second)
 	f.run("checkins")
@@ -89,7 +89,7 @@ func TestCheckinsWarnThenCriticalThenResolve(t *testing.T) {
 
 	// A reading came back (the ingest missed resolving it): resolved, and
 	// "back to normal" goes to whoever was paged.
-	f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.now)
+	f.temperatureAt(f.now)
 	f.at(26 * time.Minute)
 	f.run("checkins")
 	a3, _ := f.alert("monitoring_interrupted")
@@ -149,14 +149,14 @@ func TestResolveHonoursNotifyOnResolve(t *testing.T) {
 				f.exec(`INSERT INTO notification_policies (organization_id, unit_id, steps, notify_on_resolve)
 					SELECT organization_id, $2, steps, true FROM notification_policies WHERE organization_id = $1`, f.org, f.unit)
 			}
-			f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.t0)
+			f.temperatureAt(f.t0)
 			f.at(5*time.Minute + 30*time.Second)
 			f.run("checkins")
 			a, ok := f.alert("monitoring_interrupted")
 			if !ok {
 				t.Fatal("no alert after a missed check-in")
 			}
-			f.exec(`UPDATE units SET last_reading_at = $2 WHERE id = $1`, f.unit, f.now)
+			f.temperatureAt(f.now)
 			f.at(6 * time.Minute)
 			f.run("checkins")
 			if a2, _ := f.alert("monitoring_interrupted"); a2.Status != "resolved" {

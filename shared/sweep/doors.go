@@ -6,22 +6,20 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
+	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
 )
 
-// Door-open thresholds, measured from the real open transition
-// (units.door_changed_at, written only when the door state changes: an
-// uplink repeating "open" does not restart the clock).
-const (
-	DoorWarnAfter     = 5 * time.Minute
-	DoorCriticalAfter = 15 * time.Minute
-)
+// Door-open thresholds are the unit's (door_warn_minutes and
+// door_critical_minutes, 5 and 15 by default), measured from the real open
+// transition (units.door_changed_at, written only when the door state
+// changes: an uplink repeating "open" does not restart the clock).
 
 // doors raises and upgrades door_open alerts and resolves them once the
 // door is closed.
 func doors(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
 	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
-		return db.DoorCandidates(ctx, now, DoorWarnAfter, DoorCriticalAfter, after, batchSize)
+		return db.DoorCandidates(ctx, now, after, batchSize)
 	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
 		return doorUnit(ctx, tx, u, now, frontendURL)
 	})
@@ -34,18 +32,18 @@ func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now tim
 	if u.DoorChangedAt != nil {
 		st.DoorChangedAt = *u.DoorChangedAt
 	}
-	severity, tooLong := alerting.DoorOpenTooLong(st, now, DoorWarnAfter, DoorCriticalAfter)
+	severity, tooLong := alerting.DoorOpenTooLong(st, now, u.DoorWarnAfter, u.DoorCriticalAfter)
 	if isOpen {
 		// The door closed, or closed and opened again since this alert
 		// (it triggered before the current opening crossed the threshold):
 		// this episode is over either way.
-		reopened := u.DoorOpen && !st.DoorChangedAt.IsZero() && open.TriggeredAt.Before(st.DoorChangedAt.Add(DoorWarnAfter))
+		reopened := u.DoorOpen && !st.DoorChangedAt.IsZero() && open.TriggeredAt.Before(st.DoorChangedAt.Add(u.DoorWarnAfter))
 		if !u.DoorOpen || reopened {
 			at := now
 			if !u.DoorOpen && !st.DoorChangedAt.IsZero() {
 				at = st.DoorChangedAt
 			}
-			if err := tx.ResolveAlert(ctx, u, resolveRow(typ, at, "door closed", unitMessageInput(u, frontendURL))); err != nil {
+			if err := tx.ResolveAlert(ctx, u, paging.ResolveRow(typ, at, "door closed", unitMessageInput(u, frontendURL))); err != nil {
 				return false, err
 			}
 			isOpen = false
@@ -66,12 +64,12 @@ func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now tim
 	}
 	o := alerting.OpenAlert{Type: typ, Severity: severity, Title: "Door open too long",
 		Message: fmt.Sprintf("door open since %s", st.DoorChangedAt.UTC().Format(time.RFC3339)),
-		At:      st.DoorChangedAt.Add(DoorWarnAfter)}
-	plan, err := tx.Plan(ctx, u.OrgID, u.SiteID, u.ID, typ)
+		At:      st.DoorChangedAt.Add(u.DoorWarnAfter)}
+	plan, err := tx.Plan(ctx, u.OrgID, u.ID, typ)
 	if err != nil {
 		return false, err
 	}
-	row := openRow(o, plan, unitMessageInput(u, frontendURL))
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL))
 	row.EventData = map[string]any{"door_opened_at": st.DoorChangedAt, "severity": severity}
 	return true, tx.OpenAlert(ctx, u, row)
 }

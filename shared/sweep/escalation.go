@@ -4,108 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
 )
 
-// MaxRepeats caps the repeats of a policy's last step marked "repeat": a
-// forgotten alert pages every interval for a while, not forever.
-const MaxRepeats = 10
-
 // batchSize bounds the rows one task run handles; the next minute continues.
 const batchSize = 500
-
-// ExpandSteps returns the policy's steps with the repeats of the last step
-// appended as ordinary steps (step len(steps)-1+k fires k intervals after
-// the last one), so alerting.Escalation plans them like any step and each
-// repeat gets its own escalation_step index (the outbox's once-per-step
-// key then holds for repeats too). The interval is the difference between
-// the last two steps' delays, or the last delay for a single step; a
-// non-positive interval disables repeating.
-func ExpandSteps(steps []store.SweepStep) []alerting.Step {
-	out := make([]alerting.Step, 0, len(steps))
-	for _, s := range steps {
-		out = append(out, alerting.Step{AfterMinutes: s.AfterMinutes, Channels: s.Channels, ContactIDs: s.ContactIDs})
-	}
-	if len(steps) == 0 || !steps[len(steps)-1].Repeat {
-		return out
-	}
-	last := steps[len(steps)-1]
-	interval := last.AfterMinutes
-	if len(steps) > 1 {
-		interval -= steps[len(steps)-2].AfterMinutes
-	}
-	if interval <= 0 {
-		return out
-	}
-	for k := 1; k <= MaxRepeats; k++ {
-		out = append(out, alerting.Step{AfterMinutes: last.AfterMinutes + k*interval, Channels: last.Channels, ContactIDs: last.ContactIDs})
-	}
-	return out
-}
-
-// StepRows renders one step into outbox rows: one per contact and channel
-// the contact can be reached on. Contacts deactivated since the policy was
-// written (absent from contacts) are skipped.
-func StepRows(step alerting.Step, contacts map[string]store.Contact, sms, subject, email string) []store.OutboxRow {
-	var rows []store.OutboxRow
-	for _, id := range step.ContactIDs {
-		c, ok := contacts[id]
-		if !ok {
-			continue
-		}
-		for _, ch := range step.Channels {
-			switch {
-			case ch == alerting.ChannelSMS && c.Phone != "":
-				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: c.Phone, Channel: ch, Body: sms})
-			case ch == alerting.ChannelEmail && c.Email != "":
-				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: strings.ToLower(c.Email), Channel: ch, Subject: subject, Body: email})
-			}
-		}
-	}
-	return rows
-}
-
-// PlanEscalation decides what one due alert gets now: the rows of every
-// step due at now that was not sent yet, the new step count, and when to
-// look again. Running out of steps only clears the next time: it never
-// resolves the alert.
-func PlanEscalation(a store.EscalationAlert, plan store.SweepPlan, now time.Time, frontendURL string) store.EscalationWrite {
-	w := store.EscalationWrite{StepsSent: a.StepsSent}
-	if !plan.Found {
-		return w // no policy (any more): nobody to page
-	}
-	steps := ExpandSteps(plan.Steps)
-	due, next := alerting.Escalation(steps, a.TriggeredAt, false, now, a.StepsSent)
-	if !next.IsZero() {
-		w.Next = &next
-	}
-	if len(due) == 0 {
-		return w
-	}
-	// Repeats that piled up while the sweeper was away collapse into the
-	// newest one: the same people, paged once, not ten times in a row.
-	if k := len(due); k > 1 && due[k-2] >= len(plan.Steps) {
-		first := k - 1
-		for first > 0 && due[first-1] >= len(plan.Steps) {
-			first--
-		}
-		due = append(due[:first], due[k-1])
-	}
-	in := alerting.NewMessageInput(a.SiteName, a.UnitName, a.TimeZone, domain.TempUnit(a.TempUnit), frontendURL)
-	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = a.Type, a.Severity, a.TemperatureC, a.LimitC, a.TriggeredAt, a.AckCode
-	sms, subject, email := alerting.AlarmText(in)
-	w.Steps = map[int][]store.OutboxRow{}
-	for _, i := range due {
-		w.Steps[i] = StepRows(steps[i], plan.Contacts, sms, subject, email)
-	}
-	w.StepsSent = due[len(due)-1] + 1
-	return w
-}
 
 // escalate queues every due escalation step, oldest due first, in keyset
 // pages until none is left or ctx ends. Each alert is handled in its own
@@ -130,11 +38,11 @@ func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL stri
 				return n, errors.Join(append(errs, err)...)
 			}
 			ok, err := db.WithDueEscalation(ctx, a.ID, now, func(tx *store.SweepTx, a store.EscalationAlert) (store.EscalationWrite, error) {
-				plan, err := tx.Plan(ctx, a.OrgID, a.SiteID, a.UnitID, a.Type)
+				plan, err := tx.Plan(ctx, a.OrgID, a.UnitID, a.Type)
 				if err != nil {
 					return store.EscalationWrite{}, err
 				}
-				return PlanEscalation(a, plan, now, frontendURL), nil
+				return paging.PlanEscalation(a, plan, now, frontendURL), nil
 			})
 			switch {
 			case err != nil:
@@ -154,42 +62,6 @@ func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL stri
 		errs = append(errs, fmt.Errorf("%d more alerts failed", failed-maxUnitErrors))
 	}
 	return n, errors.Join(errs...)
-}
-
-// openRow renders a sweeper-raised alert and its first escalation step into
-// outbox rows, like the ingest's opening (shared/ingest/uplink.go openRow):
-// step 0 goes out with the opening when it has no delay, later steps are
-// left to the escalation task.
-func openRow(o alerting.OpenAlert, plan store.SweepPlan, in alerting.MessageInput) store.AlertOpenRow {
-	row := store.AlertOpenRow{Type: o.Type, Severity: o.Severity, Title: o.Title, Message: o.Message,
-		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode()}
-	if !plan.Found || len(plan.Steps) == 0 {
-		row.EventNote = "no notification policy applies: nobody is paged"
-		return row
-	}
-	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = o.Type, o.Severity, o.TemperatureC, o.LimitC, o.At, row.AckCode
-	sms, subject, email := alerting.AlarmText(in)
-	steps := ExpandSteps(plan.Steps)
-	first := steps[0]
-	if first.AfterMinutes > 0 {
-		next := o.At.Add(time.Duration(first.AfterMinutes) * time.Minute)
-		row.NextEscalationAt = &next
-		return row
-	}
-	if len(steps) > 1 {
-		next := o.At.Add(time.Duration(max(steps[1].AfterMinutes, 0)) * time.Minute)
-		row.NextEscalationAt = &next
-	}
-	row.StepsSent = 1
-	row.Notifications = StepRows(first, plan.Contacts, sms, subject, email)
-	return row
-}
-
-// resolveRow renders the "back to normal" texts of an auto-resolution.
-func resolveRow(typ string, at time.Time, reason string, in alerting.MessageInput) store.AlertResolveRow {
-	in.AlertType, in.At = typ, at
-	sms, subject, email := alerting.ResolvedText(in)
-	return store.AlertResolveRow{Type: typ, At: at, Reason: reason, SMSBody: sms, EmailSubject: subject, EmailBody: email}
 }
 
 func unitMessageInput(u store.SweepUnit, frontendURL string) alerting.MessageInput {

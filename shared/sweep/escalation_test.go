@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/paging"
 )
 
 // openAlert inserts an active alert triggered at t0 whose first step is due.
@@ -122,8 +122,8 @@ func TestEscalationRepeatsTheLastStep(t *testing.T) {
 	f.at(10 * time.Hour)
 	f.run("escalation")
 	got := f.sent(id)
-	if len(got) != 5 || got[4].Step != 1+MaxRepeats {
-		t.Fatalf("after 10 h: %+v, want one more row, step %d", got, 1+MaxRepeats)
+	if len(got) != 5 || got[4].Step != 1+paging.MaxRepeats {
+		t.Fatalf("after 10 h: %+v, want one more row, step %d", got, 1+paging.MaxRepeats)
 	}
 	if a, _ := f.alert("temp_excursion"); a.Next != nil || a.Status != "active" {
 		t.Fatalf("after the last repeat: %+v", a)
@@ -176,42 +176,6 @@ func TestEscalationConcurrentSweeps(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM alerts WHERE escalation_step = 2 AND next_escalation_at IS NULL`); n != 20 {
 		t.Fatalf("%d alerts fully escalated, want 20", n)
-	}
-}
-
-func TestPlanEscalationWithoutPolicy(t *testing.T) {
-	a := store.EscalationAlert{TriggeredAt: time.Unix(0, 0), StepsSent: 0}
-	w := PlanEscalation(a, store.SweepPlan{}, time.Unix(3600, 0), "")
-	if len(w.Steps) != 0 || w.Next != nil || w.StepsSent != 0 {
-		t.Fatalf("%+v", w)
-	}
-}
-
-func TestExpandSteps(t *testing.T) {
-	rep := func(s store.SweepStep) store.SweepStep { s.Repeat = true; return s }
-	cases := []struct {
-		name  string
-		steps []store.SweepStep
-		want  []int // after_minutes
-	}{
-		{"no repeat", []store.SweepStep{step(0, sms), step(10, sms)}, []int{0, 10}},
-		{"repeat the difference", []store.SweepStep{step(0, sms), rep(step(15, sms))}, []int{0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165}},
-		{"single step repeats its delay", []store.SweepStep{rep(step(5, sms))}, []int{5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}},
-		{"zero interval does not repeat", []store.SweepStep{step(5, sms), rep(step(5, sms))}, []int{5, 5}},
-		{"empty", nil, nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := ExpandSteps(c.steps)
-			if len(got) != len(c.want) {
-				t.Fatalf("%d steps, want %d", len(got), len(c.want))
-			}
-			for i := range got {
-				if got[i].AfterMinutes != c.want[i] {
-					t.Fatalf("step %d after %d, want %d", i, got[i].AfterMinutes, c.want[i])
-				}
-			}
-		})
 	}
 }
 

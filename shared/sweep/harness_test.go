@@ -65,11 +65,19 @@ func (f *fixture) count(sql string, args ...any) int {
 }
 
 // policy writes the org-wide policy for every type.
-func (f *fixture) policy(steps ...store.SweepStep) {
+func (f *fixture) policy(steps ...store.PolicyStep) {
 	f.t.Helper()
 	b, _ := json.Marshal(steps)
 	f.exec(`INSERT INTO notification_policies (organization_id, steps) VALUES ($1, $2)
 		ON CONFLICT ON CONSTRAINT notification_policies_scope_key DO UPDATE SET steps = EXCLUDED.steps`, f.org, b)
+}
+
+// temperatureAt records a temperature reading of the fixture's sensor at
+// at, as the ingest does (unit and sensor).
+func (f *fixture) temperatureAt(at time.Time) {
+	f.t.Helper()
+	f.exec(`UPDATE units SET last_reading_at = $2, last_temperature_at = $2 WHERE id = $1`, f.unit, at)
+	f.exec(`UPDATE sensors SET last_seen_at = $2, last_temperature_at = $2 WHERE id = $1`, f.senID, at)
 }
 
 // at moves the clock to t0 + d.
@@ -116,8 +124,8 @@ func (f *fixture) unitStatus() string {
 	return s
 }
 
-func step(after int, channels []string, contacts ...string) store.SweepStep {
-	return store.SweepStep{AfterMinutes: after, Channels: channels, ContactIDs: contacts}
+func step(after int, channels []string, contacts ...string) store.PolicyStep {
+	return store.PolicyStep{AfterMinutes: after, Channels: channels, ContactIDs: contacts}
 }
 
 var sms = []string{"sms"}

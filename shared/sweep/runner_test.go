@@ -136,7 +136,7 @@ func TestNewRunnerFitsTheLambdaTimeout(t *testing.T) {
 	if err := r.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"dispatch", "checkins", "doors", "escalation", "reading-partitions", "prune-dedupe", "dispatch"}
+	want := []string{"dispatch", "checkins", "doors", "manual-logs", "escalation", "reading-partitions", "prune-dedupe", "dispatch"}
 	if !slices.Equal(tr.ran, want) {
 		t.Fatalf("order %v, want %v", tr.ran, want)
 	}

@@ -67,6 +67,11 @@ func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 			logCount(ctx, "doors", n)
 			return err
 		}},
+		{Name: "manual-logs", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
+			n, err := manualLogs(ctx, db, now(), frontendURL)
+			logCount(ctx, "manual-logs", n)
+			return err
+		}},
 		{Name: "escalation", Timeout: 20 * time.Second, Run: func(ctx context.Context) error {
 			n, err := escalate(ctx, db, now(), frontendURL)
 			logCount(ctx, "escalation", n)

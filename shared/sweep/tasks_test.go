@@ -40,7 +40,7 @@ func TestTaskNames(t *testing.T) {
 		}
 		names = append(names, tk.Name)
 	}
-	want := []string{"checkins", "doors", "escalation", "reading-partitions", "prune-dedupe"}
+	want := []string{"checkins", "doors", "manual-logs", "escalation", "reading-partitions", "prune-dedupe"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("%v, want %v", names, want)
 	}

@@ -77,7 +77,7 @@ func TestBuiltinDecoders(t *testing.T) {
 		{"lht65 empty", DecoderDraginoLHT65, 2, "", want{faults: []string{"payload too short"}}},
 		{"lht65 status port", DecoderDraginoLHT65, 5, "0B01000D0F00000BC5", want{faults: []string{"f_port 5"}}},
 		{"lht65 implausible internal", DecoderDraginoLHT65, 2, "CBF6 7F00 03E8 00 00000000",
-			want{volts: fp(3.062), hum: fp(100), faults: []string{"temperature 325.12 °C out of range"}}},
+			want{temp: fp(325.12), volts: fp(3.062), hum: fp(100)}}, // the engine judges it (a critical sensor fault)
 
 		{"em300-th ttn example", DecoderMilesightEM300TH, 85, "0175320367C80004683C",
 			want{temp: fp(20), hum: fp(30), pct: ip(50)}},
@@ -109,8 +109,8 @@ func TestBuiltinDecoders(t *testing.T) {
 		{"elsys truncated", DecoderElsys, 5, "0100E2 01FF", want{temp: fp(22.6), faults: []string{"payload truncated for elsys"}}},
 		{"elsys unknown", DecoderElsys, 5, "F0F0F0", want{faults: []string{"unknown data type 0xF0"}}},
 		{"elsys implausible ambient keeps probe separate", DecoderElsys, 5, "013030 0C0064", // fuzz crasher shape
-			want{probe: fp(10), faults: []string{"temperature 1233.6 °C out of range"}}},
-		{"elsys sensor error value", DecoderElsys, 5, "017FFF", want{faults: []string{"temperature 3276.7 °C out of range"}}},
+			want{temp: fp(1233.6), probe: fp(10)}},
+		{"elsys sensor error value", DecoderElsys, 5, "017FFF", want{temp: fp(3276.7)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,8 +153,11 @@ func TestDecodedPayloadMapping(t *testing.T) {
 		{"contact string open", map[string]any{"contact": "open"}, want{door: bp(true)}},
 		{"unknown door value ignored", map[string]any{"door": "ajar", "temperature": 2.0}, want{temp: fp(2)}},
 		{"elsys digital skipped", map[string]any{"digital": 1.0, "pulseAbs": 12.0, "temperature": 5.0}, want{temp: fp(5)}},
-		{"disconnected probe", map[string]any{"TempC_SHT": 21.0, "TempC_DS": 327.67}, want{temp: fp(21), faults: []string{"probe temperature 327.67 °C out of range"}}},
-		{"implausible main", map[string]any{"temperature": -3276.8}, want{faults: []string{"temperature -3276.8 °C out of range"}}},
+		{"disconnected secondary probe", map[string]any{"TempC_SHT": 21.0, "TempC_DS": 327.67}, want{temp: fp(21), faults: []string{"external probe not connected"}}},
+		{"disconnected probe as the only temperature reaches the engine", map[string]any{"TempC_DS": 327.67}, want{temp: fp(327.67)}},
+		{"implausible main reaches the engine", map[string]any{"temperature": -3276.8}, want{temp: fp(-3276.8)}},
+		{"ultra-low freezer", map[string]any{"temperature": -80.5}, want{temp: fp(-80.5)}},
+		{"hot", map[string]any{"temperature": 120.0}, want{temp: fp(120)}},
 		{"humidity out of range", map[string]any{"humidity": 120.0, "temperature": 4.0}, want{temp: fp(4), faults: []string{"humidity 120 % out of range"}}},
 		{"volts mV", map[string]any{"BatV": 3050.0}, want{volts: fp(3.05)}},
 		{"volts out of range", map[string]any{"battery_voltage": 7.2}, want{faults: []string{"battery 7.2 V out of range"}}},

@@ -32,12 +32,15 @@ const (
 // FaultNoDecoder is the fault of an uplink with neither decoded_payload nor a built-in decoder.
 const FaultNoDecoder = "no decoder for this sensor"
 
-// Plausible ranges; values outside are dropped from the Reading and listed in Faults.
-const (
-	MinTemperatureC = -60.0
-	MaxTemperatureC = 100.0
-	MaxBatteryVolts = 5.0
-)
+// MaxBatteryVolts bounds a plausible battery voltage; values outside are dropped from the
+// Reading and listed in Faults. Temperatures have no range here: whether a temperature can be
+// true depends on the unit and the sensor model (alerting.PlausibleRange), and a reading that
+// cannot be true is a critical fault of its sensor, which only the engine can judge.
+const MaxBatteryVolts = 5.0
+
+// probeNotConnected is the value Dragino devices report for an external probe that is not
+// connected (0x7FFF / 100), as the built-in LHT65 decoder reads it.
+const probeNotConnected = 327.67
 
 var builtins = map[string]func(fport int, b []byte) values{
 	DecoderDraginoLHT65:     decodeLHT65,
@@ -92,8 +95,9 @@ func hasWordPrefix(s, p string) bool {
 // decoded_payload holds no recognised field but a built-in decoder and a frm_payload exist, the
 // built-in decoder is used instead. No decoder and no decoded_payload -> Reading with the fault
 // FaultNoDecoder (not an error). Never panics, never returns NaN/Inf; implausible values
-// (temperature outside -60..+100 °C, humidity outside 0..100, battery volts outside 0..5, percent
-// outside 0..100) are dropped from the reading and listed in Faults.
+// (humidity outside 0..100, battery volts outside 0..5, percent outside 0..100) are dropped from
+// the reading and listed in Faults. Temperatures are kept whatever their value (the engine
+// judges them against the unit's plausible range).
 func Decode(up *Uplink, decoder string) Reading {
 	if up == nil {
 		return Reading{Faults: []string{"no uplink message"}}
@@ -141,12 +145,18 @@ func finalize(v values, decoder string) Reading {
 	r := Reading{Decoder: decoder, Faults: v.faults}
 	bad := func(format string, x float64) { r.Faults = append(r.Faults, fmt.Sprintf(format, trim(x))) }
 
-	temp := checked(v.temp, MinTemperatureC, MaxTemperatureC, 2, "temperature %s °C out of range", bad)
-	probe := checked(v.probe, MinTemperatureC, MaxTemperatureC, 2, "probe temperature %s °C out of range", bad)
+	temp := checked(v.temp, math.Inf(-1), math.Inf(1), 2, "temperature %s °C is not a number", bad)
+	probe := checked(v.probe, math.Inf(-1), math.Inf(1), 2, "probe temperature %s °C is not a number", bad)
 	switch {
 	// An ambient sensor exists: the probe (if any) is reported separately, even when the ambient
-	// value was dropped as implausible (TemperatureC then stays nil, with a fault).
+	// value was dropped (TemperatureC then stays nil, with a fault). A secondary probe is not
+	// judged by the engine, so its not-connected marker is a fault here (as the built-in LHT65
+	// decoder reports it).
 	case v.temp != nil:
+		if probe != nil && *probe == probeNotConnected {
+			r.Faults = append(r.Faults, "external probe not connected (327.67 °C)")
+			probe = nil
+		}
 		r.TemperatureC, r.ProbeTemperatureC = temp, probe
 	default:
 		r.TemperatureC = probe
