@@ -9,18 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/frostguard/functions/shared/app"
-	"github.com/frostguard/functions/shared/devstack"
-	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/testenv"
 )
 
 // fakeTelnyx plays the Messages API: it checks what the real API checks and
@@ -60,56 +54,12 @@ func (f *fakeTelnyx) messages() []map[string]any {
 // delivered, and the on-call person's "ACK <code>" reply acknowledging the
 // alert (and being answered).
 func TestAlarmToSMSToReceiptToAck(t *testing.T) {
-	dsn := testenv.NewDatabase(t)
-	db, err := store.Open(dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := context.Background()
-	secrets, err := devstack.LoadSecrets(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, err := devstack.Seed(ctx, db, secrets, devstack.SeedOptions{Environment: testenv.Environment(nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	telnyx := &fakeTelnyx{}
-	telnyxSrv := httptest.NewServer(telnyx)
-	defer telnyxSrv.Close()
-	resend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/emails" || r.Header.Get("Authorization") != "Bearer re_test" || r.Header.Get("Idempotency-Key") == "" {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			return
-		}
-		fmt.Fprint(w, `{"id":"49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}`)
-	}))
-	defer resend.Close()
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	local, err := app.NewLocal(testenv.Environment(map[string]string{
-		"DATABASE_URL": dsn, "TELNYX_PUBLIC_KEY": base64.StdEncoding.EncodeToString(pub),
-		"TELNYX_API_KEY": "KEY_test", "TELNYX_API_BASE": telnyxSrv.URL, "TELNYX_FROM_NUMBER": "+15555550199",
-		"RESEND_API_KEY": "re_test", "RESEND_API_BASE": resend.URL,
-	}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newAlarmStack(t)
+	db, seed, telnyx, ctx := st.db, st.seed, st.telnyx, context.Background()
 	post := func(path, body string, headers map[string]string) (int, string) {
-		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		rec := httptest.NewRecorder()
-		local.Handler.ServeHTTP(rec, req)
-		return rec.Code, rec.Body.String()
+		return st.do(http.MethodPost, path, body, headers)
 	}
-	signed := func(body string) map[string]string {
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		return map[string]string{"telnyx-timestamp": ts,
-			"telnyx-signature-ed25519": base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(ts+"|"+body)))}
-	}
+	signed := st.telnyxSigned
 
 	// 1. Three uplinks: in range, out of range, out of range ten minutes later.
 	now := time.Now().UTC()

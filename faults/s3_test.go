@@ -264,19 +264,7 @@ func outageSetup(t *testing.T, overrides map[string]string) *outageEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	secrets, err := devstack.LoadSecrets(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := secrets.Signer.JWKS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(jwks)
-	}))
-	t.Cleanup(keys.Close)
+	secrets, keys := testenv.DevIdentity(t)
 	env := testenv.Environment(map[string]string{"DATABASE_URL": dsn, "DB_MAX_CONNS": "4"})
 	// The dev identity, webhook secret and Telnyx key instead of the
 	// placeholders: devstack.Environment fills what is unset.
@@ -286,7 +274,7 @@ func outageSetup(t *testing.T, overrides map[string]string) *outageEnv {
 	for k, v := range overrides {
 		env[k] = v
 	}
-	env = devstack.Environment(env, secrets, keys.URL)
+	env = devstack.Environment(env, secrets, keys)
 	outageQuiet(t)
 	e := &outageEnv{t: t, db: db, secrets: secrets}
 	if e.seed, err = devstack.Seed(context.Background(), db, secrets, devstack.SeedOptions{Environment: env, TokenTTL: time.Hour}); err != nil {

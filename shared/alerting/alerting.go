@@ -40,9 +40,14 @@
 // until it goes through a new excursion.
 //
 // (**) offline, monitoring_interrupted, manual_required (set by the
-// sweeper) or an unknown status: a temperature reading re-enters the machine
-// as above, and resolves an open monitoring_interrupted alert (readings
-// resumed). Recovery still needs two in-band readings to reach ok.
+// sweeper, or by an implausible reading) or an unknown status: a
+// temperature reading re-enters the machine as above, and resolves an open
+// monitoring_interrupted alert (readings resumed). Recovery still needs two
+// in-band readings to reach ok.
+//
+// Every rule of this package, with the test that proves it, is stated in
+// docs/ALERTING.md (plausibility, the cooling trend, defrost windows and
+// manual readings are in plausible.go, trend.go, defrost.go).
 //
 // A hovering fridge (OUT, MARGIN, OUT, MARGIN...) therefore pages after the
 // confirm time: the margin holds the excursion, it does not reset it.
@@ -64,11 +69,13 @@
 //     recovered: volts >= LowBatteryVolts+0.1 and percent > LowBatteryPercent+10.
 //     In between nothing changes (hysteresis).
 //   - sensor_fault: decoder errors (Observation.Faults) open it as a warning;
-//     an implausible temperature (not finite, or outside [PlausibleMinC,
-//     PlausibleMaxC]) opens it as critical: that probe no longer monitors the
-//     unit. An implausible temperature never drives the temperature state
-//     machine. A reading without faults and with a plausible temperature
-//     resolves it. An open warning is not upgraded in place.
+//     an implausible temperature (not finite, or outside Config.Plausible,
+//     see PlausibleRange) opens it as critical: that probe no longer monitors
+//     the unit, which shows monitoring_interrupted (unless an excursion or
+//     alarm is in progress). An implausible temperature never drives the
+//     temperature state machine. A reading without faults and with a
+//     plausible temperature resolves it. An open warning is not upgraded in
+//     place.
 //
 // A temperature that comes with decoder faults is still judged when it is
 // plausible: the caller must leave TemperatureC nil when the temperature

@@ -102,7 +102,7 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 	log, err := s.DB.CreateManualLog(r.Context(), in, func(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
 		plans store.PlanReader, logID string) (store.Judgement, error) {
 		t := tempC
-		v, err := judge.Judge(ctx, u, open, judge.Reading{Obs: alerting.Observation{At: at, TemperatureC: &t, Manual: true}, Author: author},
+		v, err := judge.Judge(ctx, u, open, judge.Reading{Obs: alerting.Observation{At: at, TemperatureC: &t, Manual: true}, Author: author, Now: s.Now()},
 			plans, s.FrontendURL)
 		if err != nil {
 			return store.Judgement{}, err

@@ -1,4 +1,4 @@
-package devstack
+package devstack_test
 
 import (
 	"context"
@@ -16,23 +16,24 @@ import (
 
 	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/devstack"
 	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 	db, _ := testenv.OpenDB(t)
 	dir := t.TempDir()
-	secrets, err := LoadSecrets(dir)
+	secrets, err := devstack.LoadSecrets(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db"}, secrets, "http://127.0.0.1:3000")
+	env := devstack.Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db"}, secrets, "http://127.0.0.1:3000")
 	ctx := context.Background()
-	first, err := Seed(ctx, db, secrets, SeedOptions{BaseURL: "http://127.0.0.1:3000", Environment: env})
+	first, err := devstack.Seed(ctx, db, secrets, devstack.SeedOptions{BaseURL: "http://127.0.0.1:3000", Environment: env})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := Seed(ctx, db, secrets, SeedOptions{BaseURL: "http://127.0.0.1:3000", Environment: env})
+	second, err := devstack.Seed(ctx, db, secrets, devstack.SeedOptions{BaseURL: "http://127.0.0.1:3000", Environment: env})
 	if err != nil {
 		t.Fatalf("reseeding: %v", err)
 	}
@@ -55,7 +56,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 
 	// Only the newest TTN secret is valid: it is the one in seed.json.
 	var stored []byte
-	if err := db.Pool.QueryRow(ctx, `SELECT secret_hash FROM ttn_connections WHERE application_id = $1`, TTNApplicationID).Scan(&stored); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT secret_hash FROM ttn_connections WHERE application_id = $1`, devstack.TTNApplicationID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if h := sha256.Sum256([]byte(second.TTNWebhookSecret)); string(h[:]) != string(stored) || first.TTNWebhookSecret == second.TTNWebhookSecret {
@@ -72,7 +73,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tok := range map[string]string{"token": second.Token, "viewer": second.ViewerToken, "other": second.OtherToken} {
-		parsed, err := jwt.ParseString(tok, jwt.WithKeySet(set, jwsInferAlg()), jwt.WithIssuer(Issuer), jwt.WithAudience(ProjectID), jwt.WithValidate(true))
+		parsed, err := jwt.ParseString(tok, jwt.WithKeySet(set, jwsInferAlg()), jwt.WithIssuer(devstack.Issuer), jwt.WithAudience(devstack.ProjectID), jwt.WithValidate(true))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -105,18 +106,18 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 
 func TestSecretsPersistAndFeedEveryFunction(t *testing.T) {
 	dir := t.TempDir()
-	a, err := LoadSecrets(dir)
+	a, err := devstack.LoadSecrets(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadSecrets(dir)
+	b, err := devstack.LoadSecrets(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.StripeWebhookSecret != b.StripeWebhookSecret || a.TelnyxPrivateKey != b.TelnyxPrivateKey {
 		t.Fatal("secrets changed between loads")
 	}
-	env := Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "STRIPE_WEBHOOK_SECRET": "whsec_mine"}, a, "http://127.0.0.1:3000")
+	env := devstack.Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "STRIPE_WEBHOOK_SECRET": "whsec_mine"}, a, "http://127.0.0.1:3000")
 	if env["STRIPE_WEBHOOK_SECRET"] != "whsec_mine" {
 		t.Error("a developer's own setting must win over the dev default")
 	}
@@ -135,11 +136,11 @@ func jwsInferAlg() jws.WithKeySetSuboption { return jws.WithInferAlgorithmFromKe
 // that do not look like real test keys.
 func TestDevCheckoutWorksAgainstStripeMock(t *testing.T) {
 	mock := testenv.Require(t, "STRIPE_MOCK_URL")
-	secrets, err := LoadSecrets(t.TempDir())
+	secrets, err := devstack.LoadSecrets(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "STRIPE_MOCK_URL": mock}, secrets, "http://127.0.0.1:3000")
+	env := devstack.Environment(map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "STRIPE_MOCK_URL": mock}, secrets, "http://127.0.0.1:3000")
 	var cfg config.Stripe
 	if err := config.Parse(&cfg, env); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 	v, err := judge.Judge(ctx, *t.Unit, t.OpenAlert, judge.Reading{
 		Obs: alerting.Observation{At: at, SensorID: t.SensorID, TemperatureC: reading.TemperatureC, DoorOpen: reading.DoorOpen,
 			BatteryVolts: reading.BatteryVolts, BatteryPercent: reading.BatteryPercent, Faults: reading.Faults},
-		SensorModel: t.SensorModel, SensorDecoder: t.SensorDecoder,
+		SensorModel: t.SensorModel, SensorDecoder: t.SensorDecoder, Now: h.now(),
 	}, tx, h.FrontendURL)
 	if err != nil {
 		return Result{}, err

@@ -32,6 +32,9 @@ type Reading struct {
 	LowBatteryPercent int
 	// Author names the person of a manual log (for the alert's history).
 	Author string
+	// Now is the clock when the reading is judged: paging of an alert it
+	// opens starts at the later of the reading's time and now.
+	Now time.Time
 }
 
 // Verdict is the engine's decision and what to write for it.
@@ -152,7 +155,7 @@ func Judge(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
 		if err != nil {
 			return v, fmt.Errorf("judge: %w", err)
 		}
-		row := paging.OpenRow(op, plan, msgIn)
+		row := paging.OpenRow(op, plan, msgIn, r.Now)
 		row.EventData = triggered[op.Type+"@"+op.SensorID]
 		if manual {
 			if row.EventData == nil {

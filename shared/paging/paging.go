@@ -79,7 +79,7 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 		return w // no policy (any more): nobody to page
 	}
 	steps := ExpandSteps(plan.Steps)
-	due, next := alerting.Escalation(steps, a.TriggeredAt, false, now, a.StepsSent)
+	due, next := alerting.Escalation(steps, a.PagingFrom, false, now, a.StepsSent)
 	if !next.IsZero() {
 		w.Next = &next
 	}
@@ -108,12 +108,20 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 
 // OpenRow renders an alert about to open and its first escalation step into
 // outbox rows: every flow that opens an alert (a sensor reading, a manual
-// log, the sweeper) pages through it. Step 0 goes out with the opening when
+// log, the sweeper) pages through it. Paging starts at the later of the
+// alert's time and start (the caller's now): an alert opened for a
+// condition that began earlier (a check-in missed 25 minutes ago, a late
+// reading) pages its first step now and each later step after its own
+// delay, never all of them at once. Step 0 goes out with the opening when
 // it has no delay; later steps (and a delayed first one) are the sweeper's
 // escalation task's.
-func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.MessageInput) store.AlertOpenRow {
+func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.MessageInput, start time.Time) store.AlertOpenRow {
+	from := o.At
+	if start.After(from) {
+		from = start
+	}
 	row := store.AlertOpenRow{Type: o.Type, Severity: o.Severity, Title: o.Title, Message: o.Message, SensorID: o.SensorID,
-		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode()}
+		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode(), PagingFrom: from}
 	if !plan.Found || len(plan.Steps) == 0 {
 		row.EventNote = "no notification policy applies: nobody is paged"
 		return row
@@ -123,12 +131,12 @@ func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.Mess
 	steps := ExpandSteps(plan.Steps)
 	first := steps[0]
 	if first.AfterMinutes > 0 {
-		next := o.At.Add(time.Duration(first.AfterMinutes) * time.Minute)
+		next := from.Add(time.Duration(first.AfterMinutes) * time.Minute)
 		row.NextEscalationAt = &next
 		return row
 	}
 	if len(steps) > 1 {
-		next := o.At.Add(time.Duration(max(steps[1].AfterMinutes, 0)) * time.Minute)
+		next := from.Add(time.Duration(max(steps[1].AfterMinutes, 0)) * time.Minute)
 		row.NextEscalationAt = &next
 	}
 	row.StepsSent = 1

@@ -149,11 +149,14 @@ type AlertOpenRow struct {
 	TemperatureC, LimitC           *float64
 	At                             time.Time
 	AckCode                        string
-	NextEscalationAt               *time.Time
-	StepsSent                      int // escalation steps sent with the opening (alerts.escalation_step)
-	EventNote                      string
-	EventData                      map[string]any
-	Notifications                  []OutboxRow // escalation step 0
+	// PagingFrom is when paging starts (escalation steps count from it);
+	// zero: At.
+	PagingFrom       time.Time
+	NextEscalationAt *time.Time
+	StepsSent        int // escalation steps sent with the opening (alerts.escalation_step)
+	EventNote        string
+	EventData        map[string]any
+	Notifications    []OutboxRow // escalation step 0
 }
 
 // AlertResolveRow auto-resolves an open alert, telling whoever was paged.
@@ -293,8 +296,8 @@ func queueOpenAlert(b *pgx.Batch, orgID, unitID string, o AlertOpenRow) {
 			ORDER BY x.o LIMIT 1),
 		a AS (
 			INSERT INTO alerts (organization_id, unit_id, sensor_id, type, severity, status, title, message, triggered_at,
-				temperature_c, limit_c, ack_code, next_escalation_at, escalation_step)
-			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $20) `+conflict+`
+				temperature_c, limit_c, ack_code, next_escalation_at, escalation_step, paging_started_at)
+			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $20, coalesce($21::timestamptz, $8::timestamptz)) `+conflict+`
 			RETURNING id, organization_id, triggered_at, ack_code),
 		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
 			SELECT organization_id, id, 'opened', $13, $14, triggered_at FROM a)
@@ -305,7 +308,14 @@ func queueOpenAlert(b *pgx.Batch, orgID, unitID string, o AlertOpenRow) {
 		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
 		orgID, unitID, nullable(o.SensorID), o.Type, o.Severity, o.Title, nullable(o.Message), o.At,
 		o.TemperatureC, o.LimitC, o.AckCode, o.NextEscalationAt, nullable(o.EventNote), data,
-		contacts, recipients, channels, subjects, bodies, o.StepsSent)
+		contacts, recipients, channels, subjects, bodies, o.StepsSent, timeOrNil(o.PagingFrom))
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // NewAckCode is the short code people text back ("ACK 3F9A2C"): 3 random

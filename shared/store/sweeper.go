@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/metrics"
 )
@@ -63,9 +64,13 @@ type SweepAlert struct {
 	TriggeredAt          time.Time
 }
 
-// SweepTx is one sweeper transaction.
+// SweepTx is one sweeper transaction. Reads (Plan) run at once; writes are
+// queued and sent with the COMMIT, so judging a unit costs three round
+// trips at most (lock and read, plan, write and commit): a large outage is
+// thousands of units in one minute.
 type SweepTx struct {
-	tx pgx.Tx
+	q       batcher
+	pending *pgx.Batch
 	// committed runs once the transaction has committed (metrics of what
 	// it changed: a rolled-back change is not counted).
 	committed []func()
@@ -198,20 +203,17 @@ func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error
 // unit that is locked (an uplink, or the other sweep) or gone is skipped:
 // fn is not called and ok is false.
 func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
-	st := &SweepTx{}
-	defer func() {
-		if err == nil {
-			for _, f := range st.committed {
-				f()
-			}
-		}
-	}()
-	err = db.InTx(ctx, func(tx pgx.Tx) error {
-		st.tx = tx
-		var u SweepUnit
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+	}
+	defer conn.Release()
+	var u SweepUnit
+	found, err := func() (bool, error) {
 		var interval, doorWarn, doorCrit int
 		var manual *int
 		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
 		b.Queue(`SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
 				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.last_temperature_at, u.door_open, u.door_changed_at,
 				u.door_warn_minutes, u.door_critical_minutes, u.last_manual_log_at, u.created_at,
@@ -225,16 +227,17 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 		b.Queue(`SELECT a.id, a.type, a.severity, a.status, a.triggered_at FROM alerts a JOIN units u ON u.id = a.unit_id
 			WHERE a.unit_id = $1 AND a.organization_id = u.organization_id AND a.sensor_id IS NULL AND a.status <> 'resolved'
 				AND a.type IN ('monitoring_interrupted', 'door_open', 'missed_manual_entry')`, unitID)
-		br := tx.SendBatch(ctx, b)
+		br := conn.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil { // BEGIN
+			return false, err
+		}
 		err := br.QueryRow().Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
 			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt,
 			&doorWarn, &doorCrit, &u.LastManualLogAt, &u.CreatedAt, &u.WatchedSince, &u.HasSensor, &u.ExpectsTemperature, &manual)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return br.Close()
-		}
-		if err != nil {
-			br.Close()
-			return err
+		found := err == nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return false, err
 		}
 		u.CheckinInterval = time.Duration(interval) * time.Second
 		u.DoorWarnAfter, u.DoorCriticalAfter = time.Duration(doorWarn)*time.Minute, time.Duration(doorCrit)*time.Minute
@@ -243,29 +246,47 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 		}
 		rows, err := br.Query()
 		if err != nil {
-			br.Close()
-			return err
+			return false, err
 		}
 		u.Open = map[string]SweepAlert{}
 		var a SweepAlert
 		var typ string
-		if _, err := pgx.ForEachRow(rows, []any{&a.ID, &typ, &a.Severity, &a.Status, &a.TriggeredAt}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&a.ID, &typ, &a.Severity, &a.Status, &a.TriggeredAt}, func() error {
 			u.Open[typ] = a
 			return nil
-		}); err != nil {
-			br.Close()
-			return err
+		})
+		return found, err
+	}()
+	if err != nil || !found {
+		endTx(ctx, conn, "ROLLBACK")
+		if err != nil {
+			return false, fmt.Errorf("WithSweepUnit: %w", Classify(err))
 		}
-		if err := br.Close(); err != nil {
-			return err
-		}
-		ok = true
-		return fn(st, u)
-	})
-	if err != nil {
-		return ok, fmt.Errorf("WithSweepUnit: %w", err)
+		return false, nil // locked by an uplink or the other sweep, or gone
 	}
-	return ok, nil
+	st := &SweepTx{q: conn, pending: &pgx.Batch{}}
+	if err := fn(st, u); err != nil {
+		endTx(ctx, conn, "ROLLBACK")
+		return true, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+	}
+	st.pending.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, st.pending).Close(); err != nil {
+		endTx(ctx, conn, "ROLLBACK")
+		return true, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+	}
+	for _, f := range st.committed {
+		f()
+	}
+	return true, nil
+}
+
+// endTx ends a transaction opened with a BEGIN statement on conn; a
+// connection whose ROLLBACK fails is closed, not returned to the pool
+// mid-transaction.
+func endTx(ctx context.Context, conn *pgxpool.Conn, stmt string) {
+	if _, err := conn.Exec(context.WithoutCancel(ctx), stmt); err != nil {
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+	}
 }
 
 // liveSensorsSQL summarises a unit u's live sensors: when they last changed
@@ -278,7 +299,7 @@ const liveSensorsSQL = `SELECT max(s.updated_at) AS changed,
 // Plan reads the notification plan of an alert of alertType on the unit
 // (readPlan, as every flow that opens an alert).
 func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (NotificationPlan, error) {
-	plan, err := readPlan(ctx, s.tx, orgID, unitID, alertType)
+	plan, err := readPlan(ctx, s.q, orgID, unitID, alertType)
 	if err != nil {
 		return plan, fmt.Errorf("Plan: %w", err)
 	}
@@ -289,51 +310,52 @@ func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (No
 // notifications, exactly as an uplink does (a no-op when one of that type
 // is already open: the partial unique index).
 func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
-	b := &pgx.Batch{}
-	queueOpenAlert(b, u.OrgID, u.ID, o)
+	queueOpenAlert(s.pending, u.OrgID, u.ID, o)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity) })
-	return s.tx.SendBatch(ctx, b).Close()
+	return nil
 }
 
 // ResolveAlert auto-resolves the unit's open alert of r.Type and queues
 // "back to normal" to everyone its alert notifications reached, exactly as
 // an uplink does.
 func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
-	b := &pgx.Batch{}
-	queueResolveAlert(b, u.OrgID, u.ID, r, "")
+	queueResolveAlert(s.pending, u.OrgID, u.ID, r, "")
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsResolved, 1, "Type", r.Type) })
-	return s.tx.SendBatch(ctx, b).Close()
+	return nil
 }
 
 // RaiseSeverity raises an open alert's severity (never lowers it) and
-// records the change. It reports whether anything changed.
-func (s *SweepTx) RaiseSeverity(ctx context.Context, orgID, alertID, severity string, at time.Time, note string) (bool, error) {
+// records the change, with the commit. It reports whether it changes
+// anything (a is the alert as read under the unit's lock).
+func (s *SweepTx) RaiseSeverity(ctx context.Context, orgID string, a SweepAlert, severity string, at time.Time, note string) bool {
+	if a.Severity == severity || !(a.Severity == "info" || severity == "critical") {
+		return false
+	}
 	data, _ := json.Marshal(map[string]any{"severity": severity})
-	tag, err := s.tx.Exec(ctx, `WITH a AS (
+	s.pending.Queue(`WITH a AS (
 			UPDATE alerts SET severity = $3, updated_at = now()
 			WHERE organization_id = $1 AND id = $2 AND status <> 'resolved' AND severity <> $3
 				AND (severity = 'info' OR $3 = 'critical')
 			RETURNING id, organization_id)
 		INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
-		SELECT organization_id, id, 'severity_changed', $4, $5, $6 FROM a`, orgID, alertID, severity, note, data, at)
-	return tag.RowsAffected() > 0, err
+		SELECT organization_id, id, 'severity_changed', $4, $5, $6 FROM a`, orgID, a.ID, severity, note, data, at)
+	return true
 }
 
 // SetUnitStatus moves the locked unit to status (if it is not there yet)
 // with an audit_log line, like the alert engine's status changes.
-func (s *SweepTx) SetUnitStatus(ctx context.Context, u SweepUnit, status string, at time.Time) error {
+func (s *SweepTx) SetUnitStatus(ctx context.Context, u SweepUnit, status string, at time.Time) {
 	if u.Status == status {
-		return nil
+		return
 	}
 	before, _ := json.Marshal(map[string]any{"status": u.Status})
 	after, _ := json.Marshal(map[string]any{"status": status, "at": at, "reason": "missed check-ins"})
-	_, err := s.tx.Exec(ctx, `WITH u AS (
+	s.pending.Queue(`WITH u AS (
 			UPDATE units SET status = $3, status_since = $4, in_band_count = 0, updated_at = now()
 			WHERE organization_id = $1 AND id = $2 AND status <> $3 RETURNING id, organization_id)
 		INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, before, after, at)
 		SELECT organization_id, 'system', 'unit.status_changed', 'unit', id, $5, $6, $4 FROM u`,
 		u.OrgID, u.ID, status, at, before, after)
-	return err
 }
 
 // EscalationAlert is an active alert whose escalation is due, read under its
@@ -342,6 +364,7 @@ type EscalationAlert struct {
 	ID, OrgID, UnitID, SiteID, Type, Severity, AckCode string
 	SiteName, UnitName, TimeZone, TempUnit             string
 	TriggeredAt                                        time.Time
+	PagingFrom                                         time.Time // escalation steps count from here
 	TemperatureC, LimitC                               *float64
 	StepsSent                                          int // alerts.escalation_step
 	NextEscalationAt                                   *time.Time
@@ -364,14 +387,14 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var a EscalationAlert
 		err := tx.QueryRow(ctx, `SELECT a.id, a.organization_id, a.unit_id, u.site_id, a.type, a.severity, a.ack_code,
-				si.name, u.name, coalesce(si.timezone, o.timezone), o.temp_unit, a.triggered_at,
+				si.name, u.name, coalesce(si.timezone, o.timezone), o.temp_unit, a.triggered_at, coalesce(a.paging_started_at, a.triggered_at),
 				a.temperature_c::float8, a.limit_c::float8, a.escalation_step, a.next_escalation_at
 			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
 				JOIN sites si ON si.id = u.site_id AND si.organization_id = a.organization_id
 				JOIN organizations o ON o.id = a.organization_id
 			WHERE a.id = $1 AND a.status = 'active' AND a.next_escalation_at <= $2 AND o.import_state IS NULL
 			FOR UPDATE OF a SKIP LOCKED`, alertID, now).Scan(&a.ID, &a.OrgID, &a.UnitID, &a.SiteID, &a.Type, &a.Severity,
-			&a.AckCode, &a.SiteName, &a.UnitName, &a.TimeZone, &a.TempUnit, &a.TriggeredAt, &a.TemperatureC, &a.LimitC,
+			&a.AckCode, &a.SiteName, &a.UnitName, &a.TimeZone, &a.TempUnit, &a.TriggeredAt, &a.PagingFrom, &a.TemperatureC, &a.LimitC,
 			&a.StepsSent, &a.NextEscalationAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
@@ -380,7 +403,7 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 			return err
 		}
 		ok = true
-		w, err := fn(&SweepTx{tx: tx}, a)
+		w, err := fn(&SweepTx{q: tx}, a)
 		if err != nil {
 			return err
 		}

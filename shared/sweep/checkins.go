@@ -56,26 +56,32 @@ func CheckinLevel(missed int) (severity, status string) {
 	return "", ""
 }
 
-// checkins raises, upgrades and resolves monitoring_interrupted alerts.
-func checkins(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
-		return db.CheckinCandidates(ctx, now, after, batchSize)
-	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
-		return checkinUnit(ctx, tx, u, now, frontendURL)
-	})
-}
-
 // maxUnitErrors bounds the per-unit errors one task run reports.
 const maxUnitErrors = 5
 
-// eachUnit pages through candidates (keyset on the unit id) until none is
-// left or ctx ends, and runs fn on each unit in its own locked transaction
-// (units another sweep or an uplink holds are skipped). One unit's error is
-// reported and the others still run: a broken row never starves the units
-// after it. It returns how many units fn changed, and ctx's error when the
-// deadline stopped it with candidates left.
-func eachUnit(ctx context.Context, db *store.DB, page func(ctx context.Context, after string) ([]string, error),
-	fn func(context.Context, *store.SweepTx, store.SweepUnit) (bool, error)) (int, error) {
+// A unitRule is one of the sweeper's conditions on units: which units may
+// need it (a keyset page of candidates) and what it does to one unit, read
+// under its lock (it reports whether it changed anything).
+type unitRule struct {
+	candidates func(db *store.DB, ctx context.Context, now time.Time, after string, limit int) ([]string, error)
+	judge      func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error)
+}
+
+// The sweeper's unit rules: check-ins raise, upgrade and resolve
+// monitoring_interrupted; doors door_open; manual logs missed_manual_entry.
+var (
+	checkins   = unitRule{(*store.DB).CheckinCandidates, checkinUnit}
+	doors      = unitRule{(*store.DB).DoorCandidates, doorUnit}
+	manualLogs = unitRule{(*store.DB).ManualLogCandidates, manualLogUnit}
+)
+
+// run pages through the rule's candidates (keyset on the unit id) until
+// none is left or ctx ends, and judges each unit in its own locked
+// transaction (units another sweep or an uplink holds are skipped). One
+// unit's error is reported and the others still run: a broken row never
+// starves the units after it. It returns how many units it changed, and
+// ctx's error when the deadline stopped it with candidates left.
+func (r unitRule) run(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
 	changed, failed := 0, 0
 	var errs []error
 	after := ""
@@ -83,7 +89,7 @@ func eachUnit(ctx context.Context, db *store.DB, page func(ctx context.Context, 
 		if err := ctx.Err(); err != nil {
 			return changed, errors.Join(append(errs, err)...)
 		}
-		ids, err := page(ctx, after)
+		ids, err := r.candidates(db, ctx, now, after, batchSize)
 		if err != nil {
 			return changed, errors.Join(append(errs, err)...)
 		}
@@ -92,7 +98,7 @@ func eachUnit(ctx context.Context, db *store.DB, page func(ctx context.Context, 
 				return changed, errors.Join(append(errs, err)...)
 			}
 			_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
-				c, err := fn(ctx, tx, u)
+				c, err := r.judge(ctx, tx, u, now, frontendURL)
 				if c && err == nil {
 					changed++
 				}
@@ -147,15 +153,12 @@ func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now 
 	// what cannot be true) is not moved back to offline.
 	moved := u.Status != status && !(status == string(domain.UnitOffline) && u.Status == string(domain.UnitMonitoringInterrupted))
 	if moved {
-		if err := tx.SetUnitStatus(ctx, u, status, due); err != nil {
-			return false, err
-		}
+		tx.SetUnitStatus(ctx, u, status, due)
 	}
 	if isOpen {
 		if severity == alerting.SeverityCritical {
 			note := fmt.Sprintf("%d check-ins missed", missed)
-			raised, err := tx.RaiseSeverity(ctx, u.OrgID, open.ID, severity, now, note)
-			return raised || moved, err
+			return tx.RaiseSeverity(ctx, u.OrgID, open, severity, now, note) || moved, nil
 		}
 		return moved, nil
 	}
@@ -177,7 +180,7 @@ func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now 
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL))
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
 	row.EventData = map[string]any{"missed_checkins": missed, "severity": severity, "last_checkin_at": last,
 		"last_reading_at": u.LastReadingAt, "checks": checkedQuantity(u)}
 	return true, tx.OpenAlert(ctx, u, row)

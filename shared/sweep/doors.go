@@ -15,16 +15,6 @@ import (
 // transition (units.door_changed_at, written only when the door state
 // changes: an uplink repeating "open" does not restart the clock).
 
-// doors raises and upgrades door_open alerts and resolves them once the
-// door is closed.
-func doors(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
-		return db.DoorCandidates(ctx, now, after, batchSize)
-	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
-		return doorUnit(ctx, tx, u, now, frontendURL)
-	})
-}
-
 func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
 	const typ = alerting.TypeDoorOpen
 	open, isOpen := u.Open[typ]
@@ -60,7 +50,7 @@ func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now tim
 		if severity != alerting.SeverityCritical {
 			return false, nil
 		}
-		return tx.RaiseSeverity(ctx, u.OrgID, open.ID, severity, now, fmt.Sprintf("door open for %s", openFor))
+		return tx.RaiseSeverity(ctx, u.OrgID, open, severity, now, fmt.Sprintf("door open for %s", openFor)), nil
 	}
 	o := alerting.OpenAlert{Type: typ, Severity: severity, Title: "Door open too long",
 		Message: fmt.Sprintf("door open since %s", st.DoorChangedAt.UTC().Format(time.RFC3339)),
@@ -69,7 +59,7 @@ func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now tim
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL))
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
 	row.EventData = map[string]any{"door_opened_at": st.DoorChangedAt, "severity": severity}
 	return true, tx.OpenAlert(ctx, u, row)
 }

@@ -28,18 +28,6 @@ func ManualLogOverdue(u store.SweepUnit, now time.Time) (due time.Time, overdue 
 	return due, !now.Before(due)
 }
 
-// manualLogs raises missed_manual_entry alerts (a warning that escalates
-// like any alert) and resolves those no longer due: the next log resolves
-// its alert in the log's own transaction (the engine), this covers a log
-// the sweeper saw first and a requirement that was lifted.
-func manualLogs(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
-	return eachUnit(ctx, db, func(ctx context.Context, after string) ([]string, error) {
-		return db.ManualLogCandidates(ctx, now, after, batchSize)
-	}, func(ctx context.Context, tx *store.SweepTx, u store.SweepUnit) (bool, error) {
-		return manualLogUnit(ctx, tx, u, now, frontendURL)
-	})
-}
-
 func manualLogUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now time.Time, frontendURL string) (bool, error) {
 	const typ = alerting.TypeMissedManualEntry
 	_, isOpen := u.Open[typ]
@@ -67,7 +55,7 @@ func manualLogUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, no
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL))
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
 	row.EventData = map[string]any{"last_manual_log_at": u.LastManualLogAt, "interval_seconds": int(u.ManualLogInterval / time.Second),
 		"severity": alerting.SeverityWarning}
 	return true, tx.OpenAlert(ctx, u, row)

@@ -58,17 +58,17 @@ func DispatchAll(dispatch func(ctx context.Context, n int) (int, error)) func(co
 func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 	return []Task{
 		{Name: "checkins", Timeout: 20 * time.Second, Run: func(ctx context.Context) error {
-			n, err := checkins(ctx, db, now(), frontendURL)
+			n, err := checkins.run(ctx, db, now(), frontendURL)
 			logCount(ctx, "checkins", n)
 			return err
 		}},
 		{Name: "doors", Timeout: 15 * time.Second, Run: func(ctx context.Context) error {
-			n, err := doors(ctx, db, now(), frontendURL)
+			n, err := doors.run(ctx, db, now(), frontendURL)
 			logCount(ctx, "doors", n)
 			return err
 		}},
 		{Name: "manual-logs", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
-			n, err := manualLogs(ctx, db, now(), frontendURL)
+			n, err := manualLogs.run(ctx, db, now(), frontendURL)
 			logCount(ctx, "manual-logs", n)
 			return err
 		}},
