@@ -9,6 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -154,6 +155,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
+	metrics.Add(r.Context(), metrics.AlertsResolved, 1, "Type", a.Type, "Severity", a.Severity)
 	web.JSON(w, http.StatusOK, a)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/frostguard/functions/shared/report"
 	"github.com/frostguard/functions/shared/report/pdf"
 	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/tracing"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -48,7 +49,7 @@ var reportFormats = map[string]struct{ contentType, ext string }{
 // megabytes needs longer than the third-party client's timeout, but must
 // give up well inside the reports function's 29 s Lambda timeout, so that a
 // hung S3 is answered with our 503 rather than the gateway's bare timeout.
-var reportUploadClient = &http.Client{Timeout: 15 * time.Second}
+var reportUploadClient = tracing.Client(15 * time.Second)
 
 // reportDownload is the answer for a report rendered to file storage.
 type reportDownload struct {

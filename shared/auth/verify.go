@@ -16,6 +16,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // allowedAlgorithms are the only signature algorithms a token may use:
@@ -68,7 +69,7 @@ type VerifierOptions struct {
 func NewVerifier(ctx context.Context, o VerifierOptions) (*Verifier, error) {
 	client := o.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
+		client = tracing.Client(5 * time.Second)
 	}
 	cache := jwk.NewCache(ctx)
 	if err := cache.Register(o.JWKSURL, jwk.WithHTTPClient(client), jwk.WithMinRefreshInterval(15*time.Minute)); err != nil {

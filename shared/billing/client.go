@@ -3,7 +3,6 @@
 package billing
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // ErrNotConfigured is answered by every billing call when no Stripe key is
@@ -25,7 +25,7 @@ func NewStripe(cfg config.Stripe) (*client.API, error) {
 	}
 	retries := int64(2)
 	backendCfg := &stripe.BackendConfig{
-		HTTPClient:        &http.Client{Timeout: 15 * time.Second},
+		HTTPClient:        tracing.Client(15 * time.Second),
 		MaxNetworkRetries: &retries,
 		// Errors are returned and logged by our handlers, with request ids
 		// and without the request bodies Stripe's logger might print.

@@ -12,6 +12,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/errreport"
 	"github.com/frostguard/functions/shared/logging"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // LambdaCustomResource adapts a CloudFormation custom-resource handler to
@@ -24,6 +25,7 @@ func LambdaCustomResource(fn cfn.CustomResourceFunction) func(context.Context, c
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			ctx = logging.WithLambdaRequestID(ctx, lc.AwsRequestID)
 		}
+		ctx = tracing.FromLambda(ctx)
 		defer errreport.Flush(flushTimeout)
 		reason, err := wrapped(ctx, ev)
 		if err != nil || reason != "" {

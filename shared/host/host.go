@@ -24,6 +24,7 @@ import (
 	"github.com/frostguard/functions/shared/errreport"
 	"github.com/frostguard/functions/shared/logging"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/tracing"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -46,6 +47,7 @@ func LambdaHTTP(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReq
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			ctx = logging.WithLambdaRequestID(ctx, lc.AwsRequestID)
 		}
+		ctx = tracing.FromLambda(ctx)
 		// Carry API Gateway's request id into the handler so that our logs
 		// and the gateway's access logs share one id.
 		if ev.RequestContext.RequestID != "" && headerValue(ev.Headers, web.RequestIDHeader) == "" {
@@ -77,6 +79,7 @@ func LambdaSchedule(job Job) func(context.Context, events.EventBridgeEvent) erro
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			ctx = logging.WithLambdaRequestID(ctx, lc.AwsRequestID)
 		}
+		ctx = tracing.FromLambda(ctx)
 		defer errreport.Flush(flushTimeout)
 		err := job(ctx)
 		errreport.JobError(ctx, err)
@@ -95,6 +98,9 @@ func Setup(function string, cfg config.Config) {
 	}
 	logging.Setup(function, cfg.Base().LogLevel)
 	metrics.SetupStdout(function, cfg.Base().Stage)
+	if InLambda() {
+		tracing.Setup(function)
+	}
 	if _, err := errreport.Init(cfg.Base().SentryDSN, function, cfg.Base().Stage, Version); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", function, err)
 		os.Exit(2)

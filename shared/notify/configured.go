@@ -6,12 +6,13 @@ import (
 
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // ProviderClient is the HTTP client for Telnyx and Resend: a timeout well
 // inside a Lambda invocation, so a slow provider delays a notification (it
 // is retried) instead of timing the function out.
-func ProviderClient() *http.Client { return &http.Client{Timeout: 8 * time.Second} }
+func ProviderClient() *http.Client { return tracing.Client(8 * time.Second) }
 
 // NewConfiguredDispatcher sends due outbox rows through the configured
 // providers (logging senders where a key is not set).

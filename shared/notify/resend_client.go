@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"github.com/frostguard/functions/shared/tracing"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -23,7 +24,7 @@ type Resend struct {
 // NewResend builds the client. A nil client gets a 10 s timeout.
 func NewResend(apiKey, baseURL, from string, client *http.Client) *Resend {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = tracing.Client(10 * time.Second)
 	}
 	return &Resend{apiKey: apiKey, baseURL: strings.TrimRight(baseURL, "/"), from: from, client: client}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/frostguard/functions/shared/tracing"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,7 @@ type Telnyx struct {
 // number of the profile. A nil client gets a 10 s timeout.
 func NewTelnyx(apiKey, baseURL, from, messagingProfileID string, client *http.Client) *Telnyx {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = tracing.Client(10 * time.Second)
 	}
 	return &Telnyx{apiKey: apiKey, baseURL: strings.TrimRight(baseURL, "/"), from: from,
 		profileID: messagingProfileID, client: client}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // Cache is the part of the Redis adapter (*cache.Cache, nil-safe) used
@@ -70,5 +71,5 @@ func client(c *http.Client) *http.Client {
 	if c != nil {
 		return c
 	}
-	return &http.Client{Timeout: 5 * time.Second}
+	return tracing.Client(5 * time.Second)
 }

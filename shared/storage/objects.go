@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"github.com/frostguard/functions/shared/tracing"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,7 +30,7 @@ func OrgPrefixes(orgID string) []string {
 
 // uploadClient carries uploads of generated files (exports, archives):
 // bounded by the caller's context, not by callTimeout.
-var uploadClient = &http.Client{}
+var uploadClient = tracing.Client(0)
 
 // Put stores body (size bytes, read from the start) at key. The payload is
 // hashed first so that the signature covers it, as S3 verifies.

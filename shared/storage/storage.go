@@ -27,6 +27,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // emptySHA256 is the payload hash of a request without a body.
@@ -57,7 +58,7 @@ func Open(cfg config.Storage, bucket string) *Bucket {
 	if region == "" {
 		region = "us-east-1"
 	}
-	b := &Bucket{name: bucket, region: region, signer: v4.NewSigner(), client: &http.Client{Timeout: callTimeout}}
+	b := &Bucket{name: bucket, region: region, signer: v4.NewSigner(), client: tracing.Client(callTimeout)}
 	if cfg.Endpoint != "" {
 		// MinIO-style servers address buckets by path, not by host name.
 		u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/") + "/" + url.PathEscape(bucket))

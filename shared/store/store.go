@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // DB is the connection pool. It is safe for concurrent use.
@@ -43,6 +44,9 @@ func Open(databaseURL string, maxConns int32) (*DB, error) {
 	// Times are stored and compared in UTC; site time zones are applied
 	// explicitly where text is shown to people.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// A subsegment per round trip in the invocation's X-Ray trace (nothing
+	// when the request is not sampled, or outside Lambda).
+	cfg.ConnConfig.Tracer = tracing.PGX{}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the database pool: %w", err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/tracing"
 )
 
 // Client calls one The Things Stack deployment with one API key.
@@ -33,7 +34,7 @@ type Client struct {
 	HTTP *http.Client
 }
 
-var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
+var defaultHTTP = tracing.Client(10 * time.Second)
 
 // StatusError is TTN's answer to a failed call.
 type StatusError struct {
