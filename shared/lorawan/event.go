@@ -52,7 +52,8 @@ type Event struct {
 	// first "as:up:" correlation id; ChirpStack: deduplicationId). "" when the network gave none.
 	MessageID string
 	// ReceivedAt is when the network handled the message (TTN: the top-level received_at;
-	// ChirpStack: time), UTC. Never zero in a parsed Event.
+	// ChirpStack: time), UTC. Never zero for the kinds we act on; it may be for a message type
+	// newer than its parser, which is only acknowledged.
 	ReceivedAt time.Time
 
 	Uplink *Uplink
