@@ -2,10 +2,8 @@ package api
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
@@ -35,28 +33,11 @@ type contactInput struct {
 
 const maxContactPriority = 1000
 
-var (
-	e164Pattern  = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	phoneNoise   = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "", "\u00a0", "")
-	emailPattern = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
-)
-
-// normalizePhone turns a typed international number ("+1 (555) 555-0100",
-// "0044 20 7946 0000") into E.164, the form providers and opt-outs use.
-// National numbers are refused: the country cannot be guessed.
-func normalizePhone(s string) (string, bool) {
-	p := phoneNoise.Replace(strings.TrimSpace(s))
-	if strings.HasPrefix(p, "00") {
-		p = "+" + p[2:]
-	}
-	return p, e164Pattern.MatchString(p)
-}
-
 func (in contactInput) apply(c *store.EscalationContact, create bool) []apperr.FieldError {
 	var fe []apperr.FieldError
 	hierName(&fe, in.Name, create, &c.Name)
 	if in.Phone.Set {
-		switch p, ok := normalizePhone(in.Phone.V); {
+		switch p, ok := domain.NormalizePhone(in.Phone.V); {
 		case in.Phone.Null || strings.TrimSpace(in.Phone.V) == "":
 			c.Phone = nil
 		case !ok:
@@ -69,7 +50,7 @@ func (in contactInput) apply(c *store.EscalationContact, create bool) []apperr.F
 		switch e := strings.TrimSpace(in.Email.V); {
 		case in.Email.Null || e == "":
 			c.Email = nil
-		case utf8.RuneCountInString(e) > 254 || !emailPattern.MatchString(e):
+		case !domain.ValidEmail(e):
 			fe = append(fe, apperr.FieldError{Field: "email", Message: "must be an e-mail address"})
 		default:
 			c.Email = &e

@@ -1,0 +1,275 @@
+package originimport
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frostguard/functions/shared/store"
+)
+
+// A plan is one organisation read from the origin and converted (mapping.go)
+// into our rows, with every problem found, before anything is written: the
+// dry run prints it, the import writes it. Only the readings are too many to
+// hold: readings.go streams them.
+
+// unitPlan is what the readings and the unit's final state need of a unit.
+type unitPlan struct {
+	id, typ    string
+	live       bool
+	minC, maxC float64
+	lastManual *time.Time
+	doorAt     *time.Time
+	doorOpen   bool
+}
+
+// ourView is what the plan needs to know of our database (read only).
+type ourView struct {
+	orgExists         bool // a row with the organisation's id
+	orgImported       bool // ... that import-origin created (origin_imports)
+	orgLive           bool // ... and is live (import_state NULL)
+	slugTaken         bool
+	users             map[string]string    // subject -> users.id
+	euiElsewhere      map[string]string    // DevEUI -> another organisation where it is active
+	appElsewhere      map[string]string    // TTN application id -> another organisation
+	policyAt          map[[3]string]string // (site, unit, type) -> the policy id of that scope in ours
+	customerElsewhere map[string]string    // Stripe customer or subscription id -> another organisation
+	lastRunAt         *time.Time           // the previous run's start (origin_imports.last_run_at)
+}
+
+type planner struct {
+	now     time.Time
+	orgID   string
+	rep     *OrgReport
+	ours    ourView
+	dupEUIs map[string][]string // DevEUI -> origin organisations where it is active (all of the origin)
+
+	org                                                                  record
+	subs, profiles, roles, conns, sites, areas, units, rules             []record
+	devices, loras, contactRecs, policyRecs, alertRecs, actions, logRecs []record
+	doorRecs                                                             []record
+	subRow                                                               row
+
+	out     map[string][]row    // our table -> rows, in plan order
+	lineIDs map[string][]string // report line (origin table) -> ids of our rows it planned
+	lineTo  map[string]string   // report line -> our table
+
+	profileUser   map[string]string // origin profile id -> Stack Auth user id
+	userID        map[string]string // Stack Auth user id -> users.id
+	areaSite      map[string]string
+	siteLive      map[string]bool
+	unitInfo      map[string]*unitPlan
+	sensorOf      map[string]string // origin device id -> sensor id (the same), when a sensor of this organisation
+	contactOfUser map[string]string // users.id -> contact id
+	contactList   []contactPlan
+}
+
+func newPlanner(orgID string, now time.Time, rep *OrgReport) *planner {
+	return &planner{now: now, orgID: orgID, rep: rep, out: map[string][]row{}, lineIDs: map[string][]string{}, lineTo: map[string]string{},
+		profileUser: map[string]string{}, userID: map[string]string{}, areaSite: map[string]string{}, siteLive: map[string]bool{},
+		unitInfo: map[string]*unitPlan{}, sensorOf: map[string]string{}, contactOfUser: map[string]string{}}
+}
+
+// add plans one of our rows for a report line.
+func (p *planner) add(line string, d destination, r row) {
+	p.out[d.Table] = append(p.out[d.Table], r)
+	p.lineIDs[line] = append(p.lineIDs[line], fmt.Sprint(r["id"]))
+	p.lineTo[line] = d.Table
+	p.rep.table(line, d.Table)
+}
+
+func (p *planner) problem(s Severity, code, table, id, msg string) {
+	p.rep.add(Problem{Severity: s, Code: code, Table: table, ID: id, Message: msg})
+}
+
+// activeSensors counts the planned sensors that will be registered.
+func (p *planner) activeSensors() int {
+	n := 0
+	for _, s := range p.out["sensors"] {
+		if s["deleted_at"] == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// units returns the organisation's units in id order (the readings' order).
+func (p *planner) unitIDs() []string { return sortedKeys(p.unitInfo) }
+
+// load reads the organisation's rows from the origin, in the snapshot q.
+func (p *planner) load(ctx context.Context, o *Origin, q pgx.Tx) error {
+	var err error
+	read := func(line, ours, table, where string, args ...any) []record {
+		if err != nil {
+			return nil
+		}
+		var recs []record
+		recs, err = o.records(ctx, q, table, where, args...)
+		if line != "" {
+			p.rep.table(line, ours).OriginRow = int64(len(recs))
+		}
+		return recs
+	}
+	org := read("organizations", "organizations", "organizations", "t.id = $1", p.orgID)
+	if err != nil {
+		return err
+	}
+	if len(org) != 1 {
+		return fmt.Errorf("organisation %s is not in the origin", p.orgID)
+	}
+	p.org = org[0]
+	p.rep.Name = p.org.str("name")
+	p.subs = read("subscriptions", "subscriptions", "subscriptions", "t.organization_id = $1", p.orgID)
+	p.roles = read("user_roles", "memberships", "user_roles", "t.organization_id = $1", p.orgID)
+	p.profiles = read("profiles", "users", "profiles",
+		"t.organization_id = $1 OR t.user_id IN (SELECT r.user_id FROM user_roles r WHERE r.organization_id = $1)", p.orgID)
+	p.conns = read("ttn_connections", "ttn_connections", "ttn_connections", "t.organization_id = $1", p.orgID)
+	p.sites = read("sites", "sites", "sites", "t.organization_id = $1", p.orgID)
+	p.areas = read("areas", "areas", "areas", "t.site_id = ANY($1::uuid[])", ids(p.sites))
+	p.units = read("units", "units", "units", "t.area_id = ANY($1::uuid[])", ids(p.areas))
+	units := ids(p.units)
+	p.rules = read("alert_rules", "units", "alert_rules", "t.organization_id = $1", p.orgID)
+	var apps []string
+	for _, c := range p.conns {
+		for _, col := range []string{"application_id", "ttn_application_id"} {
+			if a := c.str(col); a != "" {
+				apps = append(apps, a)
+			}
+		}
+	}
+	p.devices = read("devices", "sensors", "devices",
+		"t.unit_id = ANY($1::uuid[]) OR (t.unit_id IS NULL AND t.id IN (SELECT l.device_id FROM lora_sensors l WHERE l.network_server_id = ANY($2::text[])))", units, apps)
+	p.loras = read("lora_sensors", "sensors", "lora_sensors", "t.device_id = ANY($1::uuid[])", ids(p.devices))
+	p.contactRecs = read("escalation_contacts", "escalation_contacts", "escalation_contacts", "t.organization_id = $1", p.orgID)
+	p.policyRecs = read("notification_policies", "notification_policies", "notification_policies",
+		"t.organization_id = $1 OR t.site_id = ANY($2::uuid[]) OR t.unit_id = ANY($3::uuid[])", p.orgID, ids(p.sites), units)
+	p.alertRecs = read("alerts", "alerts", "alerts", "t.unit_id = ANY($1::uuid[])", units)
+	p.actions = read("corrective_actions", "alert_events", "corrective_actions", "t.alert_id = ANY($1::uuid[])", ids(p.alertRecs))
+	p.logRecs = read("manual_temperature_logs", "manual_temperature_logs", "manual_temperature_logs", "t.unit_id = ANY($1::uuid[])", units)
+	p.doorRecs = read("door_events", "door_events", "door_events", "t.unit_id = ANY($1::uuid[])", units)
+	if err != nil {
+		return err
+	}
+	// what stays behind, counted
+	lists := map[string][]string{"org": {p.orgID}, "connections": ids(p.conns), "units": units, "rules": ids(p.rules),
+		"alerts": ids(p.alertRecs), "devices": ids(p.devices), "sites": ids(p.sites)}
+	for _, n := range notImported {
+		if !o.HasColumn(n.table, n.column) {
+			continue
+		}
+		c, err := o.count(ctx, q, n.table, "t."+n.column+" = ANY($1::uuid[])", lists[n.list])
+		if err != nil {
+			return err
+		}
+		if c > 0 {
+			t := p.rep.table(n.table, "-")
+			t.OriginRow = c
+			t.diff(-c, "not imported: "+n.why)
+		}
+	}
+	return nil
+}
+
+// build converts the loaded rows (mapping.go), parents first.
+func (p *planner) build() {
+	p.people()
+	p.hierarchy()
+	p.sensors()
+	p.organization()
+	p.connections()
+	p.contacts()
+	p.policies()
+	p.alerts()
+	p.logs()
+	p.doors()
+}
+
+func ids(recs []record) []string {
+	out := make([]string, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.id("id"))
+	}
+	return out
+}
+
+// readOurs fills the plan's view of our database.
+func readOurs(ctx context.Context, db *store.DB, p *planner) error {
+	v := ourView{users: map[string]string{}, euiElsewhere: map[string]string{}, appElsewhere: map[string]string{},
+		policyAt: map[[3]string]string{}, customerElsewhere: map[string]string{}}
+	q := db.Pool
+	var state *string
+	err := q.QueryRow(ctx, `SELECT import_state, EXISTS (SELECT 1 FROM origin_imports WHERE organization_id = o.id),
+			(SELECT last_run_at FROM origin_imports WHERE organization_id = o.id)
+		FROM organizations o WHERE o.id = $1`, p.orgID).Scan(&state, &v.orgImported, &v.lastRunAt)
+	switch {
+	case err == nil:
+		v.orgExists, v.orgLive = true, state == nil
+	case err != pgx.ErrNoRows:
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1 AND id <> $2)`,
+		slugFor(p.org.str("slug"), p.orgID), p.orgID).Scan(&v.slugTaken); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	var subjects []string
+	for _, r := range p.roles {
+		subjects = append(subjects, r.id("user_id"))
+	}
+	for _, r := range p.profiles {
+		subjects = append(subjects, r.id("user_id"))
+	}
+	pairs := func(sql string, into map[string]string, args ...any) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		var k, val string
+		_, err = pgx.ForEachRow(rows, []any{&k, &val}, func() error { into[k] = val; return nil })
+		return err
+	}
+	if err := pairs(`SELECT subject, id FROM users WHERE subject = ANY($1)`, v.users, subjects); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	var euis, apps []string
+	for _, d := range p.devices {
+		euis = append(euis, normalizedEUIs(d, p.loras)...)
+	}
+	for _, c := range p.conns {
+		apps = append(apps, c.str("application_id"), c.str("ttn_application_id"))
+	}
+	// held by another row than the one the import writes: another
+	// organisation's, or one created in FrostGuard since an earlier run
+	if err := pairs(`SELECT dev_eui, organization_id::text FROM sensors WHERE dev_eui = ANY($1) AND deleted_at IS NULL AND id <> ALL($2::uuid[])`,
+		v.euiElsewhere, euis, ids(p.devices)); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	if err := pairs(`SELECT application_id, organization_id::text FROM ttn_connections WHERE application_id = ANY($1) AND id <> ALL($2::uuid[])`,
+		v.appElsewhere, apps, ids(p.conns)); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	var stripeIDs []string
+	for _, s := range p.subs {
+		stripeIDs = append(stripeIDs, s.str("stripe_customer_id"), s.str("stripe_subscription_id"))
+	}
+	if err := pairs(`SELECT stripe_customer_id, id::text FROM organizations WHERE stripe_customer_id = ANY($1) AND id <> $2
+		UNION ALL SELECT stripe_subscription_id, organization_id::text FROM subscriptions WHERE stripe_subscription_id = ANY($1) AND organization_id <> $2`,
+		v.customerElsewhere, stripeIDs, p.orgID); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	rows, err := q.Query(ctx, `SELECT coalesce(site_id::text, ''), coalesce(unit_id::text, ''), coalesce(alert_type, ''), id::text
+		FROM notification_policies WHERE organization_id = $1`, p.orgID)
+	if err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	var site, unit, typ, id string
+	if _, err := pgx.ForEachRow(rows, []any{&site, &unit, &typ, &id}, func() error {
+		v.policyAt[[3]string{site, unit, typ}] = id
+		return nil
+	}); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	p.ours = v
+	return nil
+}
