@@ -7,6 +7,7 @@
 //	frostguard dev     [-addr 127.0.0.1:3000]   migrate + seed + serve
 //	frostguard token   [-sub ID] [-email E] [-name N] [-ttl 24h]
 //	frostguard invoke  FUNCTION EVENT.json
+//	frostguard import-origin -from URL [-org ID ...] [-dry-run] [-report FILE]
 package main
 
 import (
@@ -23,6 +24,7 @@ commands:
   dev       migrate, seed and serve (what "make dev" runs)
   token     print a dev JWT signed by the local key
   invoke    run a function's Lambda handler on an event file, like "sam local invoke -e"
+  import-origin  import organisations from the origin's database (docs/MIGRATION.md)
 `
 
 func main() {
@@ -31,12 +33,13 @@ func main() {
 		os.Exit(2)
 	}
 	commands := map[string]func([]string) error{
-		"migrate": cmdMigrate,
-		"seed":    cmdSeed,
-		"serve":   cmdServe,
-		"dev":     cmdDev,
-		"token":   cmdToken,
-		"invoke":  cmdInvoke,
+		"migrate":       cmdMigrate,
+		"seed":          cmdSeed,
+		"serve":         cmdServe,
+		"dev":           cmdDev,
+		"token":         cmdToken,
+		"invoke":        cmdInvoke,
+		"import-origin": cmdImportOrigin,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

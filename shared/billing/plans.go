@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // The purchasable plans. "enterprise" exists in the schema but is set by
@@ -17,15 +18,9 @@ const (
 // Plans lists the purchasable plans, cheapest first.
 var Plans = []string{PlanStarter, PlanPro, PlanHACCP}
 
-// sensorLimits is how many sensors each plan may have assigned.
-var sensorLimits = map[string]int{PlanStarter: 5, PlanPro: 25, PlanHACCP: 100}
-
 // SensorLimit is the sensor limit of a purchasable plan; ok is false for any
-// other name.
-func SensorLimit(plan string) (limit int, ok bool) {
-	limit, ok = sensorLimits[plan]
-	return limit, ok
-}
+// other name (domain.PlanSensorLimit).
+func SensorLimit(plan string) (limit int, ok bool) { return domain.PlanSensorLimit(plan) }
 
 // PriceForPlan is the configured Stripe price of a purchasable plan. The
 // price always comes from configuration, never from a client.
@@ -51,7 +46,8 @@ func PlanForPrice(prices config.StripePrices, priceID string) (plan string, limi
 	}
 	for _, p := range Plans {
 		if id, _ := PriceForPlan(prices, p); id == priceID {
-			return p, sensorLimits[p], true
+			limit, _ := domain.PlanSensorLimit(p)
+			return p, limit, true
 		}
 	}
 	return "", 0, false

@@ -2,6 +2,16 @@ package domain
 
 import "time"
 
+// PlanSensorLimit is how many sensors a purchasable plan may have assigned;
+// ok is false for any other name (enterprise is set by hand). Billing and
+// the origin import apply it.
+func PlanSensorLimit(plan string) (limit int, ok bool) {
+	limit, ok = planSensorLimits[plan]
+	return limit, ok
+}
+
+var planSensorLimits = map[string]int{"starter": 5, "pro": 25, "haccp": 100}
+
 // PastDueGrace is how long a past_due subscription keeps full access after
 // its current period ended. Stripe retries a failed renewal over about a
 // week (smart retries); cutting writes before the retries are over would

@@ -273,3 +273,22 @@ func readingsReport(rep *OrgReport, s *copyStats, seconds float64) {
 	add(Noted, "readings_duplicate", "the same sensor's reading at the same instant, stored again by the origin: one kept", s.Duplicates)
 	sortProblems(rep)
 }
+
+// Discard deletes an organisation that import-origin created, with
+// everything it holds (readings included): a failed or abandoned import
+// (hidden), or, with live, a rollback of the cut-over before the SPA
+// switched (docs/MIGRATION.md). An organisation created in FrostGuard is
+// never touched. Users stay (they belong to no organisation and may be
+// members elsewhere).
+func Discard(ctx context.Context, db *store.DB, orgID string, live bool) error {
+	tag, err := db.Pool.Exec(ctx, `DELETE FROM organizations o WHERE o.id = $1
+		AND EXISTS (SELECT 1 FROM origin_imports i WHERE i.organization_id = o.id)
+		AND (o.import_state IS NOT NULL OR $2)`, orgID, live)
+	if err != nil {
+		return fmt.Errorf("Discard: %w", store.Classify(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("Discard: %s is not an organisation import-origin created%s", orgID, map[bool]string{false: " and still hidden (add -live to discard a live one)", true: ""}[live])
+	}
+	return nil
+}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 )
@@ -194,7 +193,7 @@ func (p *planner) organization() {
 	if sub != nil {
 		plan = sub["plan"].(string)
 	}
-	if l, ok := billing.SensorLimit(plan); ok && sub != nil {
+	if l, ok := domain.PlanSensorLimit(plan); ok && sub != nil {
 		limit = l
 	} else if v, ok := r.integer("sensor_limit"); ok && v >= 0 {
 		// no subscription, or a hand-set enterprise plan: the origin's limit
@@ -909,7 +908,9 @@ func (p *planner) policySteps(r record) []store.SweepStep {
 // one of roles, a derived one made for a member who has none.
 func (p *planner) roleContacts(roles []string) []string {
 	var out []string
-	for _, r := range p.roles {
+	members := append([]record(nil), p.roles...)
+	sort.SliceStable(members, func(i, j int) bool { return seniority[members[i].str("role")] < seniority[members[j].str("role")] })
+	for _, r := range members {
 		if !contains(roles, r.str("role")) {
 			continue
 		}
@@ -928,6 +929,9 @@ func (p *planner) roleContacts(roles []string) []string {
 	return out
 }
 
+// seniority orders members paged by role: owners first.
+var seniority = map[string]int{"owner": 0, "admin": 1, "manager": 2, "staff": 3, "viewer": 4, "inspector": 5}
+
 // userContact makes (once) the contact of a member paged by role.
 func (p *planner) userContact(user, subject string) string {
 	var u row
@@ -936,7 +940,7 @@ func (p *planner) userContact(user, subject string) string {
 			u = x
 		}
 	}
-	if u == nil || (u["phone"] == nil && u["email"] == nil) {
+	if u == nil || (absent(u["phone"]) && absent(u["email"])) {
 		return ""
 	}
 	id := derivedID(p.orgID, "role-contact", subject)
@@ -946,7 +950,7 @@ func (p *planner) userContact(user, subject string) string {
 	if e, ok := u["email"].(*string); ok && e != nil && domain.ValidEmail(*e) {
 		email = *e
 	}
-	if u["phone"] == nil && email == nil {
+	if absent(u["phone"]) && email == nil {
 		return ""
 	}
 	p.rep.table("escalation_contacts", "escalation_contacts").diff(1, "created for members the origin paged by role (notify_roles)")
@@ -1197,7 +1201,7 @@ func keptOrConverted(n Normalised) string {
 func (p *planner) onlySensor(unit string) any {
 	var found any
 	for _, s := range p.out["sensors"] {
-		if s["unit_id"] == unit && s["deleted_at"] == nil {
+		if s["unit_id"] == unit && absent(s["deleted_at"]) {
 			if found != nil {
 				return nil
 			}
@@ -1454,6 +1458,20 @@ func readingSource(origin string, hasDevice bool) string {
 // ---------------------------------------------------------------------------
 // small helpers
 // ---------------------------------------------------------------------------
+
+// absent reports whether a row's value is null (nil, or a nil pointer: the
+// record helpers return *string and *time.Time).
+func absent(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case *string:
+		return x == nil
+	case *time.Time:
+		return x == nil
+	}
+	return false
+}
 
 func coordinate(s string, limit float64) any {
 	s = strings.TrimSpace(s)

@@ -24,6 +24,8 @@ type orgWriter struct {
 	started time.Time
 	now     func() time.Time
 	months  map[[2]string]*monthCount // (unit, YYYY-MM) -> counts of both sides
+	// copiedNow is what this run copied (the report's readings count all runs)
+	copiedNow int64
 }
 
 // catchUpMargin is how long before the previous run's start the catch-up
@@ -87,10 +89,12 @@ func (w *orgWriter) run(ctx context.Context, c *copier) error {
 		return err
 	}
 	t0 := time.Now()
+	before := c.copiedBefore()
 	stats, err := c.run(ctx)
 	if err != nil {
 		return err
 	}
+	w.copiedNow = stats.Copied - before
 	if err := w.db.InTx(ctx, func(tx pgx.Tx) error { return markDone(ctx, tx, p.orgID, "sensor_readings", stats.Copied) }); err != nil {
 		return err
 	}
@@ -299,7 +303,7 @@ func (w *orgWriter) countOurs(ctx context.Context) error {
 		}
 	}
 	t.OriginRow, t.OursRows = origin, ours
-	t.Inserted = w.rep.Readings.Copied + w.rep.Readings.CaughtUp
+	t.Inserted = w.copiedNow + w.rep.Readings.CaughtUp
 	t.diff(expected-origin, "the same sensor's reading at the same instant, stored again by the origin: one kept")
 	t.diff(live, "stored by FrostGuard since the organisation went live, not in the origin")
 	for line, ids := range p.lineIDs {

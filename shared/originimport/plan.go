@@ -88,7 +88,7 @@ func (p *planner) problem(s Severity, code, table, id, msg string) {
 func (p *planner) activeSensors() int {
 	n := 0
 	for _, s := range p.out["sensors"] {
-		if s["deleted_at"] == nil {
+		if absent(s["deleted_at"]) {
 			n++
 		}
 	}

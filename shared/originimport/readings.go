@@ -192,6 +192,15 @@ func (c *copier) loadPositions(ctx context.Context) error {
 	return nil
 }
 
+// copiedBefore is what earlier runs copied.
+func (c *copier) copiedBefore() int64 {
+	var n int64
+	for _, pos := range c.from {
+		n += pos.Stats.Copied
+	}
+	return n
+}
+
 // ensurePartitions makes the monthly partitions the organisation's readings
 // need, from its oldest month (at most ten years back) to its newest (at
 // least three months ahead).
@@ -405,6 +414,11 @@ func (c *copier) stream(unit string, stats *copyStats) (*unitStream, error) {
 	return s, s.unit.Scan(unit)
 }
 
+// testAfterCopy, when set (by the resume test's child process only), runs
+// inside each batch's transaction between its COPY and its commit: a kill
+// then lands in the middle of a copy.
+var testAfterCopy func()
+
 // unitWriter writes one unit's batches, counting what it copied (the
 // counts of earlier runs included).
 type unitWriter struct {
@@ -429,6 +443,9 @@ func (w *unitWriter) write(ctx context.Context, b batch) error {
 		n, err := tx.CopyFrom(ctx, pgx.Identifier{"sensor_readings"}, readingColumns, w.c.source(b.rows))
 		if err != nil {
 			return err
+		}
+		if testAfterCopy != nil {
+			testAfterCopy()
 		}
 		copied = n
 		return w.checkpoint(ctx, tx, b.end, copied, 0)

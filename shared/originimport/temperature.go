@@ -28,7 +28,8 @@ import (
 //     is usually a sensor's error code (-127 from a disconnected probe).
 //  5. otherwise: ambiguous. Kept as stored (°C) and reported, never guessed.
 //
-// A value that does not fit numeric(6,2) is out_of_range: stored as NULL,
+// A value that does not fit numeric(6,2) (or is not a number: the origin's
+// numeric column can hold NaN) is out_of_range: stored as NULL,
 // the origin's value kept in the reading's raw JSON.
 
 // Scale is the verdict on one stored value.
@@ -145,7 +146,7 @@ func (n *Normaliser) Normalise(series string, at time.Time, stored float64, payl
 	if out.Scale == Fahrenheit {
 		v = asF
 	}
-	if math.Abs(v) > maxStored {
+	if math.IsNaN(v) || math.Abs(v) > maxStored { // numeric holds NaN and ±Infinity; ours must not
 		out.Scale, out.Evidence = OutOfRange, ByNothing
 		return out
 	}

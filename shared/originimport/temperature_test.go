@@ -1,6 +1,7 @@
 package originimport
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -74,4 +75,47 @@ func TestThresholdC(t *testing.T) {
 			t.Errorf("%v %s: %v, want %v", c.v, c.unit, got, c.want)
 		}
 	}
+}
+
+// FuzzNormalise: any stored value and payload is judged without panicking,
+// and the verdict always says what was done to the value.
+func FuzzNormalise(f *testing.F) {
+	f.Add("freezer", 30.2, "", int64(0))
+	f.Add("fridge", 38.0, `{"temperature_f":38}`, int64(60))
+	f.Add("walk_in_cooler", 20.0, `{"TempC_SHT":20,"temp":"x"}`, int64(-5))
+	f.Add("blast_chiller", 1e300, `{`, int64(1))
+	f.Add("other", -127.0, `{"temperature":-127}`, int64(86400*2))
+	f.Add("fridge", math.NaN(), "", int64(3))
+	f.Add("fridge", math.Inf(-1), "", int64(3))
+	n := map[string]*Normaliser{}
+	f.Fuzz(func(t *testing.T, typ string, stored float64, payload string, seconds int64) {
+		if n[typ] == nil {
+			if len(n) > 64 {
+				clear(n)
+			}
+			n[typ] = NewNormaliser(typ)
+		}
+		at := time.Unix(1_800_000_000+seconds%(365*86400), 0)
+		got := n[typ].Normalise("dev|ttn", at, stored, payload)
+		switch got.Scale {
+		case OutOfRange:
+			if got.C != nil {
+				t.Fatalf("out of range but stored %v", *got.C)
+			}
+		case Fahrenheit:
+			if got.C == nil || *got.C != FahrenheitToCelsius(stored) || got.Evidence == ByNothing {
+				t.Fatalf("°F: %+v for %v", got, stored)
+			}
+		case Celsius:
+			if got.C == nil || *got.C != round2(stored) || got.Evidence == ByNothing {
+				t.Fatalf("°C: %+v for %v", got, stored)
+			}
+		case Ambiguous, Implausible:
+			if got.C == nil || *got.C != round2(stored) || got.Evidence != ByNothing {
+				t.Fatalf("kept as stored: %+v for %v", got, stored)
+			}
+		default:
+			t.Fatalf("unknown verdict %+v", got)
+		}
+	})
 }

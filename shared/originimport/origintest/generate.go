@@ -96,7 +96,7 @@ func (g *gen) readings(unit, device string, start time.Time, count int, base, sp
 		dev = device
 	}
 	g.exec(`INSERT INTO sensor_readings (unit_id, device_id, temperature, humidity, battery, signal_strength, recorded_at, received_at, source)
-		SELECT $1, $2, round(($4 + $5 * (((i * 7) % 21) - 10) / 10.0)::numeric, 2), 55.5, 90, -97,
+		SELECT $1, $2, round(($4::float8 + $5::float8 * (((i * 7) % 21) - 10) / 10.0)::numeric, 2), 55.5, 90, -97,
 			$3::timestamptz + i * interval '5 minutes', $3::timestamptz + i * interval '5 minutes' + interval '2 seconds', $7
 		FROM generate_series(0, $6 - 1) i`, unit, dev, start, base, spread, count, source)
 }
