@@ -154,35 +154,43 @@ func newSweepFixture(h *harness) sweepFixture {
 	f.orgA = h.org("Alpha", f.owner)
 	f.orgB = h.org("Beta", f.other)
 	h.member(f.orgA, f.viewer, access.Viewer)
-	u := h.unit(f.orgA)
 	h.unit(f.orgB)
-	var sensorID, alertID, memberID string
-	h.queryRow([]any{&sensorID}, `INSERT INTO sensors (organization_id, unit_id, dev_eui) VALUES ($1, $2, 'A84041000181C0DE') RETURNING id`, f.orgA, u.UnitID)
-	h.queryRow([]any{&alertID}, `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, triggered_at)
-		VALUES ($1, $2, 'temp_excursion', 'critical', 'active', 'Too warm', now()) RETURNING id`, f.orgA, u.UnitID)
-	h.queryRow([]any{&memberID}, `SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2`, f.orgA, f.owner.ID)
-	var contactID, policyID string
-	h.queryRow([]any{&contactID}, `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Alice', '+15555550101') RETURNING id`, f.orgA)
-	h.queryRow([]any{&policyID}, `INSERT INTO notification_policies (organization_id, steps)
-		VALUES ($1, jsonb_build_array(jsonb_build_object('after_minutes', 0, 'channels', jsonb_build_array('sms'), 'contact_ids', jsonb_build_array($2::text)))) RETURNING id`, f.orgA, contactID)
-	var assetID string
-	h.queryRow([]any{&assetID}, `INSERT INTO assets (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status)
-		VALUES ($1, 'unit_photo', $2, 'sweep/unit_photo/0123456789abcdef.png', 'image/png', 1024, 'ready') RETURNING id`, f.orgA, u.UnitID)
-	var gatewayID string
-	h.queryRow([]any{&gatewayID}, `INSERT INTO gateways (organization_id, site_id, gateway_id, gateway_eui, frequency_plan_id, cluster, provisioning_status)
-		VALUES ($1, $2, 'sweep-gw', 'B827EBFFFE000001', 'EU_863_870_TTN', 'eu1', 'registered') RETURNING id`, f.orgA, u.SiteID)
-	var invitationID string
-	h.queryRow([]any{&invitationID}, `INSERT INTO memberships (organization_id, invited_email, role, status, invited_at, invite_sent_at, invite_expires_at)
-		VALUES ($1, 'sweep-invitee@example.test', 'staff', 'pending', now(), now(), now() + interval '7 days') RETURNING id`, f.orgA)
-	var exportID string
-	h.queryRow([]any{&exportID}, `INSERT INTO organization_exports (organization_id, email) VALUES ($1, 'owner@example.test') RETURNING id`, f.orgA)
-	f.ids = map[string]string{"invitationId": invitationID, "exportId": exportID, "siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID,
-		"sensorId": sensorID, "alertId": alertID, "memberId": memberID, "contactId": contactID, "policyId": policyID,
-		"assetId": assetID, "gatewayId": gatewayID}
-	// Query filters naming rows of organisation A.
-	f.filters = map[string]string{"site_id": u.SiteID, "area_id": u.AreaID, "unit_id": u.UnitID, "alert_id": alertID,
-		"entity_id": u.UnitID, "actor_user_id": f.owner.ID}
+	f.fill(h, h.unit(f.orgA), nil)
 	return f
+}
+
+// fill gives organisation A one row of every kind a documented path or
+// filter names, around the unit u, creating those have does not name
+// already (an imported organisation brings its own).
+func (f *sweepFixture) fill(h *harness, u unitFixture, have map[string]string) {
+	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID}
+	for k, v := range have {
+		f.ids[k] = v
+	}
+	create := func(key, sql string, args ...any) {
+		if f.ids[key] == "" {
+			var id string
+			h.queryRow([]any{&id}, sql, args...)
+			f.ids[key] = id
+		}
+	}
+	create("sensorId", `INSERT INTO sensors (organization_id, unit_id, dev_eui) VALUES ($1, $2, 'A84041000181C0DE') RETURNING id`, f.orgA, u.UnitID)
+	create("alertId", `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, triggered_at)
+		VALUES ($1, $2, 'temp_excursion', 'critical', 'active', 'Too warm', now()) RETURNING id`, f.orgA, u.UnitID)
+	create("memberId", `SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2`, f.orgA, f.owner.ID)
+	create("contactId", `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Alice', '+15555550101') RETURNING id`, f.orgA)
+	create("policyId", `INSERT INTO notification_policies (organization_id, steps)
+		VALUES ($1, jsonb_build_array(jsonb_build_object('after_minutes', 0, 'channels', jsonb_build_array('sms'), 'contact_ids', jsonb_build_array($2::text)))) RETURNING id`, f.orgA, f.ids["contactId"])
+	create("assetId", `INSERT INTO assets (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status)
+		VALUES ($1, 'unit_photo', $2, 'sweep/unit_photo/0123456789abcdef.png', 'image/png', 1024, 'ready') RETURNING id`, f.orgA, u.UnitID)
+	create("gatewayId", `INSERT INTO gateways (organization_id, site_id, gateway_id, gateway_eui, frequency_plan_id, cluster, provisioning_status)
+		VALUES ($1, $2, 'sweep-gw', 'B827EBFFFE000001', 'EU_863_870_TTN', 'eu1', 'registered') RETURNING id`, f.orgA, u.SiteID)
+	create("invitationId", `INSERT INTO memberships (organization_id, invited_email, role, status, invited_at, invite_sent_at, invite_expires_at)
+		VALUES ($1, 'sweep-invitee@example.test', 'staff', 'pending', now(), now(), now() + interval '7 days') RETURNING id`, f.orgA)
+	create("exportId", `INSERT INTO organization_exports (organization_id, email) VALUES ($1, 'owner@example.test') RETURNING id`, f.orgA)
+	// Query filters naming rows of organisation A.
+	f.filters = map[string]string{"site_id": u.SiteID, "area_id": u.AreaID, "unit_id": u.UnitID, "alert_id": f.ids["alertId"],
+		"entity_id": u.UnitID, "actor_user_id": f.owner.ID}
 }
 
 // idFilters are the operation's query parameters that name a row by id.

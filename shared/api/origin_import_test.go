@@ -13,9 +13,9 @@ import (
 	"github.com/frostguard/functions/shared/originimport/origintest"
 )
 
-// signIn is a token for a user known by its Stack Auth id (an imported
+// signInAs is a token for a user known by its Stack Auth id (an imported
 // user signs in with the id it had in the origin).
-func (h *harness) signIn(subject, email string) *testUser {
+func (h *harness) signInAs(subject, email string) *testUser {
 	h.t.Helper()
 	u := &testUser{Subject: subject, Email: email}
 	tok, err := h.signer.Mint(auth.Identity{Subject: subject, Email: email}, time.Hour)
@@ -57,20 +57,15 @@ func TestAccessSweepImportedOrganisation(t *testing.T) {
 		}
 	}
 
-	f := sweepFixture{owner: h.signIn(id("user/olivia"), "olivia@bistro.test"), viewer: h.signIn(id("user/vera"), "vera@bistro.test"), other: h.user("other")}
+	f := sweepFixture{owner: h.signInAs(id("user/olivia"), "olivia@bistro.test"), viewer: h.signInAs(id("user/vera"), "vera@bistro.test"), other: h.user("other")}
 	f.orgA = id("bistro")
 	f.orgB = h.org("Beta", f.other)
 	h.unit(f.orgB)
-	var memberID, assetID, gatewayID string
-	h.queryRow([]any{&memberID}, `SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2`, f.orgA, f.owner.ID)
-	// resources the origin has none of, created in the imported organisation
-	h.queryRow([]any{&assetID}, `INSERT INTO assets (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status)
-		VALUES ($1, 'unit_photo', $2, 'sweep/unit_photo/imported.png', 'image/png', 1024, 'ready') RETURNING id`, f.orgA, id("bistro/unit/walkin"))
-	h.queryRow([]any{&gatewayID}, `INSERT INTO gateways (organization_id, site_id, gateway_id, gateway_eui, frequency_plan_id, cluster, provisioning_status)
-		VALUES ($1, $2, 'imported-gw', 'B827EBFFFE000002', 'EU_863_870_TTN', 'eu1', 'registered') RETURNING id`, f.orgA, id("bistro/site/main"))
-	f.ids = map[string]string{"siteId": id("bistro/site/main"), "areaId": id("bistro/area/kitchen"), "unitId": id("bistro/unit/walkin"),
-		"sensorId": id("bistro/device/walkin-probe"), "alertId": id("bistro/alert/escalated"), "memberId": memberID,
-		"contactId": id("bistro/contact/olivia"), "policyId": id("bistro/policy/org"), "assetId": assetID, "gatewayId": gatewayID}
+	// the organisation's own rows; the kinds the origin has none of
+	// (assets, gateways, invitations) are created in it
+	f.fill(h, unitFixture{SiteID: id("bistro/site/main"), AreaID: id("bistro/area/kitchen"), UnitID: id("bistro/unit/walkin")},
+		map[string]string{"sensorId": id("bistro/device/walkin-probe"), "alertId": id("bistro/alert/escalated"),
+			"memberId": id("bistro/role/olivia"), "contactId": id("bistro/contact/olivia"), "policyId": id("bistro/policy/org")})
 	if m, ok := h.srvRole(f.orgA, f.viewer.ID); !ok || m != access.Viewer {
 		t.Fatalf("vera is %q in the imported organisation", m)
 	}

@@ -192,10 +192,11 @@ func TestImportQuirkFixture(t *testing.T) {
 		}
 	}
 
-	// sensors: DevEUIs normalised, the duplicate across organisations and
-	// the devices of deleted units unregistered, the BLE tag not a sensor
-	sensors := map[string]string{"bistro/device/walkin-probe": "A84041000181C0DE active", "bistro/device/reachin-probe": "A84041000181C0DF deleted",
-		"harbor/device/dup-probe": "A84041000181C0DF deleted", "bistro/device/spare": "A84041000181C0E2 active",
+	// sensors: DevEUIs normalised, the DevEUI active in two organisations in
+	// both (ours are unique per organisation), the devices of deleted units
+	// unregistered, the BLE tag not a sensor
+	sensors := map[string]string{"bistro/device/walkin-probe": "A84041000181C0DE active", "bistro/device/reachin-probe": "A84041000181C0DF active",
+		"harbor/device/dup-probe": "A84041000181C0DF active", "bistro/device/spare": "A84041000181C0E2 active",
 		"bistro/device/bar-probe": "A84041000181C0E1 deleted"}
 	for dev, want := range sensors {
 		var eui string

@@ -552,13 +552,16 @@ func (p *planner) ruleFor(unit, site string) record {
 // ---------------------------------------------------------------------------
 
 // sensors converts the organisation's LoRaWAN devices. The DevEUI is the
-// LoRa registration's (else the device's), normalised; a DevEUI that is
-// active in two organisations (the origin's unique index is case-sensitive)
-// or already active in another FrostGuard organisation is imported
-// unregistered in each, so no uplink is routed by a guess (the device then
-// shows as unclaimed where it really is).
+// LoRa registration's (else the device's), normalised. DevEUIs are unique
+// per organisation in FrostGuard (an uplink reaches a sensor through the
+// application that delivered it): a DevEUI active in several origin
+// organisations (the origin's unique index is case-sensitive) is imported
+// in each and reported; a second active device of the same DevEUI in one
+// organisation, or one FrostGuard already registered there, is imported
+// unregistered.
 func (p *planner) sensors() {
 	t := p.rep.table("devices", "sensors")
+	active := map[string]string{} // DevEUI -> the device imported active
 	lora := map[string]record{}
 	for _, l := range p.loras {
 		lora[l.id("device_id")] = l
@@ -583,12 +586,18 @@ func (p *planner) sensors() {
 			p.problem(Noted, "sensor_of_deleted_unit", "devices", id, "an active device in a deleted unit or site: imported unregistered")
 		}
 		if deleted == nil {
-			if others := p.dupEUIs[eui]; len(others) > 1 {
+			switch {
+			case active[eui] != "":
 				deleted = &p.now
-				p.problem(Changed, "duplicate_dev_eui", "devices", id, fmt.Sprintf("DevEUI %s is active in %d origin organisations (%s): imported unregistered; register it again where it really is", eui, len(others), strings.Join(others, ", ")))
-			} else if org := p.ours.euiElsewhere[eui]; org != "" {
+				p.problem(Changed, "duplicate_dev_eui", "devices", id, fmt.Sprintf("DevEUI %s is also active on device %s of this organisation: imported unregistered", eui, active[eui]))
+			case p.ours.euiTaken[eui] != "":
 				deleted = &p.now
-				p.problem(Changed, "duplicate_dev_eui", "devices", id, fmt.Sprintf("DevEUI %s is already registered in FrostGuard organisation %s: imported unregistered", eui, org))
+				p.problem(Changed, "duplicate_dev_eui", "devices", id, fmt.Sprintf("DevEUI %s is already registered in this organisation in FrostGuard (sensor %s): imported unregistered", eui, p.ours.euiTaken[eui]))
+			default:
+				active[eui] = id
+				if others := p.dupEUIs[eui]; len(others) > 1 {
+					p.problem(Noted, "duplicate_dev_eui", "devices", id, fmt.Sprintf("DevEUI %s is active in %d origin organisations (%s): imported in each (FrostGuard's DevEUIs are unique per organisation); the device's uplinks reach the one whose TTN application it uses", eui, len(others), strings.Join(others, ", ")))
+				}
 			}
 		}
 		var unitID any
@@ -665,10 +674,10 @@ func (p *planner) connections() {
 		case c.time("deleted_at") != nil:
 			t.diff(-1, "soft-deleted in the origin")
 			continue
-		case app == nil:
-			t.diff(-1, "no TTN application was ever set up (the origin creates the row with the organisation)")
+		case app == nil && (p.hasApplication() || p.keptAppless):
+			t.diff(-1, "no TTN application was ever set up (the origin creates one with the organisation; one connection is kept, as FrostGuard creates one)")
 			continue
-		case p.ours.appElsewhere[*app] != "":
+		case app != nil && p.ours.appElsewhere[*app] != "":
 			t.diff(-1, "the application is connected to another FrostGuard organisation")
 			p.problem(Changed, "application_taken", "ttn_connections", id, fmt.Sprintf("TTN application %q is connected to FrostGuard organisation %s: not imported", *app, p.ours.appElsewhere[*app]))
 			continue
@@ -691,10 +700,24 @@ func (p *planner) connections() {
 		if r := strings.ToLower(c.str("ttn_region")); r == "eu1" || r == "nam1" || r == "au1" {
 			cluster = r
 		}
-		p.add("ttn_connections", toConnections, row{"id": id, "organization_id": p.orgID, "application_id": *app, "secret_hash": `\x` + hex.EncodeToString(sum[:]),
+		if app == nil {
+			p.keptAppless = true
+		}
+		p.add("ttn_connections", toConnections, row{"id": id, "organization_id": p.orgID, "application_id": app, "secret_hash": `\x` + hex.EncodeToString(sum[:]),
 			"secret_last4": last4(secret), "secret_rotated_at": c.time("created_at"), "is_active": c.boolean("is_active", true),
 			"cluster": cluster, "created_at": c.time("created_at")})
 	}
+}
+
+// hasApplication reports whether one of the organisation's live origin
+// connections names a TTN application.
+func (p *planner) hasApplication() bool {
+	for _, c := range p.conns {
+		if c.time("deleted_at") == nil && (c.strp("application_id") != nil || c.strp("ttn_application_id") != nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // b64Secret reads the FTP system's "b64:" form of a secret (plaintext in

@@ -32,7 +32,7 @@ type ourView struct {
 	orgLive           bool // ... and is live (import_state NULL)
 	slugTaken         bool
 	users             map[string]string    // subject -> users.id
-	euiElsewhere      map[string]string    // DevEUI -> another organisation where it is active
+	euiTaken          map[string]string    // DevEUI -> a sensor of the organisation FrostGuard registered (not the import)
 	appElsewhere      map[string]string    // TTN application id -> another organisation
 	policyAt          map[[3]string]string // (site, unit, type) -> the policy id of that scope in ours
 	customerElsewhere map[string]string    // Stripe customer or subscription id -> another organisation
@@ -64,6 +64,7 @@ type planner struct {
 	sensorOf      map[string]string // origin device id -> sensor id (the same), when a sensor of this organisation
 	contactOfUser map[string]string // users.id -> contact id
 	contactList   []contactPlan
+	keptAppless   bool // a connection without an application is planned
 }
 
 func newPlanner(orgID string, now time.Time, rep *OrgReport) *planner {
@@ -196,7 +197,7 @@ func ids(recs []record) []string {
 
 // readOurs fills the plan's view of our database.
 func readOurs(ctx context.Context, db *store.DB, p *planner) error {
-	v := ourView{users: map[string]string{}, euiElsewhere: map[string]string{}, appElsewhere: map[string]string{},
+	v := ourView{users: map[string]string{}, euiTaken: map[string]string{}, appElsewhere: map[string]string{},
 		policyAt: map[[3]string]string{}, customerElsewhere: map[string]string{}}
 	q := db.Pool
 	var state *string
@@ -239,10 +240,11 @@ func readOurs(ctx context.Context, db *store.DB, p *planner) error {
 	for _, c := range p.conns {
 		apps = append(apps, c.str("application_id"), c.str("ttn_application_id"))
 	}
-	// held by another row than the one the import writes: another
-	// organisation's, or one created in FrostGuard since an earlier run
-	if err := pairs(`SELECT dev_eui, organization_id::text FROM sensors WHERE dev_eui = ANY($1) AND deleted_at IS NULL AND id <> ALL($2::uuid[])`,
-		v.euiElsewhere, euis, ids(p.devices)); err != nil {
+	// held by another row than the one the import writes (one created in
+	// FrostGuard since an earlier run; an application: also another
+	// organisation's)
+	if err := pairs(`SELECT dev_eui, id::text FROM sensors WHERE organization_id = $3 AND dev_eui = ANY($1) AND deleted_at IS NULL AND id <> ALL($2::uuid[])`,
+		v.euiTaken, euis, ids(p.devices), p.orgID); err != nil {
 		return fmt.Errorf("readOurs: %w", err)
 	}
 	if err := pairs(`SELECT application_id, organization_id::text FROM ttn_connections WHERE application_id = ANY($1) AND id <> ALL($2::uuid[])`,
