@@ -18,10 +18,10 @@ import (
 // reports the readings copy's rows/s (origin read, the temperature rule,
 // COPY through the partitions with their indexes and foreign keys,
 // checkpoints) and the whole import's. IMPORT_BENCH_READINGS overrides the
-// readings per unit (default 50,000: 1,000,000 rows).
+// readings per unit (default 25,000: 500,000 rows).
 func BenchmarkImportReadings(b *testing.B) {
 	const bulkUnits = 20
-	perUnit := 50000
+	perUnit := 25000
 	if v, err := strconv.Atoi(os.Getenv("IMPORT_BENCH_READINGS")); err == nil && v > 0 {
 		perUnit = v
 	}

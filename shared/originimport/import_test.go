@@ -269,6 +269,14 @@ func TestImportQuirkFixture(t *testing.T) {
 			t.Errorf("alert %s: %+v, want %+v", n, got, want)
 		}
 	}
+	// the alarms still open and unacknowledged in the origin are escalated
+	// by FrostGuard from now on; the others never
+	if n := e.count(`SELECT count(*) FROM alerts WHERE organization_id = $1 AND next_escalation_at IS NOT NULL`, id("bistro")); n != 2 {
+		t.Errorf("%d alerts due for escalation, want 2 (the escalated one and the low battery)", n)
+	}
+	if n := e.count(`SELECT count(*) FROM alerts WHERE id IN ($1, $2) AND next_escalation_at IS NOT NULL`, id("bistro/alert/escalated"), id("bistro/alert/battery")); n != 2 {
+		t.Error("the open alarms are not taken over")
+	}
 	var temp, lim float64
 	var resolvedBy string
 	e.rowArgs(`SELECT temperature_c::float8, limit_c::float8, u.subject FROM alerts a JOIN users u ON u.id = a.resolved_by WHERE a.id = $1`,

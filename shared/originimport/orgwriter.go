@@ -408,6 +408,15 @@ func (w *orgWriter) finish(ctx context.Context, live bool) error {
 			if _, err := tx.Exec(ctx, `UPDATE organizations SET import_state = NULL, updated_at = now() WHERE id = $1`, w.p.orgID); err != nil {
 				return err
 			}
+			// FrostGuard's escalation takes over the alarms still open and
+			// unacknowledged in the origin: an ongoing excursion must not go
+			// silent when the origin's paging is turned off (a stale one
+			// resolves at the unit's first in-band readings)
+			if _, err := tx.Exec(ctx, `UPDATE alerts SET next_escalation_at = now()
+				WHERE organization_id = $1 AND status = 'active' AND next_escalation_at IS NULL AND id = ANY($2::uuid[])`,
+				w.p.orgID, w.p.lineIDs["alerts"]); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, `UPDATE origin_imports SET report = $2,
 			activated_at = CASE WHEN $3 THEN now() ELSE activated_at END WHERE organization_id = $1`,

@@ -153,6 +153,17 @@ func (p *planner) load(ctx context.Context, o *Origin, q pgx.Tx) error {
 	if err != nil {
 		return err
 	}
+	// readings the origin itself kept outside its monthly partitions
+	if o.Has("sensor_readings_default") {
+		n, err := o.count(ctx, q, "sensor_readings_default", "t.unit_id = ANY($1::uuid[])", units)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			p.rep.add(Problem{Severity: Noted, Code: "readings_origin_default_partition", Table: "sensor_readings", Rows: n,
+				Message: "in the origin's default partition (outside its monthly partitions): imported into their months like the others"})
+		}
+	}
 	// what stays behind, counted
 	lists := map[string][]string{"org": {p.orgID}, "connections": ids(p.conns), "units": units, "rules": ids(p.rules),
 		"alerts": ids(p.alertRecs), "devices": ids(p.devices), "sites": ids(p.sites)}
