@@ -208,6 +208,11 @@ func importOrganization(ctx context.Context, db *store.DB, o *Origin, orgID stri
 	}
 	c.batchRows, c.workers = opts.BatchRows, opts.Workers
 	if dry {
+		if p.ours.orgExists {
+			if err := c.loadPositions(ctx); err != nil { // what earlier runs copied is not counted again
+				return fail(err)
+			}
+		}
 		stats, err := c.run(ctx)
 		if err != nil {
 			return fail(err)

@@ -92,6 +92,11 @@ func (p *planner) organization() {
 		o["stripe_customer_id"] = customer
 		o["trial_ends_at"] = sub["trial_ends_at"]
 	}
+	if b := p.ours.billing; b != nil {
+		// Stripe has spoken to FrostGuard: its entitlement wins (as for the
+		// subscription row, see toSubscriptions)
+		o["plan"], o["sensor_limit"], o["stripe_customer_id"], o["trial_ends_at"] = b.plan, b.limit, b.customer, b.trialEnds
+	}
 	p.add("organizations", toOrganizations, o)
 }
 

@@ -2,6 +2,7 @@ package originimport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,6 +38,17 @@ type ourView struct {
 	policyAt          map[[3]string]string // (site, unit, type) -> the policy id of that scope in ours
 	customerElsewhere map[string]string    // Stripe customer or subscription id -> another organisation
 	lastRunAt         *time.Time           // the previous run's start (origin_imports.last_run_at)
+	// billing is the organisation's entitlement once Stripe has sent
+	// FrostGuard an event for it (nil before)
+	billing *billingState
+}
+
+// billingState is the entitlement columns of an organisation.
+type billingState struct {
+	plan      string
+	limit     int
+	customer  *string
+	trialEnds *time.Time
 }
 
 type planner struct {
@@ -218,7 +230,7 @@ func readOurs(ctx context.Context, db *store.DB, p *planner) error {
 	switch {
 	case err == nil:
 		v.orgExists, v.orgLive = true, state == nil
-	case err != pgx.ErrNoRows:
+	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("readOurs: %w", err)
 	}
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1 AND id <> $2)`,
@@ -269,6 +281,16 @@ func readOurs(ctx context.Context, db *store.DB, p *planner) error {
 	if err := pairs(`SELECT stripe_customer_id, id::text FROM organizations WHERE stripe_customer_id = ANY($1) AND id <> $2
 		UNION ALL SELECT stripe_subscription_id, organization_id::text FROM subscriptions WHERE stripe_subscription_id = ANY($1) AND organization_id <> $2`,
 		v.customerElsewhere, stripeIDs, p.orgID); err != nil {
+		return fmt.Errorf("readOurs: %w", err)
+	}
+	var b billingState
+	err = q.QueryRow(ctx, `SELECT o.plan, o.sensor_limit, o.stripe_customer_id, o.trial_ends_at
+		FROM organizations o JOIN subscriptions s ON s.organization_id = o.id
+		WHERE o.id = $1 AND s.last_event_created IS NOT NULL`, p.orgID).Scan(&b.plan, &b.limit, &b.customer, &b.trialEnds)
+	switch {
+	case err == nil:
+		v.billing = &b
+	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("readOurs: %w", err)
 	}
 	rows, err := q.Query(ctx, `SELECT coalesce(site_id::text, ''), coalesce(unit_id::text, ''), coalesce(alert_type, ''), id::text

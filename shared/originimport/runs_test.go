@@ -142,6 +142,13 @@ func TestDeltaRunCopiesWhatArrivedMeanwhile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Stripe has meanwhile told FrostGuard of an upgrade: its word wins
+	if _, err := e.db.Pool.Exec(ctx, `UPDATE subscriptions SET plan = 'haccp', last_event_created = now() WHERE organization_id = $1`, origintest.ID("bistro")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Pool.Exec(ctx, `UPDATE organizations SET plan = 'haccp', sensor_limit = 100 WHERE id = $1`, origintest.ID("bistro")); err != nil {
+		t.Fatal(err)
+	}
 	e.now = e.now.Add(time.Hour)
 	rep := e.mustImport(Options{Orgs: both})
 	b := rep.org(t, "bistro")
@@ -153,6 +160,13 @@ func TestDeltaRunCopiesWhatArrivedMeanwhile(t *testing.T) {
 	e.rowArgs(`SELECT status, acknowledged_note FROM alerts WHERE id = $1`, []any{origintest.ID("bistro/alert/escalated")}, &status, &note)
 	if name != "Walk-in cooler" || status != "acknowledged" || note != "On it" {
 		t.Errorf("after the delta: %q, alert %s %q", name, status, note)
+	}
+	var plan, subPlan string
+	var limit int
+	e.rowArgs(`SELECT o.plan, o.sensor_limit, s.plan FROM organizations o JOIN subscriptions s ON s.organization_id = o.id WHERE o.id = $1`,
+		[]any{origintest.ID("bistro")}, &plan, &limit, &subPlan)
+	if plan != "haccp" || limit != 100 || subPlan != "haccp" {
+		t.Errorf("the origin's subscription overwrote Stripe's word: %s %d %s", plan, limit, subPlan)
 	}
 	if n := e.count(`SELECT count(*) FROM organizations WHERE import_state IS NOT NULL`); n != 0 {
 		t.Error("a delta hid a live organisation")

@@ -9,12 +9,10 @@ package origintest
 import (
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"embed"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -43,39 +41,9 @@ const (
 // server and drops it when the test ends. It returns its URL.
 func New(t testing.TB, schema Schema) string {
 	t.Helper()
-	admin := testenv.Require(t, "DATABASE_URL")
+	dsn := testenv.NewEmptyDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "origin_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connecting to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Logf("dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	dsn := u.String()
 	if err := Apply(ctx, dsn, schema); err != nil {
 		t.Fatal(err)
 	}
