@@ -347,7 +347,7 @@ func TestImportQuirkFixture(t *testing.T) {
 		codes[p.Code] = true
 	}
 	for _, c := range []string{"duplicate_dev_eui", "not_lorawan", "phone_invalid", "country_invalid", "subscription_duplicates",
-		"second_secret", "alert_duplicate_open", "readings_outside_partitions", "readings_duplicate", "readings_ambiguous", "readings_foreign_device"} {
+		"second_secret", "alert_duplicate_open", "readings_outside_partitions", "readings_past_retention", "readings_duplicate", "readings_ambiguous", "readings_foreign_device"} {
 		if !codes[c] {
 			t.Errorf("bistro's report does not name %s: %v", c, codes)
 		}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frostguard/functions/shared/retention"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -207,6 +208,8 @@ func importOrganization(ctx context.Context, db *store.DB, o *Origin, orgID stri
 		return fail(err)
 	}
 	c.batchRows, c.workers = opts.BatchRows, opts.Workers
+	plan, _ := p.out[toOrganizations.Table][0]["plan"].(string)
+	c.retention = retention.Cutoff(plan, started)
 	if dry {
 		if p.ours.orgExists {
 			if err := c.loadPositions(ctx); err != nil { // what earlier runs copied is not counted again
@@ -274,6 +277,7 @@ func readingsReport(rep *OrgReport, s *copyStats, seconds float64) {
 	add(Changed, "readings_implausible", "neither °C nor °F is plausible for the unit (a probe's error code?): kept as stored", rep.Readings.Scales["implausible"])
 	add(Changed, "readings_out_of_range", "too large for numeric(6,2): temperature not stored, the origin's value kept in raw", rep.Readings.Scales["out_of_range"])
 	add(Changed, "readings_outside_partitions", "more than ten years from now: in sensor_readings_default", s.Outside)
+	add(Noted, "readings_past_retention", "older than the plan keeps raw readings: once the organisation is live, retention archives them to the bucket (archive/<organisation>/readings/<month>.csv.gz, kept) with hourly rollups, and deletes them from the database", s.Retired)
 	add(Noted, "readings_foreign_device", "from a device that is not a sensor of the organisation (another organisation's, or not LoRaWAN): kept without a sensor", s.Foreign)
 	add(Noted, "readings_duplicate", "the same sensor's reading at the same instant, stored again by the origin: one kept", s.Duplicates)
 	sortProblems(rep)

@@ -111,7 +111,8 @@ var (
 		Columns: []string{"id", "organization_id", "unit_id", "sensor_id", "state", "changed_at", "received_at"}}
 	toAlerts = destination{Table: "alerts",
 		Columns: []string{"id", "organization_id", "unit_id", "sensor_id", "type", "severity", "status", "title", "message", "triggered_at", "temperature_c", "limit_c", "details",
-			"acknowledged_by", "acknowledged_at", "acknowledged_note", "resolved_by", "resolved_at", "resolved_note", "resolution", "escalation_step", "created_at"}}
+			"acknowledged_by", "acknowledged_at", "acknowledged_note", "resolved_by", "resolved_at", "resolved_note", "resolution", "escalation_step",
+			"paging_started_at", "created_at"}}
 	toAlertEvents = destination{Table: "alert_events",
 		Columns: []string{"id", "organization_id", "alert_id", "kind", "actor_user_id", "note", "data", "at"}}
 )
@@ -224,9 +225,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func nonNil(s []store.SweepStep) []store.SweepStep {
+func nonNil(s []store.PolicyStep) []store.PolicyStep {
 	if s == nil {
-		return []store.SweepStep{}
+		return []store.PolicyStep{}
 	}
 	return s
 }

@@ -149,15 +149,15 @@ func (p *planner) policies() {
 func (p *planner) hasSite(id string) bool { _, ok := p.siteLive[id]; return ok }
 
 // policySteps builds our steps for an origin policy (see policies).
-func (p *planner) policySteps(r record) []store.SweepStep {
+func (p *planner) policySteps(r record) []store.PolicyStep {
 	roles := r.strings("notify_roles")
 	if _, present := r["notify_roles"]; !present || r["notify_roles"] == nil {
 		roles = []string{"owner", "admin"}
 	}
 	roleContacts := p.roleContacts(roles)
-	var steps []store.SweepStep
+	var steps []store.PolicyStep
 	if ch := channels(r.strings("initial_channels")); len(ch) > 0 && len(roleContacts) > 0 {
-		steps = append(steps, store.SweepStep{AfterMinutes: 0, Channels: ch, ContactIDs: roleContacts})
+		steps = append(steps, store.PolicyStep{AfterMinutes: 0, Channels: ch, ContactIDs: roleContacts})
 	}
 	if !r.boolean("requires_ack", false) {
 		return nonNil(steps)
@@ -190,7 +190,7 @@ func (p *planner) policySteps(r record) []store.SweepStep {
 		if len(ch) == 0 || len(contacts) == 0 {
 			continue
 		}
-		step := store.SweepStep{AfterMinutes: after, Channels: ch, ContactIDs: contacts}
+		step := store.PolicyStep{AfterMinutes: after, Channels: ch, ContactIDs: contacts}
 		if rep, _ := s["repeat"].(bool); rep && i == len(list)-1 && (len(steps) == 0 || after > steps[len(steps)-1].AfterMinutes) {
 			step.Repeat = true
 		}
@@ -387,7 +387,7 @@ func (p *planner) alerts() {
 				"trigger_temperature": a["trigger_temperature"], "threshold_violated": a["threshold_violated"]}},
 			"acknowledged_by": p.actor(a.id("acknowledged_by")), "acknowledged_at": ackAt, "acknowledged_note": ackNote,
 			"resolved_by": p.actor(a.id("resolved_by")), "resolved_at": resolvedAtOr(status, resolvedAt), "resolved_note": resolvedNote,
-			"resolution": resolution, "escalation_step": max(step, 0), "created_at": a.time("created_at")})
+			"resolution": resolution, "escalation_step": max(step, 0), "paging_started_at": triggered, "created_at": a.time("created_at")})
 		p.alertEvents(a, id, *triggered, ackAt, ackNote, resolvedAt, resolvedNote, status)
 	}
 	for _, c := range p.actions {

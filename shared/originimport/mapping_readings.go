@@ -66,6 +66,8 @@ type unitStream struct {
 	// window is [first, last) of the months we keep partitions for: a
 	// reading outside lands in sensor_readings_default
 	window [2]time.Time
+	// retention is the first month the plan keeps raw readings
+	retention time.Time
 }
 
 type seriesKey struct {
@@ -92,6 +94,9 @@ func (s *unitStream) convert(o *originReading, sensors map[[16]byte]bool) (r rea
 	}
 	if o.recorded.Before(s.window[0]) || !o.recorded.Before(s.window[1]) {
 		s.stats.Outside++
+	}
+	if o.recorded.Before(s.retention) {
+		s.stats.Retired++
 	}
 	if o.humidity.Valid && o.humidity.Float64 >= 0 && o.humidity.Float64 <= 100 {
 		r.humidity = pgtype.Float8{Float64: round2(o.humidity.Float64), Valid: true}

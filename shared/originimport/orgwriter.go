@@ -409,10 +409,11 @@ func (w *orgWriter) finish(ctx context.Context, live bool) error {
 				return err
 			}
 			// FrostGuard's escalation takes over the alarms still open and
-			// unacknowledged in the origin: an ongoing excursion must not go
-			// silent when the origin's paging is turned off (a stale one
-			// resolves at the unit's first in-band readings)
-			if _, err := tx.Exec(ctx, `UPDATE alerts SET next_escalation_at = now()
+			// unacknowledged in the origin, from its policy's first step: an
+			// ongoing excursion must not go silent when the origin's paging is
+			// turned off (a stale one resolves at the unit's first in-band
+			// readings)
+			if _, err := tx.Exec(ctx, `UPDATE alerts SET next_escalation_at = now(), paging_started_at = now(), escalation_step = 0
 				WHERE organization_id = $1 AND status = 'active' AND next_escalation_at IS NULL AND id = ANY($2::uuid[])`,
 				w.p.orgID, w.p.lineIDs["alerts"]); err != nil {
 				return err

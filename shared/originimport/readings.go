@@ -57,6 +57,7 @@ type copyStats struct {
 	Duplicates int64             `json:"duplicates"` // a sensor's repeated reading at one instant
 	Foreign    int64             `json:"foreign"`    // from a device that is not a sensor of the organisation
 	Outside    int64             `json:"outside"`    // outside every partition we keep
+	Retired    int64             `json:"retired"`    // older than the plan keeps raw readings
 	Scales     map[verdict]int64 `json:"-"`
 	ScaleNames map[string]int64  `json:"scales"`
 }
@@ -90,6 +91,7 @@ func (s *copyStats) add(o *copyStats) {
 	s.Duplicates += o.Duplicates
 	s.Foreign += o.Foreign
 	s.Outside += o.Outside
+	s.Retired += o.Retired
 	for k, v := range o.names() {
 		s.ScaleNames[k] += v
 	}
@@ -130,7 +132,10 @@ type copier struct {
 	org     pgtype.UUID
 	sensors map[[16]byte]bool
 	window  [2]time.Time
-	dry     bool
+	// retention is the first month the organisation's plan keeps raw
+	// readings (retention.Cutoff)
+	retention time.Time
+	dry       bool
 	// batchRows per COPY transaction, workers copying at once (0: defaults)
 	batchRows, workers int
 	// where earlier runs stopped, by unit
@@ -410,7 +415,7 @@ func (c *copier) stream(unit string, stats *copyStats) (*unitStream, error) {
 	if stats.Scales == nil {
 		stats.Scales = map[verdict]int64{}
 	}
-	s := &unitStream{norm: NewNormaliser(c.p.unitInfo[unit].typ), seen: map[[16]byte]bool{}, series: map[seriesKey]string{}, stats: stats, window: c.window}
+	s := &unitStream{norm: NewNormaliser(c.p.unitInfo[unit].typ), seen: map[[16]byte]bool{}, series: map[seriesKey]string{}, stats: stats, window: c.window, retention: c.retention}
 	return s, s.unit.Scan(unit)
 }
 

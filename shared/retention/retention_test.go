@@ -218,3 +218,45 @@ func TestCutoffKeepsWholeMonths(t *testing.T) {
 		t.Errorf("haccp cutoff %v", got)
 	}
 }
+
+// An organisation an origin import is still writing keeps its months past
+// retention (and the partitions holding them) until it is live; then they
+// are archived like any other's.
+func TestRetentionIgnoresAnImportingOrganisation(t *testing.T) {
+	db, _ := testenv.OpenDB(t)
+	ctx := context.Background()
+	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
+		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
+	files := storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
+	now := time.Now().UTC()
+	svc := retention.Service{DB: db, Files: files, Now: func() time.Time { return now }}
+	if _, err := db.Pool.Exec(ctx, `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -28, 0)
+	imported := newOrg(t, db, "imported-org", "starter")
+	t.Cleanup(func() { _, _ = files.DeletePrefix(context.Background(), storage.ArchivePrefix+imported.id+"/") })
+	insertReading(t, db, imported, month.Add(time.Hour), 3)
+	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, imported.id); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ { // every partition the runs can reach
+		if _, err := svc.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, imported.id); n != 1 || !partitionExists(t, db, month) {
+		t.Fatalf("retention archived an importing organisation's month (%d readings left)", n)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET import_state = NULL WHERE id = $1`, imported.id); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		if _, err := svc.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, imported.id); n != 0 {
+		t.Fatalf("once live, %d readings past retention stay", n)
+	}
+}

@@ -55,9 +55,12 @@ type OrgPlan struct {
 }
 
 // PartitionOrganizations lists the organisations with readings in p (an
-// index probe per organisation, not a scan of the month).
+// index probe per organisation, not a scan of the month). An organisation
+// still being imported is not one of them: its readings are being copied,
+// and archiving them now would break the import's counts (its months past
+// retention are archived once it is live).
 func (db *DB) PartitionOrganizations(ctx context.Context, p ReadingPartition) ([]OrgPlan, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT o.id, o.plan FROM organizations o WHERE EXISTS (
+	rows, err := db.Pool.Query(ctx, `SELECT o.id, o.plan FROM organizations o WHERE o.import_state IS NULL AND EXISTS (
 			SELECT 1 FROM `+pgx.Identifier{p.Name}.Sanitize()+` r WHERE r.organization_id = o.id)
 		ORDER BY o.id`)
 	if err != nil {
