@@ -110,6 +110,13 @@ func TestBurstOfDuplicateDeliveries(t *testing.T) {
 		pgOrg, pgID(2, 1), pgBase, burstAckCode).Scan(&alertID); err != nil {
 		t.Fatal(err)
 	}
+	// ...whose escalation paged the contact (an ACK is accepted only then).
+	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
+			recipient, channel, status, body, provider, attempts, sent_at)
+		VALUES ($1, $2, 0, $3, $4, 'sms', 'sent', 'Cooler 0 door open', 'telnyx', 1, $5)`,
+		pgOrg, alertID, pgID(4, 0), pgContactPhone, pgBase); err != nil {
+		t.Fatal(err)
+	}
 	key := pgNewTelnyxKey(t)
 	// Each subtest has its own functions and provider, so provider calls
 	// are counted per burst; the database is shared (effects are disjoint).
@@ -190,12 +197,12 @@ func TestBurstOfDuplicateDeliveries(t *testing.T) {
 		up := pgUplink(pgDevEUI(0), pgBase.Add(time.Minute), 1, 9.5)
 		burstExpect(t, burstSend(t, f, pgDelivery{"ttn", up}, burstField("status")), "200 stored", "200 duplicate")
 		for what, want := range map[string]int{
-			`SELECT count(*) FROM sensor_readings`:                                            1,
-			`SELECT count(*) FROM ttn_uplinks`:                                                1,
-			`SELECT count(*) FROM alerts WHERE type = 'temp_excursion'`:                       1,
-			`SELECT count(*) FROM notifications WHERE kind = 'alert'`:                         2,
-			`SELECT count(*) FROM audit_log WHERE action = 'unit.status_changed'`:             1,
-			`SELECT count(*) FROM units WHERE last_reading_at IS NOT NULL AND status <> 'ok'`: 1,
+			`SELECT count(*) FROM sensor_readings`:                                                      1,
+			`SELECT count(*) FROM ttn_uplinks`:                                                          1,
+			`SELECT count(*) FROM alerts WHERE type = 'temp_excursion'`:                                 1,
+			`SELECT count(*) FROM notifications WHERE kind = 'alert' AND alert_id <> '` + alertID + `'`: 2,
+			`SELECT count(*) FROM audit_log WHERE action = 'unit.status_changed'`:                       1,
+			`SELECT count(*) FROM units WHERE last_reading_at IS NOT NULL AND status <> 'ok'`:           1,
 		} {
 			if n := count(what); n != want {
 				t.Errorf("%d, want %d: %s", n, want, what)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +19,8 @@ func (s *Server) registerContacts(mux *http.ServeMux) {
 	s.handleOrg(mux, "GET /api/v1/orgs/{orgId}/contacts/{contactId}", access.ReadOrganization, s.getContact)
 	s.handleOrg(mux, "PATCH /api/v1/orgs/{orgId}/contacts/{contactId}", access.ManageContacts, s.patchContact)
 	s.handleOrg(mux, "DELETE /api/v1/orgs/{orgId}/contacts/{contactId}", access.ManageContacts, s.deleteContact)
+	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/contacts/{contactId}/verification", access.ManageContacts, s.startVerification)
+	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/contacts/{contactId}/verification/confirm", access.ManageContacts, s.confirmVerification)
 }
 
 // contactInput is the body of POST (name required, phone or email) and
@@ -83,6 +86,18 @@ func (in contactInput) apply(c *store.EscalationContact, create bool) []apperr.F
 	return fe
 }
 
+// annotateContact fills the contact's country and warnings, then masks it
+// for the member.
+func (s *Server) annotateContact(ctx context.Context, m Member, c *store.EscalationContact) error {
+	f, err := s.pagingFacts(ctx, m.OrgID)
+	if err != nil {
+		return err
+	}
+	f.annotateContact(c)
+	maskContact(m, c)
+	return nil
+}
+
 // maskContact hides phone numbers from members who do not manage contacts,
 // as the notification log does.
 func maskContact(m Member, c *store.EscalationContact) {
@@ -112,7 +127,12 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
+	facts, err := s.pagingFacts(r.Context(), m.OrgID)
+	if err != nil {
+		return err
+	}
 	for i := range items {
+		facts.annotateContact(&items[i])
 		maskContact(m, &items[i])
 	}
 	web.JSON(w, http.StatusOK, NewList(items, p.Limit, func(c store.EscalationContact) Cursor { return Cursor{Time: c.CreatedAt, ID: c.ID} }))
@@ -132,6 +152,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, m Member)
 	if err != nil {
 		return err
 	}
+	if err := s.annotateContact(r.Context(), m, &c); err != nil {
+		return err
+	}
 	hierCreated(w, r, c.ID, c)
 	return nil
 }
@@ -145,7 +168,9 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request, m Member) er
 	if err != nil {
 		return err
 	}
-	maskContact(m, &c)
+	if err := s.annotateContact(r.Context(), m, &c); err != nil {
+		return err
+	}
 	web.JSON(w, http.StatusOK, c)
 	return nil
 }
@@ -163,6 +188,9 @@ func (s *Server) patchContact(w http.ResponseWriter, r *http.Request, m Member) 
 		return hierValidation(in.apply(c, false))
 	})
 	if err != nil {
+		return err
+	}
+	if err := s.annotateContact(r.Context(), m, &c); err != nil {
 		return err
 	}
 	web.JSON(w, http.StatusOK, c)

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -148,8 +150,19 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, m Membe
 		return err
 	}
 	org.MyRole = m.Role
+	if org.SMSCountries, err = s.effectiveSMSCountries(r.Context(), m.OrgID); err != nil {
+		return err
+	}
 	web.JSON(w, http.StatusOK, org)
 	return nil
+}
+
+func (s *Server) effectiveSMSCountries(ctx context.Context, orgID string) ([]string, error) {
+	f, err := s.pagingFacts(ctx, orgID)
+	if f.countries == nil {
+		f.countries = []string{}
+	}
+	return f.countries, err
 }
 
 // patchOrgRequest is PATCH /api/v1/orgs/{orgId}: any of these fields.
@@ -158,6 +171,31 @@ type patchOrgRequest struct {
 	Timezone       *string `json:"timezone"`
 	TempUnit       *string `json:"temp_unit"`
 	ComplianceMode *string `json:"compliance_mode"`
+	// SMSAllowedCountries: ISO 3166-1 alpha-2 codes; null resets to the
+	// countries of the organisation's sites.
+	SMSAllowedCountries hierOpt[[]string] `json:"sms_allowed_countries"`
+}
+
+var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// validSMSCountries checks an allow-list: up to 50 distinct country codes.
+func validSMSCountries(in []string) ([]string, *apperr.FieldError) {
+	fe := &apperr.FieldError{Field: "sms_allowed_countries", Message: "must be at most 50 ISO 3166-1 alpha-2 country codes, e.g. [\"US\", \"CA\"]"}
+	if len(in) > 50 {
+		return nil, fe
+	}
+	out := []string{}
+	for _, c := range in {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if !countryCode.MatchString(c) {
+			return nil, fe
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request, m Member) error {
@@ -193,6 +231,16 @@ func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request, m Mem
 		}
 		p.ComplianceMode = req.ComplianceMode
 	}
+	if o := req.SMSAllowedCountries; o.Set {
+		p.ResetSMSCountries = o.Null
+		if !o.Null {
+			list, fe := validSMSCountries(o.V)
+			if fe != nil {
+				errs = append(errs, *fe)
+			}
+			p.SMSCountries = list
+		}
+	}
 	if len(errs) > 0 {
 		return apperr.Validation(errs...)
 	}
@@ -201,6 +249,9 @@ func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request, m Mem
 		return err
 	}
 	org.MyRole = m.Role
+	if org.SMSCountries, err = s.effectiveSMSCountries(r.Context(), m.OrgID); err != nil {
+		return err
+	}
 	web.JSON(w, http.StatusOK, org)
 	return nil
 }

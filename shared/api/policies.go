@@ -232,6 +232,9 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
+	if err := s.annotatePolicies(r.Context(), m.OrgID, items); err != nil {
+		return err
+	}
 	web.JSON(w, http.StatusOK, NewList(items, p.Limit, func(x store.NotificationPolicy) Cursor { return Cursor{Time: x.CreatedAt, ID: x.ID} }))
 	return nil
 }
@@ -249,6 +252,9 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
+	if err := s.annotatePolicy(r.Context(), m.OrgID, &p); err != nil {
+		return err
+	}
 	hierCreated(w, r, p.ID, p)
 	return nil
 }
@@ -260,6 +266,9 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, m Member) err
 	}
 	p, err := s.DB.GetPolicy(r.Context(), m.OrgID, id)
 	if err != nil {
+		return err
+	}
+	if err := s.annotatePolicy(r.Context(), m.OrgID, &p); err != nil {
 		return err
 	}
 	web.JSON(w, http.StatusOK, p)
@@ -279,6 +288,9 @@ func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, m Member) e
 		return hierValidation(in.apply(p, false))
 	})
 	if err != nil {
+		return err
+	}
+	if err := s.annotatePolicy(r.Context(), m.OrgID, &p); err != nil {
 		return err
 	}
 	web.JSON(w, http.StatusOK, p)

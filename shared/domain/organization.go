@@ -20,8 +20,13 @@ type Organization struct {
 	Plan           string     `json:"plan"`
 	SensorLimit    int        `json:"sensor_limit"`
 	TrialEndsAt    *time.Time `json:"trial_ends_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// SMSAllowedCountries are the countries SMS may go to, as configured;
+	// null = the default, the countries of the organisation's sites.
+	SMSAllowedCountries []string `json:"sms_allowed_countries"`
+	// SMSCountries is the list in force (the api fills it).
+	SMSCountries []string  `json:"sms_countries,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 	// MyRole is the caller's role in this organisation (filled by the api).
 	MyRole access.Role `json:"my_role,omitempty"`
 }
@@ -46,11 +51,16 @@ type OrganizationPatch struct {
 	Timezone       *string
 	TempUnit       *TempUnit
 	ComplianceMode *string
+	// SMSCountries sets sms_allowed_countries; ResetSMSCountries clears it
+	// (back to the sites' countries).
+	SMSCountries      []string
+	ResetSMSCountries bool
 }
 
 // Empty reports whether the patch changes nothing.
 func (p OrganizationPatch) Empty() bool {
-	return p.Name == nil && p.Timezone == nil && p.TempUnit == nil && p.ComplianceMode == nil
+	return p.Name == nil && p.Timezone == nil && p.TempUnit == nil && p.ComplianceMode == nil &&
+		p.SMSCountries == nil && !p.ResetSMSCountries
 }
 
 // TTNWebhookHeader is the header The Things Network sends the secret in.

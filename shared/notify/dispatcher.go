@@ -118,7 +118,7 @@ func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error)
 	now := d.now()
 	lease := d.lease()
 	claims, decisions, err := d.DB.ClaimOutbox(ctx, store.OutboxClaimParams{
-		Now: now, Limit: limit, Lease: lease, Window: RateWindow, Lookback: usageLookback,
+		Now: now, Limit: limit, Lease: lease, Window: RateWindow, Lookback: usageLookback, TrialWindow: TrialWindow,
 	}, func(rows []store.OutboxClaim, u store.OutboxUsage) []store.OutboxDecision {
 		return d.decideAll(now, rows, u)
 	})
@@ -192,6 +192,8 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 			Severity: c.Severity, AlertStatus: c.AlertStatus, OptedOut: c.OptedOut, AlarmReached: c.AlarmReached,
 			Location: domain.Location(c.TimeZone), Limits: limits,
 			RecipientSends: u.Recipient[c.Recipient], OrgSends: u.Org[c.OrgID],
+			Trial: c.Trial, RecipientVerified: c.RecipientVerified, AllowedCountries: c.AllowedCountries,
+			OrgDaySends: u.OrgDay[c.OrgID][c.Channel],
 		}
 		if c.QuietStart != nil && c.QuietEnd != nil {
 			in.Quiet = QuietHours{Set: true, Start: *c.QuietStart, End: *c.QuietEnd}
@@ -201,6 +203,10 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 		if dec.Action == ActionSend {
 			u.Recipient[c.Recipient] = append(u.Recipient[c.Recipient], now)
 			u.Org[c.OrgID] = append(u.Org[c.OrgID], now)
+			if u.OrgDay[c.OrgID] == nil {
+				u.OrgDay[c.OrgID] = map[string]int{}
+			}
+			u.OrgDay[c.OrgID][c.Channel]++
 		}
 	}
 	return out

@@ -408,3 +408,64 @@ func TestDispatchSendsInvitationEmails(t *testing.T) {
 		t.Errorf("invitation row %+v", s)
 	}
 }
+
+// The claim reads the abuse limits' facts from the database: a trial
+// organisation's unverified contact, a number outside its sites' countries
+// and sends past its daily cap are skipped; its verified contact in an
+// allowed country is paged; the same rows of a paying organisation all go.
+func TestDispatchAppliesTheTrialAbuseLimits(t *testing.T) {
+	e := dspSetup(t, "UTC", nil)
+	e.d.Limits = Limits{TrialSMSPerDay: 3}
+	e.exec(`UPDATE sites SET country = 'US' WHERE id = $1`, e.site)
+	e.exec(`INSERT INTO subscriptions (organization_id, status, trial_ends_at) VALUES ($1, 'trial', now() + interval '14 days')`, e.org)
+	a := e.alert("critical", "active")
+	contact := func(phone string, verified bool) string {
+		var at *time.Time
+		if verified {
+			now := e.now()
+			at = &now
+		}
+		return e.scalar(`INSERT INTO escalation_contacts (organization_id, name, phone, phone_verified_at) VALUES ($1, 'C', $2, $3) RETURNING id`,
+			e.org, phone, at)
+	}
+	page := func(contactID, phone string) string {
+		e.seq++
+		return e.scalar(`INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, body, next_attempt_at)
+			VALUES ($1, $2, 'alert', $3, $4, $5, 'sms', 'Fridge 1 is warm', $6) RETURNING id`, e.org, a, e.seq, contactID, phone, e.now())
+	}
+	verified := page(contact("+12125550101", true), "+12125550101")
+	unverified := page(contact("+12125550102", false), "+12125550102")
+	abroad := page(contact("+447911123456", true), "+447911123456")
+	caribbean := page(contact("+18765550100", true), "+18765550100")
+	e.dispatch(Report{Claimed: 4, Sent: 1, Skipped: 3})
+	for id, reason := range map[string]string{unverified: ReasonUnverifiedContact, abroad: ReasonCountryNotAllowed, caribbean: ReasonCountryNotAllowed} {
+		if s := e.state(id); s.Status != "skipped" || s.LastError != reason {
+			t.Errorf("row %s: %+v, want skipped %s", id, s, reason)
+		}
+	}
+	if s := e.state(verified); s.Status != "sent" {
+		t.Errorf("the verified contact: %+v", s)
+	}
+	// The daily cap (3 SMS here) holds for this critical alert too.
+	more := []string{page(contact("+12125550103", true), "+12125550103"), page(contact("+12125550104", true), "+12125550104"),
+		page(contact("+12125550105", true), "+12125550105")}
+	e.dispatch(Report{Claimed: 3, Sent: 2, Skipped: 1})
+	skipped := 0
+	for _, id := range more {
+		if s := e.state(id); s.Status == "skipped" && s.LastError == ReasonTrialDailyCap {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("%d rows over the daily cap, want 1", skipped)
+	}
+	// A paying organisation pages every contact in every country.
+	e.exec(`UPDATE subscriptions SET status = 'active' WHERE organization_id = $1`, e.org)
+	again := []string{page(contact("+12125550106", false), "+12125550106"), page(contact("+447911123457", false), "+447911123457")}
+	e.dispatch(Report{Claimed: 2, Sent: 2})
+	for _, id := range again {
+		if s := e.state(id); s.Status != "sent" {
+			t.Errorf("paying: %+v", s)
+		}
+	}
+}

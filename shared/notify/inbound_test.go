@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -144,6 +145,7 @@ func TestTelnyxWebhookAck(t *testing.T) {
 	ctx := context.Background()
 	user := e.scalar(`INSERT INTO users (subject, display_name) VALUES ('sub-dana', 'Dana') RETURNING id`)
 	contactID := e.contact(e.orgID, "Dana Cook", "+15555550123", true, &user)
+	e.paged(e.alertID, contactID, "+15555550123")
 	e.contact(e.orgID, "Old entry", "+15555550177", false, nil)
 	// Another organisation with an open alert; Sam is only its contact.
 	org2 := e.org("Other Co", "other")
@@ -225,8 +227,8 @@ func TestTelnyxWebhookAck(t *testing.T) {
 // once: the alert is acknowledged once and one confirmation goes out.
 func TestTelnyxWebhookAckConcurrent(t *testing.T) {
 	e := newTelnyxEnv(t)
-	e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil)
-	e.contact(e.orgID, "Lee", "+15555550124", true, nil)
+	e.paged(e.alertID, e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil), "+15555550123")
+	e.paged(e.alertID, e.contact(e.orgID, "Lee", "+15555550124", true, nil), "+15555550124")
 	bodies := [][]byte{e.inbound("ev-lee", "+15555550124", "ACK 7F3A2C")}
 	for range 10 {
 		bodies = append(bodies, e.inbound("ev-dana", "+15555550123", "ACK 7F3A2C"))
@@ -268,8 +270,8 @@ func TestTelnyxWebhookAckAmbiguous(t *testing.T) {
 	e := newTelnyxEnv(t)
 	org2 := e.org("Other Co", "other")
 	alert2 := e.alert(org2, e.unit(org2), telnyxEnvAckCode)
-	e.contact(e.orgID, "Dana", "+15555550123", true, nil)
-	e.contact(org2, "Dana", "+15555550123", true, nil)
+	e.paged(e.alertID, e.contact(e.orgID, "Dana", "+15555550123", true, nil), "+15555550123")
+	e.paged(alert2, e.contact(org2, "Dana", "+15555550123", true, nil), "+15555550123")
 	if out := e.post(e.inbound("ev-amb", "+15555550123", "ACK 7F3A2C"), "ack"); out["outcome"] != "ambiguous" {
 		t.Fatalf("%v", out)
 	}
@@ -291,7 +293,7 @@ func TestTelnyxWebhookAckAmbiguous(t *testing.T) {
 // to acknowledge yet: the code matches nothing until the import completes.
 func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
 	e := newTelnyxEnv(t)
-	e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil)
+	e.paged(e.alertID, e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil), "+15555550123")
 	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, e.orgID); err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +308,66 @@ func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
 	}
 	if out := e.post(e.inbound("ev-imp-2", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "acknowledged" {
 		t.Fatalf("once live: %v", out)
+	}
+}
+
+// paged records that the alert's escalation reached phone (an SMS sent).
+func (e *telnyxEnv) paged(alertID, contactID, phone string) {
+	e.t.Helper()
+	e.step++
+	if _, err := e.db.Pool.Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
+			recipient, channel, status, body, provider, attempts, sent_at)
+		SELECT organization_id, id, $2, $3, $4, 'sms', 'sent', 'FrostGuard ALARM', 'telnyx', 1, now() FROM alerts WHERE id = $1`,
+		alertID, e.step, contactID, phone); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// An ACK code is accepted only from a contact the alert paged: another
+// contact of the organisation, who was never paged for it, acknowledges
+// nothing (the code is no key to someone else's alarm).
+func TestAckOnlyFromAContactPagedForTheAlert(t *testing.T) {
+	e := newTelnyxEnv(t)
+	paged := e.contact(e.orgID, "Dana", "+15555550123", true, nil)
+	e.contact(e.orgID, "Lee", "+15555550124", true, nil)
+	e.paged(e.alertID, paged, "+15555550123")
+	if out := e.post(e.inbound("ev-lee", "+15555550124", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "unknown_code" {
+		t.Fatalf("a contact who was not paged: %v", out)
+	}
+	if s := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); s != "active" {
+		t.Fatalf("the alert is %s", s)
+	}
+	if out := e.post(e.inbound("ev-dana", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "acknowledged" {
+		t.Fatalf("the paged contact: %v", out)
+	}
+}
+
+// Wrong ACK codes are limited per phone: five failures in an hour get a
+// reply each, then nothing is answered nor acknowledged from that phone
+// for the rest of the hour, the right code included.
+func TestAckFailedAttemptsAreLimitedPerPhone(t *testing.T) {
+	e := newTelnyxEnv(t)
+	dana := e.contact(e.orgID, "Dana", "+15555550123", true, nil)
+	e.paged(e.alertID, dana, "+15555550123")
+	for i := range 5 {
+		if out := e.post(e.inbound(fmt.Sprintf("ev-guess-%d", i), "+15555550123", fmt.Sprintf("ACK 00000%d", i)), "ack"); out["outcome"] != "unknown_code" {
+			t.Fatalf("guess %d: %v", i, out)
+		}
+	}
+	replies := len(e.sms.messages())
+	if replies != 5 {
+		t.Fatalf("%d replies to 5 wrong codes", replies)
+	}
+	out := e.post(e.inbound("ev-guess-right", "+15555550123", "ACK "+telnyxEnvAckCode), "ack")
+	if out["outcome"] != "throttled" || len(e.sms.messages()) != replies {
+		t.Fatalf("the sixth attempt within the hour: %v, %d replies", out, len(e.sms.messages()))
+	}
+	if s := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); s != "active" {
+		t.Fatalf("a throttled phone acknowledged the alert (%s)", s)
+	}
+	// An hour later the phone is heard again.
+	e.now = e.now.Add(61 * time.Minute)
+	if out := e.post(e.inbound("ev-later", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "acknowledged" {
+		t.Fatalf("an hour later: %v", out)
 	}
 }

@@ -3,6 +3,8 @@ package notify
 import (
 	"regexp"
 	"time"
+
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // The dispatcher's rules, pure: the dispatcher feeds them what the claim
@@ -27,6 +29,15 @@ import (
 //   - An 'alert' message whose alert was acknowledged or resolved meanwhile
 //     (e.g. held by quiet hours) is skipped: acknowledging stops escalation.
 //     A 'resolved' message goes only to a recipient the alarm reached.
+//   - Abuse limits of an organisation that does not pay (a self-service
+//     trial, or a lapsed subscription): it pages only contacts that verified
+//     the phone or address by a one-time code, texts only numbers of its
+//     allowed countries (configured, else its sites' countries), and sends
+//     at most a daily cap per channel, critical alerts included: a trial
+//     must not make FrostGuard text any number or mail any address. A
+//     paying organisation pages every contact and every country (an alarm
+//     is never dropped because someone forgot a code); the api shows the
+//     unverified and out-of-country contacts on each contact and policy.
 
 // Decision actions.
 const (
@@ -46,7 +57,13 @@ const (
 	ReasonQuietHours        = "quiet_hours"
 	ReasonRateRecipient     = "rate_limited_recipient"
 	ReasonRateOrg           = "rate_limited_org"
+	ReasonUnverifiedContact = "unverified_contact"  // trial: the contact did not verify this phone or address
+	ReasonCountryNotAllowed = "country_not_allowed" // trial: the number's country is not allowed
+	ReasonTrialDailyCap     = "trial_daily_cap"     // trial: the day's sends on this channel are used up
 )
+
+// TrialWindow is the trial daily caps' sliding window.
+const TrialWindow = 24 * time.Hour
 
 // RateWindow is the rate limits' sliding window.
 const RateWindow = time.Hour
@@ -148,6 +165,18 @@ type RuleInput struct {
 	// send times in the rate window (ascending), without this row
 	RecipientSends, OrgSends []time.Time
 	Limits                   Limits
+	// Trial: the organisation does not pay (a self-service trial, or a
+	// subscription that is neither active nor past_due): the abuse limits
+	// apply.
+	Trial bool
+	// RecipientVerified: the row's contact verified this very phone or
+	// address (false for a row without a contact).
+	RecipientVerified bool
+	// AllowedCountries: where SMS may go (ISO 3166-1 alpha-2).
+	AllowedCountries []string
+	// OrgDaySends: the organisation's sends on this channel in the last
+	// TrialWindow, without this row.
+	OrgDaySends int
 }
 
 // Decision is what to do with one claimed row.
@@ -165,6 +194,11 @@ func Decide(in RuleInput) Decision {
 	}
 	if in.Channel == "sms" && in.OptedOut {
 		return Decision{Action: ActionSkip, Reason: ReasonOptedOut}
+	}
+	if in.Trial {
+		if reason := trialRefusal(in); reason != "" {
+			return Decision{Action: ActionSkip, Reason: reason}
+		}
 	}
 	critical := in.Severity == "critical"
 	switch in.Kind {
@@ -196,11 +230,37 @@ func Decide(in RuleInput) Decision {
 	return Decision{Action: ActionSend}
 }
 
-// Limits are the rate limits per rolling hour. Zero means the default
-// (10 per recipient, 200 per organisation); negative means no limit.
+// trialRefusal is why a non-paying organisation may not send this row, ""
+// when it may. The caps hold for every kind and severity.
+func trialRefusal(in RuleInput) string {
+	switch in.Kind {
+	case "alert", "resolved", "test":
+		if !in.RecipientVerified {
+			return ReasonUnverifiedContact
+		}
+	}
+	if in.Channel == "sms" && !domain.SMSCountryAllowed(in.Recipient, in.AllowedCountries) {
+		return ReasonCountryNotAllowed
+	}
+	limit := in.Limits.TrialSMSPerDay
+	if in.Channel == "email" {
+		limit = in.Limits.TrialEmailsPerDay
+	}
+	if limit >= 0 && in.OrgDaySends >= limit {
+		return ReasonTrialDailyCap
+	}
+	return ""
+}
+
+// Limits are the rate limits per rolling hour and the non-paying
+// organisations' daily caps. Zero means the default (10 per recipient, 200
+// per organisation an hour; 50 SMS and 200 e-mails a day); negative means
+// no limit.
 type Limits struct {
 	PerRecipientPerHour int
 	PerOrgPerHour       int
+	TrialSMSPerDay      int
+	TrialEmailsPerDay   int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -209,6 +269,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.PerOrgPerHour == 0 {
 		l.PerOrgPerHour = 200
+	}
+	if l.TrialSMSPerDay == 0 {
+		l.TrialSMSPerDay = 50
+	}
+	if l.TrialEmailsPerDay == 0 {
+		l.TrialEmailsPerDay = 200
 	}
 	return l
 }

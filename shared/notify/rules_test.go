@@ -360,3 +360,81 @@ func TestDispatchExpiredLease(t *testing.T) {
 		t.Errorf("sms re-sent")
 	}
 }
+
+// A non-paying organisation pages only contacts that verified the phone or
+// address, critical alarms included; a paying one pages everyone.
+func TestDecideTrialPagesOnlyVerifiedContacts(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	base := RuleInput{Now: now, Kind: "alert", Channel: "sms", Recipient: "+12125550100", Severity: "critical",
+		AlertStatus: "active", AllowedCountries: []string{"US"}, Limits: Limits{}.withDefaults()}
+	for _, kind := range []string{"alert", "resolved", "test"} {
+		in := base
+		in.Kind, in.Trial, in.AlarmReached = kind, true, true
+		if d := Decide(in); d.Action != ActionSkip || d.Reason != ReasonUnverifiedContact {
+			t.Errorf("trial, unverified, %s: %+v", kind, d)
+		}
+		in.RecipientVerified = true
+		if d := Decide(in); d.Action != ActionSend {
+			t.Errorf("trial, verified, %s: %+v", kind, d)
+		}
+		in.Trial, in.RecipientVerified = false, false
+		if d := Decide(in); d.Action != ActionSend {
+			t.Errorf("paying, unverified, %s: %+v", kind, d)
+		}
+	}
+	// The code that verifies a contact goes to the unverified destination.
+	in := base
+	in.Kind, in.Trial = "verification", true
+	if d := Decide(in); d.Action != ActionSend {
+		t.Errorf("a verification code: %+v", d)
+	}
+}
+
+// A non-paying organisation texts only numbers of its allowed countries: a
+// US trial cannot text a UK number, nor a premium-rate Caribbean one that
+// shares the +1 prefix, nor a number of unknown country.
+func TestDecideTrialCountryAllowList(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for number, allowed := range map[string]bool{
+		"+12125550100": true, "+14165550100": false, "+18765550100": false, "+447911123456": false, "+15555550100": false,
+	} {
+		in := RuleInput{Now: now, Kind: "verification", Channel: "sms", Recipient: number, Trial: true,
+			AllowedCountries: []string{"US"}, Limits: Limits{}.withDefaults()}
+		d := Decide(in)
+		if allowed != (d.Action == ActionSend) || (!allowed && d.Reason != ReasonCountryNotAllowed) {
+			t.Errorf("trial texting %s: %+v", number, d)
+		}
+		in.Trial = false
+		if d := Decide(in); d.Action != ActionSend {
+			t.Errorf("paying texting %s: %+v", number, d)
+		}
+	}
+	in := RuleInput{Now: now, Kind: "verification", Channel: "email", Recipient: "a@example.com", Trial: true, Limits: Limits{}.withDefaults()}
+	if d := Decide(in); d.Action != ActionSend {
+		t.Errorf("e-mail has no country: %+v", d)
+	}
+}
+
+// The daily caps of a non-paying organisation hold for critical alarms too.
+func TestDecideTrialDailyCapHoldsForCriticalAlerts(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	limits := Limits{TrialSMSPerDay: 3, TrialEmailsPerDay: 5}.withDefaults()
+	sms := RuleInput{Now: now, Kind: "alert", Channel: "sms", Recipient: "+12125550100", Severity: "critical", AlertStatus: "active",
+		Trial: true, RecipientVerified: true, AllowedCountries: []string{"US"}, Limits: limits, OrgDaySends: 2}
+	if d := Decide(sms); d.Action != ActionSend {
+		t.Fatalf("under the cap: %+v", d)
+	}
+	sms.OrgDaySends = 3
+	if d := Decide(sms); d.Action != ActionSkip || d.Reason != ReasonTrialDailyCap {
+		t.Errorf("a critical alarm over the cap: %+v", d)
+	}
+	mail := sms
+	mail.Channel, mail.Recipient, mail.OrgDaySends = "email", "chef@example.com", 4
+	if d := Decide(mail); d.Action != ActionSend {
+		t.Errorf("e-mail has its own cap: %+v", d)
+	}
+	sms.Trial = false
+	if d := Decide(sms); d.Action != ActionSend {
+		t.Errorf("a paying organisation has no daily cap: %+v", d)
+	}
+}

@@ -187,8 +187,9 @@ func (h *TelnyxWebhook) inbound(ctx context.Context, ev TelnyxEvent) (TelnyxResu
 		log.InfoContext(ctx, "sms acknowledgement", "outcome", ack.Outcome, "alert_id", ack.AlertID,
 			"organization_id", ack.OrganizationID, "contact_id", ack.ContactID)
 		// Strangers get no answer: replying would let anyone make us text
-		// arbitrary numbers (and probe codes).
-		if ack.Outcome != "not_contact" && !ack.OptedOut {
+		// arbitrary numbers (and probe codes); nor does a phone past its
+		// failed attempts (store.AckFailureLimit).
+		if ack.Outcome != "not_contact" && ack.Outcome != "throttled" && !ack.OptedOut {
 			h.reply(ctx, ev, phone, ackReply(ack.Outcome, code))
 		}
 		return TelnyxResult{Status: "ack", Outcome: ack.Outcome}, nil

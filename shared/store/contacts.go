@@ -15,15 +15,25 @@ import (
 // EscalationContact is someone notification policies page (a row of
 // escalation_contacts).
 type EscalationContact struct {
-	ID        string    `json:"id"`
-	UserID    *string   `json:"user_id"`
-	Name      string    `json:"name"`
-	Phone     *string   `json:"phone"` // E.164
-	Email     *string   `json:"email"`
-	Priority  int       `json:"priority"`
-	IsActive  bool      `json:"is_active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string  `json:"id"`
+	UserID   *string `json:"user_id"`
+	Name     string  `json:"name"`
+	Phone    *string `json:"phone"` // E.164
+	Email    *string `json:"email"`
+	Priority int     `json:"priority"`
+	IsActive bool    `json:"is_active"`
+	// PhoneVerified and EmailVerified: the current phone or address was
+	// confirmed with a one-time code (a change clears it). A non-paying
+	// organisation pages only verified destinations.
+	PhoneVerified bool `json:"phone_verified"`
+	EmailVerified bool `json:"email_verified"`
+	// PhoneCountry is the phone's country (ISO 3166-1 alpha-2), null when
+	// unknown; Warnings say why a destination may not be paged (the api
+	// fills both).
+	PhoneCountry *string   `json:"phone_country"`
+	Warnings     []string  `json:"warnings"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ContactFilter selects one page of contacts, ordered by (created_at, id).
@@ -35,11 +45,13 @@ type ContactFilter struct {
 	Limit        int
 }
 
-const contactCols = `c.id, c.user_id, c.name, c.phone, c.email, c.priority, c.is_active, c.created_at, c.updated_at`
+const contactCols = `c.id, c.user_id, c.name, c.phone, c.email, c.priority, c.is_active,
+	c.phone_verified_at IS NOT NULL, c.email_verified_at IS NOT NULL, c.created_at, c.updated_at`
 
 func scanContact(row pgx.Row) (EscalationContact, error) {
 	var c EscalationContact
-	err := row.Scan(&c.ID, &c.UserID, &c.Name, &c.Phone, &c.Email, &c.Priority, &c.IsActive, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.UserID, &c.Name, &c.Phone, &c.Email, &c.Priority, &c.IsActive,
+		&c.PhoneVerified, &c.EmailVerified, &c.CreatedAt, &c.UpdatedAt)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -111,8 +123,12 @@ func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*E
 				return err
 			}
 		}
+		// A changed phone or address is no longer verified (SET reads the
+		// old row).
 		out, err = scanContact(tx.QueryRow(ctx, `UPDATE escalation_contacts AS c SET user_id = $3, name = $4, phone = $5,
-				email = $6, priority = $7, is_active = $8, updated_at = now()
+				email = $6, priority = $7, is_active = $8, updated_at = now(),
+				phone_verified_at = CASE WHEN c.phone IS NOT DISTINCT FROM $5 THEN c.phone_verified_at END,
+				email_verified_at = CASE WHEN lower(c.email) IS NOT DISTINCT FROM lower($6) THEN c.email_verified_at END
 			WHERE c.id = $1 AND c.organization_id = $2 RETURNING `+contactCols,
 			id, orgID, c.UserID, c.Name, c.Phone, c.Email, c.Priority, c.IsActive))
 		return err

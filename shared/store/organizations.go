@@ -19,12 +19,13 @@ import (
 // TrialPeriod is how long a new organisation's trial lasts.
 const TrialPeriod = 14 * 24 * time.Hour
 
-const orgColumns = `id, name, slug, timezone, temp_unit, compliance_mode, plan, sensor_limit, trial_ends_at, created_at, updated_at`
+const orgColumns = `id, name, slug, timezone, temp_unit, compliance_mode, plan, sensor_limit, trial_ends_at, sms_allowed_countries,
+	created_at, updated_at`
 
 func scanOrganization(row pgx.Row) (domain.Organization, error) {
 	var o domain.Organization
 	err := row.Scan(&o.ID, &o.Name, &o.Slug, &o.Timezone, &o.TempUnit, &o.ComplianceMode, &o.Plan, &o.SensorLimit,
-		&o.TrialEndsAt, &o.CreatedAt, &o.UpdatedAt)
+		&o.TrialEndsAt, &o.SMSAllowedCountries, &o.CreatedAt, &o.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "organization not found")
 	}
@@ -120,8 +121,9 @@ func (db *DB) UpdateOrganization(ctx context.Context, orgID string, p domain.Org
 	}
 	return scanOrganization(db.Pool.QueryRow(ctx, `UPDATE organizations SET
 		name = coalesce($2, name), timezone = coalesce($3, timezone), temp_unit = coalesce($4, temp_unit),
-		compliance_mode = coalesce($5, compliance_mode), updated_at = now()
-		WHERE id = $1 RETURNING `+orgColumns, orgID, p.Name, p.Timezone, p.TempUnit, p.ComplianceMode))
+		compliance_mode = coalesce($5, compliance_mode),
+		sms_allowed_countries = CASE WHEN $7 THEN NULL ELSE coalesce($6, sms_allowed_countries) END, updated_at = now()
+		WHERE id = $1 RETURNING `+orgColumns, orgID, p.Name, p.Timezone, p.TempUnit, p.ComplianceMode, p.SMSCountries, p.ResetSMSCountries))
 }
 
 const ttnColumns = `id, application_id, secret_last4, secret_rotated_at, last_uplink_at, is_active`

@@ -35,6 +35,13 @@ type OutboxClaim struct {
 	// DueAt is when the row became due (next_attempt_at before this claim):
 	// the dispatch lag is measured from it.
 	DueAt time.Time
+	// The abuse limits' facts: the organisation does not pay (its
+	// subscription, which self-service onboarding creates as 'trial', is
+	// neither active nor past_due), the row's contact verified this phone
+	// or address, and where SMS may go.
+	Trial             bool
+	RecipientVerified bool
+	AllowedCountries  []string
 }
 
 // OutboxUsage is the send times in the rate window (ascending), per
@@ -42,6 +49,9 @@ type OutboxClaim struct {
 type OutboxUsage struct {
 	Recipient map[string][]time.Time
 	Org       map[string][]time.Time
+	// OrgDay counts each organisation's sends per channel in the last
+	// TrialWindow (the non-paying organisations' daily caps).
+	OrgDay map[string]map[string]int
 }
 
 // OutboxDecision is the caller's verdict on one claimed row.
@@ -61,6 +71,8 @@ type OutboxClaimParams struct {
 	// Lookback bounds the usage scan by created_at (index-friendly): a row
 	// created longer ago than Window+Lookback does not count.
 	Lookback time.Duration
+	// TrialWindow is the daily caps' window (0: not read).
+	TrialWindow time.Duration
 }
 
 const claimOutboxSQL = `
@@ -71,9 +83,14 @@ SELECT n.id, n.organization_id, n.kind, n.channel, n.recipient, coalesce(n.subje
 	n.kind = 'resolved' AND EXISTS (SELECT 1 FROM notifications m
 		WHERE m.alert_id = n.alert_id AND m.kind = 'alert' AND m.recipient = n.recipient AND m.channel = n.channel
 			AND m.status IN ('sent', 'delivered', 'sending')),
-	n.next_attempt_at
+	n.next_attempt_at,
+	` + orgDoesNotPay + `,
+	coalesce(CASE WHEN n.channel = 'sms' THEN ct.phone_verified_at IS NOT NULL AND ct.phone = n.recipient
+		ELSE ct.email_verified_at IS NOT NULL AND lower(ct.email) = n.recipient END, false),
+	` + effectiveSMSCountries + `
 FROM notifications n
 JOIN organizations o ON o.id = n.organization_id
+LEFT JOIN escalation_contacts ct ON ct.id = n.contact_id
 LEFT JOIN alerts a ON a.id = n.alert_id
 LEFT JOIN units u ON u.id = a.unit_id
 LEFT JOIN sites si ON si.id = u.site_id
@@ -122,7 +139,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, p OutboxClaimParams,
 			var qs, qe pgtype.Time
 			err := r.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Channel, &c.Recipient, &c.Subject, &c.Body, &c.Status,
 				&c.Attempts, &c.Provider, &c.LastError, &c.Severity, &c.AlertStatus, &c.TimeZone, &qs, &qe,
-				&c.OptedOut, &c.AlarmReached, &c.DueAt)
+				&c.OptedOut, &c.AlarmReached, &c.DueAt, &c.Trial, &c.RecipientVerified, &c.AllowedCountries)
 			if qs.Valid && qe.Valid {
 				s, e := time.Duration(qs.Microseconds)*time.Microsecond, time.Duration(qe.Microseconds)*time.Microsecond
 				c.QuietStart, c.QuietEnd = &s, &e
@@ -182,7 +199,7 @@ func outboxUsage(ctx context.Context, tx pgx.Tx, claims []OutboxClaim, p OutboxC
 	if err != nil {
 		return OutboxUsage{}, err
 	}
-	u := OutboxUsage{Recipient: map[string][]time.Time{}, Org: map[string][]time.Time{}}
+	u := OutboxUsage{Recipient: map[string][]time.Time{}, Org: map[string][]time.Time{}, OrgDay: map[string]map[string]int{}}
 	var scope, key string
 	var at time.Time
 	_, err = pgx.ForEachRow(rows, []any{&scope, &key, &at}, func() error {
@@ -193,8 +210,40 @@ func outboxUsage(ctx context.Context, tx pgx.Tx, claims []OutboxClaim, p OutboxC
 		}
 		return nil
 	})
+	if err != nil || p.TrialWindow <= 0 {
+		return u, err
+	}
+	day := p.Now.Add(-p.TrialWindow)
+	rows, err = tx.Query(ctx, `SELECT organization_id::text, channel, count(*) FROM notifications
+		WHERE organization_id = ANY($1::uuid[]) AND NOT (id = ANY($2::uuid[])) AND created_at > $3
+			AND (status IN ('sent', 'delivered', 'sending') OR (status = 'pending' AND attempts > 0))
+			AND coalesce(sent_at, updated_at) > $4
+		GROUP BY 1, 2`, orgs, ids, day.Add(-p.Lookback), day)
+	if err != nil {
+		return u, err
+	}
+	var channel string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&key, &channel, &n}, func() error {
+		if u.OrgDay[key] == nil {
+			u.OrgDay[key] = map[string]int{}
+		}
+		u.OrgDay[key][channel] = n
+		return nil
+	})
 	return u, err
 }
+
+// orgDoesNotPay is the SQL saying that organisation o does not pay: its
+// subscription (self-service onboarding creates one as 'trial') is neither
+// active nor past_due. The abuse limits apply to such an organisation.
+const orgDoesNotPay = `EXISTS (SELECT 1 FROM subscriptions sb WHERE sb.organization_id = o.id AND sb.status NOT IN ('active', 'past_due'))`
+
+// effectiveSMSCountries is the SQL of the countries an organisation o may
+// text: as configured, else the countries of its live sites. The dispatcher
+// enforces it for non-paying organisations; the api shows it.
+const effectiveSMSCountries = `coalesce(o.sms_allowed_countries, (SELECT coalesce(array_agg(DISTINCT es.country ORDER BY es.country), '{}')
+	FROM sites es WHERE es.organization_id = o.id AND es.deleted_at IS NULL AND es.country IS NOT NULL))`
 
 func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p OutboxClaimParams) {
 	switch d.Action {

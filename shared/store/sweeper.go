@@ -457,6 +457,11 @@ func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (upl
 	events = tag.RowsAffected()
 	// Receipts held for a message id no notification ever took (the HELP
 	// and ACK replies have no outbox row) count with the events.
+	// Failed ACK attempts count for an hour only.
+	if _, err = db.Pool.Exec(ctx, `DELETE FROM sms_ack_failures WHERE ctid IN (
+		SELECT ctid FROM sms_ack_failures WHERE at < $1 LIMIT $2)`, cutoff, limit); err != nil {
+		return uplinks, events, Classify(err)
+	}
 	tag, err = db.Pool.Exec(ctx, `DELETE FROM telnyx_early_receipts WHERE provider_message_id IN (
 		SELECT provider_message_id FROM telnyx_early_receipts WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {

@@ -207,11 +207,20 @@ type SMSAck struct {
 	OptedOut bool
 }
 
+// The limit on wrong ACK codes per phone: AckFailureLimit failures within
+// AckFailureWindow, then silence until the window moves on.
+const (
+	AckFailureLimit  = 5
+	AckFailureWindow = time.Hour
+)
+
 // AcknowledgeAlertBySMS acknowledges the open alert with ackCode of an
 // organisation in which phone is an active escalation contact, exactly as
 // AcknowledgeAlert does (acknowledged_by is the contact's linked user, if
 // any), with note(contactName) as acknowledged_note and an 'acknowledged'
-// alert event {channel: sms, contact_id}. Recorded with the event.
+// alert event {channel: sms, contact_id}. Recorded with the event. Only a
+// phone the alert paged may acknowledge it, and a phone past
+// AckFailureLimit wrong codes in the hour is "throttled".
 func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phone, ackCode string, at time.Time,
 	note func(contactName string) string) (SMSAck, error) {
 	var out SMSAck
@@ -231,6 +240,22 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 			out.Outcome = "not_contact"
 			return nil
 		}
+		// Codes are short: a phone that failed AckFailureLimit times in the
+		// last hour is not heard (nor answered) for the rest of it.
+		var failures int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sms_ack_failures WHERE phone = $1 AND at > $2`,
+			phone, at.Add(-AckFailureWindow)).Scan(&failures); err != nil {
+			return err
+		}
+		if failures >= AckFailureLimit {
+			out.Outcome = "throttled"
+			return nil
+		}
+		countFailure := func(outcome string) error {
+			out.Outcome = outcome
+			_, err := tx.Exec(ctx, `INSERT INTO sms_ack_failures (phone, at) VALUES ($1, $2)`, phone, at)
+			return err
+		}
 		// One contact per organisation (the same number may be entered twice:
 		// the most senior entry speaks for it). Lock the alerts: a concurrent
 		// ACK or api acknowledge then sees the new status.
@@ -241,6 +266,12 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 			SELECT a.id, a.organization_id, a.status, c.id, c.name, c.user_id
 			FROM c JOIN alerts a ON a.organization_id = c.organization_id
 			WHERE a.ack_code = $2 AND a.status <> 'resolved' AND a.organization_id NOT IN `+hiddenOrgs+`
+			-- only from a phone the alert paged (a code is no key to
+			-- someone else's alarm)
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.alert_id = a.id AND n.kind = 'alert'
+				AND n.status IN ('sent', 'delivered', 'sending')
+				AND (n.recipient = $1 OR n.contact_id IN (SELECT id FROM escalation_contacts pc
+					WHERE pc.organization_id = a.organization_id AND pc.phone = $1)))
 			FOR UPDATE OF a`, phone, ackCode)
 		if err != nil {
 			return err
@@ -263,11 +294,9 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 		}
 		switch {
 		case len(ms) == 0:
-			out.Outcome = "unknown_code"
-			return nil
+			return countFailure("unknown_code")
 		case len(ms) > 1:
-			out.Outcome = "ambiguous"
-			return nil
+			return countFailure("ambiguous")
 		}
 		m := ms[0]
 		out.OrganizationID, out.AlertID, out.ContactID, out.ContactName = m.orgID, m.alertID, m.contactID, m.name
