@@ -55,7 +55,13 @@ type Auth struct {
 	JWKSURL string `env:"STACK_AUTH_JWKS_URL" check:"url"`
 	// Issuer overrides the expected `iss` claim.
 	Issuer string `env:"STACK_AUTH_ISSUER"`
+	// AllowStackAuthOverride lets STAGE=prod start with JWKSURL or Issuer
+	// set: production trusts Stack Auth's own keys and issuer unless this
+	// says otherwise, explicitly.
+	AllowStackAuthOverride bool `env:"ALLOW_STACK_AUTH_OVERRIDE"`
 }
+
+func (a *Auth) authConfig() *Auth { return a }
 
 // JWKS returns the JWKS URL, defaulting to Stack Auth's per-project endpoint.
 func (a Auth) JWKS() string {
@@ -180,6 +186,19 @@ type TTNWebhook struct {
 	// TTNWebhookSecret optionally admits uplinks signed with one global secret
 	// (the per-organisation secrets are in the database).
 	TTNWebhookSecret string `env:"TTN_WEBHOOK_SECRET"`
+	// AllowGlobalTTNSecret lets STAGE=prod start with TTNWebhookSecret set:
+	// one secret that admits every organisation's deliveries is for
+	// single-tenant installs, never a multi-tenant production by accident.
+	AllowGlobalTTNSecret bool `env:"ALLOW_GLOBAL_TTN_WEBHOOK"`
+}
+
+// productionProblems refuses, with STAGE=prod, the global TTN secret unless
+// ALLOW_GLOBAL_TTN_WEBHOOK says so.
+func (t *TTNWebhook) productionProblems() []string {
+	if t.Stage == "prod" && t.TTNWebhookSecret != "" && !t.AllowGlobalTTNSecret {
+		return []string{"TTN_WEBHOOK_SECRET must not be set with STAGE=prod (one secret admitting every organisation); set ALLOW_GLOBAL_TTN_WEBHOOK=true to allow it"}
+	}
+	return nil
 }
 
 // AlertSweeper configures the scheduled `alert-sweeper` function.
@@ -215,6 +234,7 @@ func Parse(dst any, environment map[string]string) error {
 			problems = append(problems, err.Error())
 		}
 	}
+	problems = append(problems, productionProblems(dst)...)
 	// Rules env tags cannot express (a cluster name, a key's length).
 	if v, ok := dst.(interface{ Validate() error }); ok && len(problems) == 0 {
 		if err := v.Validate(); err != nil {
@@ -226,6 +246,33 @@ func Parse(dst any, environment map[string]string) error {
 	}
 	sort.Strings(problems)
 	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+// productionProblems lists the settings STAGE=prod refuses unless an
+// explicit ALLOW_ variable says so: overriding Stack Auth's JWKS or issuer
+// (a token signed by anyone else would be accepted) and the global TTN
+// webhook secret.
+func productionProblems(dst any) []string {
+	var out []string
+	c, ok := dst.(interface{ common() *Common })
+	if !ok || c.common().Stage != "prod" {
+		return nil
+	}
+	if a, ok := dst.(interface{ authConfig() *Auth }); ok {
+		auth := a.authConfig()
+		if !auth.AllowStackAuthOverride {
+			if auth.JWKSURL != "" {
+				out = append(out, "STACK_AUTH_JWKS_URL must not be set with STAGE=prod (tokens would be checked against other keys than Stack Auth's); set ALLOW_STACK_AUTH_OVERRIDE=true to allow it")
+			}
+			if auth.Issuer != "" {
+				out = append(out, "STACK_AUTH_ISSUER must not be set with STAGE=prod; set ALLOW_STACK_AUTH_OVERRIDE=true to allow it")
+			}
+		}
+	}
+	if t, ok := dst.(interface{ productionProblems() []string }); ok {
+		out = append(out, t.productionProblems()...)
+	}
+	return out
 }
 
 func environ() map[string]string {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"strings"
@@ -140,5 +141,41 @@ func TestDatabaseHostReplacesTheHostOfTheURL(t *testing.T) {
 	err := Parse(&cfg, map[string]string{"DATABASE_URL": "postgres://u@db/fg", "DATABASE_HOST": "evil/x@y", "STACK_AUTH_PROJECT_ID": "p"})
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_HOST") {
 		t.Errorf("a malformed DATABASE_HOST: %v", err)
+	}
+}
+
+// With STAGE=prod, the settings meant for development and single-tenant
+// installs are refused unless an explicit ALLOW_ variable says so.
+func TestProductionRefusesOverridesUnlessAllowed(t *testing.T) {
+	prod := func() map[string]string { return with(full(), "STAGE", "prod") } // with changes its map
+	cases := []struct {
+		name  string
+		cfg   func() Config
+		env   map[string]string
+		allow string
+		want  string
+	}{
+		{"global TTN secret", func() Config { return &TTNWebhook{} }, with(prod(), "TTN_WEBHOOK_SECRET", "s3cret-global"),
+			"ALLOW_GLOBAL_TTN_WEBHOOK", "TTN_WEBHOOK_SECRET must not be set with STAGE=prod"},
+		{"JWKS override", func() Config { return &API{} }, with(prod(), "STACK_AUTH_JWKS_URL", "https://keys.example/jwks.json"),
+			"ALLOW_STACK_AUTH_OVERRIDE", "STACK_AUTH_JWKS_URL must not be set with STAGE=prod"},
+		{"issuer override", func() Config { return &StripeCheckout{} }, with(prod(), "STACK_AUTH_ISSUER", "https://issuer.example"),
+			"ALLOW_STACK_AUTH_OVERRIDE", "STACK_AUTH_ISSUER must not be set with STAGE=prod"},
+		{"issuer override (reports)", func() Config { return &Reports{} }, with(prod(), "STACK_AUTH_ISSUER", "https://issuer.example"),
+			"ALLOW_STACK_AUTH_OVERRIDE", "STACK_AUTH_ISSUER must not be set with STAGE=prod"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Parse(tc.cfg(), tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.allow) {
+				t.Fatalf("STAGE=prod: %v", err)
+			}
+			if err := Parse(tc.cfg(), with(maps.Clone(tc.env), tc.allow, "true")); err != nil {
+				t.Errorf("with %s=true: %v", tc.allow, err)
+			}
+			if err := Parse(tc.cfg(), with(maps.Clone(tc.env), "STAGE", "dev")); err != nil {
+				t.Errorf("STAGE=dev: %v", err)
+			}
+		})
 	}
 }
