@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -64,8 +66,49 @@ func (s *Server) listAuditLog(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
+	// Phone numbers are shown whole only to who sees them whole on
+	// contacts (maskContact): an inspector reads the trail, not the numbers.
+	if !m.Can(access.ManageContacts) {
+		for i := range items {
+			items[i].Before, items[i].After = maskPhones(items[i].Before), maskPhones(items[i].After)
+		}
+	}
 	web.JSON(w, http.StatusOK, NewList(items, page.Limit, func(e store.AuditEntry) Cursor {
 		return Cursor{Time: e.At, ID: e.ID}
 	}))
 	return nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// maskPhones masks every E.164 number in a JSON document, whatever its
+// field (phone, recipient, from...), at any depth.
+func maskPhones(doc json.RawMessage) json.RawMessage {
+	if len(doc) == 0 {
+		return doc
+	}
+	var v any
+	if decodeJSONNumbers(doc, &v) != nil {
+		return nil
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			if e164.MatchString(x) {
+				return domain.MaskPhone(x)
+			}
+		case map[string]any:
+			for k, val := range x {
+				x[k] = walk(val)
+			}
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		}
+		return v
+	}
+	out, _ := json.Marshal(walk(v))
+	return out
 }

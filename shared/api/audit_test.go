@@ -241,3 +241,28 @@ func TestAuditLogList(t *testing.T) {
 		t.Fatalf("other org %+v", theirs)
 	}
 }
+
+// Phone numbers in the audit trail are masked for the roles that see them
+// masked elsewhere (contacts, notification log): an inspector reads the
+// trail, but not colleagues' numbers.
+func TestAuditMasksPhonesForRolesThatSeeThemMasked(t *testing.T) {
+	h := newAuditHarness(t)
+	owner, inspector := h.user("owner"), h.user("inspector")
+	org := h.org("Alpha", owner)
+	h.member(org, inspector, access.Inspector)
+	var c store.EscalationContact
+	h.do(owner, http.MethodPost, "/api/v1/orgs/"+org+"/contacts", map[string]any{"name": "Dana", "phone": "+12125550123"}).
+		must(t, http.StatusCreated).JSON(t, &c)
+	h.do(owner, http.MethodPatch, "/api/v1/orgs/"+org+"/contacts/"+c.ID, map[string]any{"phone": "+12125550199"}).must(t, http.StatusOK)
+	read := func(u *testUser) string {
+		r := h.do(u, http.MethodGet, "/api/v1/orgs/"+org+"/audit-log?entity_id="+c.ID, nil).must(t, http.StatusOK)
+		return string(r.Body)
+	}
+	if body := read(inspector); strings.Contains(body, "2125550123") || strings.Contains(body, "2125550199") ||
+		!strings.Contains(body, "+*******0199") {
+		t.Errorf("an inspector reads full numbers: %s", body)
+	}
+	if body := read(owner); !strings.Contains(body, "+12125550199") || !strings.Contains(body, "+12125550123") {
+		t.Errorf("the owner reads masked numbers: %s", body)
+	}
+}
