@@ -391,3 +391,29 @@ func TestWebhookNotConfiguredAndMethod(t *testing.T) {
 		t.Fatalf("GET: %d", w.Code)
 	}
 }
+
+// Every subscription change a Stripe event applies is in the organisation's
+// audit trail (actor provider), written in the event's transaction: a
+// replay adds nothing, a stale event changes nothing and records nothing.
+func TestWebhookSubscriptionChangesAreAudited(t *testing.T) {
+	e := newEnv(t)
+	org := e.org()
+	sub := subFixture{ID: "sub_Aud", Customer: "cus_Aud", Status: "active", Price: testPrices.PricePro, OrgID: org, Start: t0, End: t0 + 30*86400}
+	e.expect(event(apiOld, "evt_a1", billing.EventSubscriptionCreated, t0, subscriptionObject(apiOld, sub)), store.BillingApplied)
+	sub.Status = "past_due"
+	e.expect(event(apiOld, "evt_a2", billing.EventSubscriptionUpdated, t0+60, subscriptionObject(apiOld, sub)), store.BillingApplied)
+	if res := e.deliver(event(apiOld, "evt_a2", billing.EventSubscriptionUpdated, t0+60, subscriptionObject(apiOld, sub))); !res.Duplicate {
+		t.Fatalf("a replay: %+v", res)
+	}
+	audited := func(eventID string) int {
+		return e.count(`SELECT count(*) FROM audit_log WHERE organization_id = $1 AND actor_type = 'provider'
+			AND entity_type = 'subscription' AND after->>'event_id' = $2`, org, eventID)
+	}
+	if audited("evt_a1") != 1 || audited("evt_a2") != 1 {
+		t.Fatalf("audit rows: created %d, updated %d", audited("evt_a1"), audited("evt_a2"))
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer.subscription.updated'
+		AND after->>'status' = 'past_due' AND before->>'status' = 'active'`, org); n != 1 {
+		t.Errorf("the update's before/after: %d rows", n)
+	}
+}

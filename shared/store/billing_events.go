@@ -34,6 +34,24 @@ const (
 type BillingResult struct {
 	Outcome        string
 	OrganizationID string
+	// before is the subscription as it was, for the audit line of an
+	// applied change.
+	before json.RawMessage
+}
+
+// subscriptionAudit is what the audit trail keeps of a subscription.
+const subscriptionAudit = `jsonb_build_object('status', status, 'plan', plan, 'stripe_subscription_id', stripe_subscription_id,
+	'current_period_end', current_period_end, 'cancel_at_period_end', cancel_at_period_end, 'canceled_at', canceled_at,
+	'trial_ends_at', trial_ends_at)`
+
+// subscriptionBefore reads the organisation's subscription before a change.
+func subscriptionBefore(ctx context.Context, tx pgx.Tx, org string) (json.RawMessage, error) {
+	var b json.RawMessage
+	err := tx.QueryRow(ctx, `SELECT `+subscriptionAudit+` FROM subscriptions WHERE organization_id = $1`, org).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
 }
 
 // liveStatuses are the subscription statuses that give access (the SQL
@@ -62,7 +80,14 @@ func (db *DB) stripeTx(ctx context.Context, ev StripeEventKey, apply func(pgx.Tx
 			res = BillingResult{Outcome: BillingDuplicate}
 			return nil
 		}
-		res, err = apply(tx)
+		if res, err = apply(tx); err != nil || res.Outcome != BillingApplied {
+			return err
+		}
+		// The change and its audit line commit together (actor provider).
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, before, after, at)
+			SELECT organization_id, 'provider', 'billing.' || $2, 'subscription', id, $3,
+				`+subscriptionAudit+` || jsonb_build_object('event_id', $4::text), $5
+			FROM subscriptions WHERE organization_id = $1`, res.OrganizationID, ev.Type, nullJSON(res.before), ev.ID, ev.Created)
 		return err
 	})
 	if err != nil {
@@ -189,6 +214,10 @@ func (db *DB) ApplyStripeSubscription(ctx context.Context, ev StripeEventKey, c 
 		if err := ensureSubscriptionRow(ctx, tx, org); err != nil {
 			return BillingResult{}, err
 		}
+		before, err := subscriptionBefore(ctx, tx, org)
+		if err != nil {
+			return BillingResult{}, err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET
 				stripe_subscription_id = $2,
 				stripe_customer_id = coalesce(nullif($3, ''), stripe_customer_id),
@@ -219,7 +248,7 @@ func (db *DB) ApplyStripeSubscription(ctx context.Context, ev StripeEventKey, c 
 		if err := setOrgPlan(ctx, tx, org, c.Plan, c.SensorLimit); err != nil {
 			return BillingResult{}, err
 		}
-		return BillingResult{Outcome: BillingApplied, OrganizationID: org}, nil
+		return BillingResult{Outcome: BillingApplied, OrganizationID: org, before: before}, nil
 	})
 }
 
@@ -266,6 +295,10 @@ func (db *DB) ApplyStripeCheckout(ctx context.Context, ev StripeEventKey, c Chec
 		if err := ensureSubscriptionRow(ctx, tx, org); err != nil {
 			return BillingResult{}, err
 		}
+		before, err := subscriptionBefore(ctx, tx, org)
+		if err != nil {
+			return BillingResult{}, err
+		}
 		if err := setOrgCustomer(ctx, tx, org, c.CustomerID); err != nil {
 			return BillingResult{}, err
 		}
@@ -291,7 +324,7 @@ func (db *DB) ApplyStripeCheckout(ctx context.Context, ev StripeEventKey, c Chec
 		if err := setOrgPlan(ctx, tx, org, c.Plan, c.SensorLimit); err != nil {
 			return BillingResult{}, err
 		}
-		return BillingResult{Outcome: BillingApplied, OrganizationID: org}, nil
+		return BillingResult{Outcome: BillingApplied, OrganizationID: org, before: before}, nil
 	})
 }
 
@@ -315,6 +348,10 @@ func (db *DB) ApplyStripeInvoice(ctx context.Context, ev StripeEventKey, subscri
 		if err != nil {
 			return BillingResult{}, err
 		}
+		before, err := subscriptionBefore(ctx, tx, org)
+		if err != nil {
+			return BillingResult{}, err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET status = $2, last_event_created = $3, last_event_id = $4, updated_at = now()
 			WHERE stripe_subscription_id = $1 AND status IN `+from+`
 			AND (last_event_created IS NULL OR last_event_created <= $3)`, subscriptionID, to, ev.Created, ev.ID)
@@ -324,7 +361,7 @@ func (db *DB) ApplyStripeInvoice(ctx context.Context, ev StripeEventKey, subscri
 		if tag.RowsAffected() == 0 {
 			return BillingResult{Outcome: staleOrUnchanged(ctx, tx, org, ev.Created), OrganizationID: org}, nil
 		}
-		return BillingResult{Outcome: BillingApplied, OrganizationID: org}, nil
+		return BillingResult{Outcome: BillingApplied, OrganizationID: org, before: before}, nil
 	})
 }
 
