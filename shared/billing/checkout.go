@@ -93,7 +93,7 @@ func (h *CheckoutHandler) checkout(w http.ResponseWriter, r *http.Request, m api
 	}
 	customer := st.CustomerID
 	if customer == "" {
-		customer, err = h.DB.EnsureStripeCustomer(ctx, m.OrgID, func(ctx context.Context) (string, error) {
+		customer, err = h.DB.EnsureStripeCustomer(ctx, m.OrgID, m.UserID, func(ctx context.Context) (string, error) {
 			return h.createCustomer(ctx, m, st.OrgName)
 		})
 		if err != nil {

@@ -254,3 +254,22 @@ func TestStripeErrorsAre502WithoutDetails(t *testing.T) {
 		t.Errorf("portal: %s", a.Body)
 	}
 }
+
+// The customer a checkout links to the organisation is audited, by the
+// caller, in the same transaction.
+func TestCheckoutCustomerLinkIsAudited(t *testing.T) {
+	h := newCheckoutHarness(t)
+	org, m := h.org("Alpha")
+	owner := m[access.Owner]
+	h.post(h.h, &owner, checkoutPath(org), map[string]any{"plan": "pro"}).must(t, 200)
+	var n int
+	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'
+		AND actor_user_id = $2 AND after->>'stripe_customer_id' = $3`, org, owner.id, h.storedCustomer(org)).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("audit rows %d (%v)", n, err)
+	}
+	// A second checkout links nothing new.
+	h.post(h.h, &owner, checkoutPath(org), map[string]any{"plan": "pro"}).must(t, 200)
+	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'`, org).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("audit rows after a second checkout %d (%v)", n, err)
+	}
+}

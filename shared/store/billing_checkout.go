@@ -49,7 +49,10 @@ func (db *DB) CheckoutState(ctx context.Context, orgID string) (CheckoutState, e
 // organisation row. create should still use an idempotency key, so a retry
 // after a lost response (the customer created, our commit failed) gets the
 // same customer back.
-func (db *DB) EnsureStripeCustomer(ctx context.Context, orgID string, create func(ctx context.Context) (string, error)) (string, error) {
+//
+// Linking the customer is audited (actor: the caller) in the same
+// transaction.
+func (db *DB) EnsureStripeCustomer(ctx context.Context, orgID, actorID string, create func(ctx context.Context) (string, error)) (string, error) {
 	var id string
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('stripe-customer:' || $1::text, 0))`, orgID); err != nil {
@@ -71,9 +74,13 @@ func (db *DB) EnsureStripeCustomer(ctx context.Context, orgID string, create fun
 		}
 		// Also copies a customer known only from the subscription row onto
 		// the organisation, where the next checkout and the portal read it.
-		_, err = tx.Exec(ctx, `UPDATE organizations SET stripe_customer_id = $2, updated_at = now()
+		tag, err := tx.Exec(ctx, `UPDATE organizations SET stripe_customer_id = $2, updated_at = now()
 			WHERE id = $1 AND stripe_customer_id IS DISTINCT FROM $2`, orgID, id)
-		return err
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return insertAuditEvent(ctx, tx, AuditEvent{OrgID: orgID, ActorUserID: actorID, Action: "billing.customer_linked",
+			EntityType: "organization", EntityID: orgID, After: map[string]any{"stripe_customer_id": id}})
 	})
 	if err != nil {
 		return "", err
