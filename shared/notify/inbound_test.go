@@ -371,3 +371,20 @@ func TestAckFailedAttemptsAreLimitedPerPhone(t *testing.T) {
 		t.Fatalf("an hour later: %v", out)
 	}
 }
+
+// STOP, START and ACK by SMS are audited in the organisations they touch,
+// in the event's transaction: a redelivery adds nothing.
+func TestSMSStopStartAndAckAreAudited(t *testing.T) {
+	e := newTelnyxEnv(t)
+	dana := e.contact(e.orgID, "Dana", "+15555550123", true, nil)
+	e.paged(e.alertID, dana, "+15555550123")
+	e.post(e.inbound("ev-aud-stop", "+15555550123", "STOP"), "opted_out")
+	e.post(e.inbound("ev-aud-stop", "+15555550123", "STOP"), "duplicate")
+	e.post(e.inbound("ev-aud-start", "+15555550123", "START"), "opted_in")
+	e.post(e.inbound("ev-aud-ack", "+15555550123", "ACK "+telnyxEnvAckCode), "ack")
+	for action, want := range map[string]int{"sms.opted_out": 1, "sms.opted_in": 1, "alert.acknowledged_by_sms": 1} {
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = $2`, e.orgID, action); n != want {
+			t.Errorf("%s: %d audit rows, want %d", action, n, want)
+		}
+	}
+}

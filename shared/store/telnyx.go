@@ -179,12 +179,22 @@ func (db *DB) SetSMSOptOut(ctx context.Context, ev TelnyxEventKey, phone string,
 		if fresh, err = telnyxRecordEvent(ctx, tx, ev); err != nil || !fresh {
 			return err
 		}
+		action := "sms.opted_in"
 		if optOut {
+			action = "sms.opted_out"
 			_, err = tx.Exec(ctx, `INSERT INTO sms_opt_outs (phone, opted_out_at, source) VALUES ($1, $2, 'inbound_sms')
 				ON CONFLICT (phone) DO UPDATE SET source = 'inbound_sms'`, phone, at)
 		} else {
 			_, err = tx.Exec(ctx, `DELETE FROM sms_opt_outs WHERE phone = $1`, phone)
 		}
+		if err != nil {
+			return err
+		}
+		// The list is global (one shared sender); the change is audited in
+		// each organisation where the number is a contact (actor provider).
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, after, at)
+			SELECT organization_id, 'provider', $2, 'contact', id, jsonb_build_object('phone', phone, 'event_id', $4::text), $3
+			FROM escalation_contacts WHERE phone = $1`, phone, action, at, ev.ID)
 		return err
 	})
 	return fresh, err
@@ -313,6 +323,14 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 		data, _ := json.Marshal(map[string]string{"channel": "sms", "contact_id": m.contactID})
 		if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data, at)
 			VALUES ($1, $2, 'acknowledged', $3, $4, $5, $6)`, m.orgID, m.alertID, m.userID, n, data, at); err != nil {
+			return err
+		}
+		// Audited in the same transaction (actor provider, or the
+		// contact's linked user).
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id, before, after, at)
+			VALUES ($1, $3, CASE WHEN $3::uuid IS NULL THEN 'provider' ELSE 'user' END, 'alert.acknowledged_by_sms', 'alert', $2,
+				'{"status":"active"}', jsonb_build_object('status', 'acknowledged', 'contact_id', $4::text, 'event_id', $5::text), $6)`,
+			m.orgID, m.alertID, m.userID, m.contactID, ev.ID, at); err != nil {
 			return err
 		}
 		out.Outcome = "acknowledged"
