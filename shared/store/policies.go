@@ -17,16 +17,16 @@ import (
 // NotificationPolicy says who is paged, how and when, for an organisation,
 // a site or a unit, and one alert type or all (alert_type null).
 type NotificationPolicy struct {
-	ID              string      `json:"id"`
-	SiteID          *string     `json:"site_id"`
-	UnitID          *string     `json:"unit_id"`
-	AlertType       *string     `json:"alert_type"`
-	Name            *string     `json:"name"`
+	ID              string       `json:"id"`
+	SiteID          *string      `json:"site_id"`
+	UnitID          *string      `json:"unit_id"`
+	AlertType       *string      `json:"alert_type"`
+	Name            *string      `json:"name"`
 	Steps           []PolicyStep `json:"steps"`
-	NotifyOnResolve bool        `json:"notify_on_resolve"`
-	QuietHoursStart *string     `json:"quiet_hours_start"` // "HH:MM", the site's local time
-	QuietHoursEnd   *string     `json:"quiet_hours_end"`
-	Enabled         bool        `json:"enabled"`
+	NotifyOnResolve bool         `json:"notify_on_resolve"`
+	QuietHoursStart *string      `json:"quiet_hours_start"` // "HH:MM", the site's local time
+	QuietHoursEnd   *string      `json:"quiet_hours_end"`
+	Enabled         bool         `json:"enabled"`
 	// Warnings name the contacts of the steps that may not be paged as
 	// written (unverified, outside the SMS countries); the api fills it.
 	Warnings  []PolicyWarning `json:"warnings"`
