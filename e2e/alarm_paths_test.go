@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const onCall = "+15555550100" // the seeded on-call manager
+const onCall = "+12125550100" // the seeded on-call manager
 
 type manualLogAnswer struct {
 	UnitStatus     string   `json:"unit_status"`

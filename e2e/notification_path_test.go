@@ -79,7 +79,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 
 	// 2. The SMS went out right after the commit, with the code to text back.
 	msgs := telnyx.messages()
-	if len(msgs) != 1 || msgs[0]["to"] != "+15555550100" || msgs[0]["from"] != "+15555550199" {
+	if len(msgs) != 1 || msgs[0]["to"] != "+12125550100" || msgs[0]["from"] != "+15555550199" {
 		t.Fatalf("Telnyx requests: %v", msgs)
 	}
 	code := regexp.MustCompile(`ACK ([A-Z0-9]{4,10})`).FindStringSubmatch(msgs[0]["text"].(string))
@@ -97,7 +97,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 	// 3. Telnyx reports delivery.
 	receipt := fmt.Sprintf(`{"data":{"record_type":"event","id":"b301ed3f-1490-491f-995f-6e64e69674d4","event_type":"message.finalized",
 		"occurred_at":%q,"payload":{"record_type":"message","direction":"outbound","id":%q,"type":"SMS",
-		"from":{"phone_number":"+15555550199"},"to":[{"phone_number":"+15555550100","status":"delivered"}],"text":"...","errors":[]}}}`,
+		"from":{"phone_number":"+15555550199"},"to":[{"phone_number":"+12125550100","status":"delivered"}],"text":"...","errors":[]}}}`,
 		now.Format(time.RFC3339Nano), providerID)
 	if c, res := post("/webhooks/telnyx", receipt, signed(receipt)); c != 200 {
 		t.Fatalf("receipt: %d %s", c, res)
@@ -109,7 +109,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 	// 4. The on-call manager texts back ACK <code>.
 	reply := fmt.Sprintf(`{"data":{"record_type":"event","id":"f0b7fd23-0e1b-4e4f-b0e4-1d4a6a2f0a11","event_type":"message.received",
 		"occurred_at":%q,"payload":{"record_type":"message","direction":"inbound","id":"9b1c1b5e-5a1e-4f7c-a2a1-0a4c1d1f7e55","type":"SMS",
-		"from":{"phone_number":"+15555550100"},"to":[{"phone_number":"+15555550199","status":"webhook_delivered"}],"text":"ack %s"}}}`,
+		"from":{"phone_number":"+12125550100"},"to":[{"phone_number":"+15555550199","status":"webhook_delivered"}],"text":"ack %s"}}}`,
 		now.Format(time.RFC3339Nano), strings.ToLower(code[1]))
 	if c, res := post("/webhooks/telnyx", reply, signed(reply)); c != 200 {
 		t.Fatalf("ACK reply: %d %s", c, res)
@@ -121,7 +121,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 	if alertStatus != "acknowledged" || !strings.Contains(note, "SMS") {
 		t.Fatalf("alert after ACK: %s %q", alertStatus, note)
 	}
-	if msgs := telnyx.messages(); len(msgs) != 2 || msgs[1]["to"] != "+15555550100" {
+	if msgs := telnyx.messages(); len(msgs) != 2 || msgs[1]["to"] != "+12125550100" {
 		t.Errorf("the ACK was not confirmed by SMS: %v", msgs)
 	}
 	// A forged reply (wrong key) changes nothing and is refused.

@@ -128,7 +128,11 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 				secret_last4 = EXCLUDED.secret_last4, secret_rotated_at = now(), updated_at = now()`,
 			orgA, TTNApplicationID, hash[:], ttnSecret[len(ttnSecret)-4:])
 		b.Queue(`INSERT INTO escalation_contacts (id, organization_id, name, phone, email, priority)
-			VALUES ($1, $2, 'On-call manager', '+15555550100', 'oncall@demo-bistro.test', 1) ON CONFLICT (id) DO NOTHING`, contactA, orgA)
+			VALUES ($1, $2, 'On-call manager', '+12125550100', 'oncall@demo-bistro.test', 1) ON CONFLICT (id) DO NOTHING`, contactA, orgA)
+		// The demo's on-call manager has confirmed both (a trial organisation
+		// pages only verified contacts, in its sites' countries: the site is US).
+		b.Queue(`UPDATE escalation_contacts SET phone_verified_at = coalesce(phone_verified_at, now()),
+			email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1`, contactA)
 		steps, _ := json.Marshal([]map[string]any{
 			{"after_minutes": 0, "channels": []string{"sms", "email"}, "contact_ids": []string{contactA}},
 			{"after_minutes": 15, "channels": []string{"sms"}, "contact_ids": []string{contactA}},
