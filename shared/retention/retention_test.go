@@ -67,20 +67,27 @@ func partitionExists(t *testing.T, db *store.DB, month time.Time) bool {
 	return false
 }
 
-func TestRetentionArchivesRollsUpAndDropsPartitions(t *testing.T) {
+// newRetention is a fresh database with monthly partitions back 30
+// months, as years of operation leave them, the retention service on the
+// test bucket, its clock, and the month 28 months ago (past starter's 24
+// months, within HACCP's 60).
+func newRetention(t *testing.T) (*store.DB, *storage.Bucket, retention.Service, time.Time, time.Time) {
+	t.Helper()
 	db, _ := testenv.OpenDB(t)
-	ctx := context.Background()
 	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
 		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
 	files := storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
 	now := time.Now().UTC()
 	svc := retention.Service{DB: db, Files: files, Now: func() time.Time { return now }}
-
-	// Monthly partitions back 30 months, as years of operation leave them.
-	if _, err := db.Pool.Exec(ctx, `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
+	if _, err := db.Pool.Exec(context.Background(), `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
 		t.Fatal(err)
 	}
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -28, 0)
+	return db, files, svc, now, time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -28, 0)
+}
+
+func TestRetentionArchivesRollsUpAndDropsPartitions(t *testing.T) {
+	db, files, svc, now, month := newRetention(t)
+	ctx := context.Background()
 	starter, haccp := newOrg(t, db, "starter-org", "starter"), newOrg(t, db, "haccp-org", "haccp")
 	t.Cleanup(func() {
 		for _, o := range []org{starter, haccp} {
@@ -223,17 +230,8 @@ func TestCutoffKeepsWholeMonths(t *testing.T) {
 // retention (and the partitions holding them) until it is live; then they
 // are archived like any other's.
 func TestRetentionIgnoresAnImportingOrganisation(t *testing.T) {
-	db, _ := testenv.OpenDB(t)
+	db, files, svc, _, month := newRetention(t)
 	ctx := context.Background()
-	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
-		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
-	files := storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
-	now := time.Now().UTC()
-	svc := retention.Service{DB: db, Files: files, Now: func() time.Time { return now }}
-	if _, err := db.Pool.Exec(ctx, `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
-		t.Fatal(err)
-	}
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -28, 0)
 	imported := newOrg(t, db, "imported-org", "starter")
 	t.Cleanup(func() { _, _ = files.DeletePrefix(context.Background(), storage.ArchivePrefix+imported.id+"/") })
 	insertReading(t, db, imported, month.Add(time.Hour), 3)
