@@ -145,8 +145,8 @@ const (
 
 // Defaults and limits.
 const (
-	DefaultLowBatteryVolts   = 2.5
-	DefaultLowBatteryPercent = 10
+	DefaultLowBatteryVolts   = domain.DefaultLowBatteryVolts
+	DefaultLowBatteryPercent = domain.DefaultLowBatteryPercent
 	// BatteryVoltsHysteresis and BatteryPercentHysteresis: a low battery
 	// resolves only this far above its threshold.
 	BatteryVoltsHysteresis   = 0.1

@@ -1,68 +1,21 @@
 package alerting
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/frostguard/functions/shared/domain"
 )
 
-// DefrostWindow is one daily defrost of a unit: it starts StartMinute
-// minutes after local midnight and lasts DurationMinutes (it may run past
-// midnight).
-type DefrostWindow struct {
-	StartMinute     int `json:"start_minute"`
-	DurationMinutes int `json:"duration_minutes"`
-}
+// DefrostWindow is one daily defrost of a unit (domain.DefrostWindow).
+type DefrostWindow = domain.DefrostWindow
 
-// Limits of a defrost schedule.
+// CheckDefrostSchedule validates a schedule (domain.CheckDefrostSchedule).
+func CheckDefrostSchedule(ws []DefrostWindow) []string { return domain.CheckDefrostSchedule(ws) }
+
 const (
-	MaxDefrostWindows   = 12
-	MinDefrostMinutes   = 5
-	MaxDefrostMinutes   = 120
 	minutesPerDay       = 24 * 60
 	defrostLookbackDays = 1 // a window that started yesterday may still run
 )
-
-// CheckDefrostSchedule validates a schedule: at most MaxDefrostWindows
-// windows, each starting within the day and lasting MinDefrostMinutes to
-// MaxDefrostMinutes, none overlapping another (midnight included). It
-// returns what is wrong, field by field ("" when valid).
-func CheckDefrostSchedule(ws []DefrostWindow) []string {
-	var bad []string
-	if len(ws) > MaxDefrostWindows {
-		bad = append(bad, fmt.Sprintf("at most %d windows a day", MaxDefrostWindows))
-	}
-	for i, w := range ws {
-		if w.StartMinute < 0 || w.StartMinute >= minutesPerDay {
-			bad = append(bad, fmt.Sprintf("window %d: start_minute must be between 0 and %d", i, minutesPerDay-1))
-		}
-		if w.DurationMinutes < MinDefrostMinutes || w.DurationMinutes > MaxDefrostMinutes {
-			bad = append(bad, fmt.Sprintf("window %d: duration_minutes must be between %d and %d", i, MinDefrostMinutes, MaxDefrostMinutes))
-		}
-	}
-	if len(bad) > 0 {
-		return bad
-	}
-	for i, a := range ws {
-		for j, b := range ws {
-			if i < j && overlap(a, b) {
-				bad = append(bad, fmt.Sprintf("windows %d and %d overlap", i, j))
-			}
-		}
-	}
-	return bad
-}
-
-// overlap reports whether two daily windows share a minute (on a 24 h
-// circle).
-func overlap(a, b DefrostWindow) bool {
-	for _, shift := range []int{-minutesPerDay, 0, minutesPerDay} {
-		bs := b.StartMinute + shift
-		if a.StartMinute < bs+b.DurationMinutes && bs < a.StartMinute+a.DurationMinutes {
-			return true
-		}
-	}
-	return false
-}
 
 // defrostWindowAt reports whether at falls inside one of the unit's defrost
 // windows and, if so, when that window ends. Windows are wall-clock times of

@@ -308,13 +308,13 @@ func TestDefrostWindows(t *testing.T) {
 		want string
 	}{
 		{nil, ""},
-		{[]DefrostWindow{{0, 30}, {12 * 60, 120}}, ""},
-		{[]DefrostWindow{{-1, 30}}, "start_minute"},
-		{[]DefrostWindow{{1440, 30}}, "start_minute"},
-		{[]DefrostWindow{{60, 4}}, "duration_minutes"},
-		{[]DefrostWindow{{60, 121}}, "duration_minutes"},
-		{[]DefrostWindow{{60, 30}, {80, 30}}, "overlap"},
-		{[]DefrostWindow{{1430, 30}, {10, 30}}, "overlap"}, // across midnight
+		{[]DefrostWindow{{StartMinute: 0, DurationMinutes: 30}, {StartMinute: 12 * 60, DurationMinutes: 120}}, ""},
+		{[]DefrostWindow{{StartMinute: -1, DurationMinutes: 30}}, "start_minute"},
+		{[]DefrostWindow{{StartMinute: 1440, DurationMinutes: 30}}, "start_minute"},
+		{[]DefrostWindow{{StartMinute: 60, DurationMinutes: 4}}, "duration_minutes"},
+		{[]DefrostWindow{{StartMinute: 60, DurationMinutes: 121}}, "duration_minutes"},
+		{[]DefrostWindow{{StartMinute: 60, DurationMinutes: 30}, {StartMinute: 80, DurationMinutes: 30}}, "overlap"},
+		{[]DefrostWindow{{StartMinute: 1430, DurationMinutes: 30}, {StartMinute: 10, DurationMinutes: 30}}, "overlap"}, // across midnight
 		{make([]DefrostWindow, 13), "at most 12"},
 	}
 	for i, c := range checks {

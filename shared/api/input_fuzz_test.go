@@ -24,6 +24,8 @@ func FuzzUnitInput(f *testing.F) {
 		`{"area_id":null,"name":"","temp_unit":"K","temp_min":1}`,
 		`{"name":"x","confirm_seconds":-1,"checkin_interval_seconds":0}`,
 		`{"temp_min_c":0,"temp_min":32,"temp_unit":"F"}`,
+		`{"area_id":"8d0c5f36-9a8b-4e0b-9d43-2f1f3a1c9e77","name":"x","door_warn_minutes":2,"door_critical_minutes":3,"cooling_slope_c_per_hour":0.2,"cooling_readings":4,"defrost_schedule":[{"start_minute":1430,"duration_minutes":20},{"start_minute":10,"duration_minutes":5}]}`,
+		`{"area_id":"8d0c5f36-9a8b-4e0b-9d43-2f1f3a1c9e77","name":"x","defrost_schedule":[{"start_minute":1,"duration_minutes":5,"x":1}]}`,
 		`[]`, `{`, `null`,
 	} {
 		f.Add([]byte(s))
@@ -57,6 +59,10 @@ func FuzzUnitInput(f *testing.F) {
 		}
 		if c.ConfirmSeconds < 0 || c.DoorConfirmSeconds < 0 || c.CheckinIntervalSeconds <= 0 {
 			t.Fatalf("accepted timers %+v", c)
+		}
+		if c.DoorWarnMinutes < 1 || c.DoorCriticalMinutes <= c.DoorWarnMinutes || c.CoolingReadings < 4 ||
+			len(domain.CheckDefrostSchedule(c.DefrostSchedule)) > 0 || !(c.CoolingSlopeCPerHour == 0 || c.CoolingSlopeCPerHour >= 0.2) {
+			t.Fatalf("accepted alerting settings %+v", c)
 		}
 		if u.Name == "" || !domain.IsUUID(u.AreaID) {
 			t.Fatalf("created a unit without a name or area: %+v", u)

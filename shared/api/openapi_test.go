@@ -188,6 +188,8 @@ func (f *sweepFixture) fill(h *harness, u unitFixture, have map[string]string) {
 	create("invitationId", `INSERT INTO memberships (organization_id, invited_email, role, status, invited_at, invite_sent_at, invite_expires_at)
 		VALUES ($1, 'sweep-invitee@example.test', 'staff', 'pending', now(), now(), now() + interval '7 days') RETURNING id`, f.orgA)
 	create("exportId", `INSERT INTO organization_exports (organization_id, email) VALUES ($1, 'owner@example.test') RETURNING id`, f.orgA)
+	create("sensorModelId", `INSERT INTO sensor_model_settings (organization_id, model, low_battery_volts, low_battery_percent)
+		VALUES ($1, 'Sweep model', 2.9, 20) RETURNING id`, f.orgA)
 	// Query filters naming rows of organisation A.
 	f.filters = map[string]string{"site_id": u.SiteID, "area_id": u.AreaID, "unit_id": u.UnitID, "alert_id": f.ids["alertId"],
 		"entity_id": u.UnitID, "actor_user_id": f.owner.ID}

@@ -92,6 +92,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerNotifications(mux)
 	s.registerBilling(mux)
 	s.registerContacts(mux)
+	s.registerSensorModels(mux)
 	s.registerPolicies(mux)
 	s.registerOptOuts(mux)
 	s.registerManualLogs(mux)

@@ -181,6 +181,17 @@ func TestUnitsValidation(t *testing.T) {
 		{"unknown field", `"site_id": "x"`, "", ""},
 		{"wrong json type", `"confirm_seconds": "600"`, "", ""},
 		{"fractional seconds", `"confirm_seconds": 1.5`, "", ""},
+		{"door warning zero", `"door_warn_minutes": 0`, "door_warn_minutes", ""},
+		{"door critical not above the warning", `"door_warn_minutes": 10, "door_critical_minutes": 10`, "door_critical_minutes", ""},
+		{"door critical above a day", `"door_critical_minutes": 1441`, "door_critical_minutes", ""},
+		{"cooling slope too small", `"cooling_slope_c_per_hour": 0.1`, "cooling_slope_c_per_hour", ""},
+		{"cooling slope negative", `"cooling_slope_c_per_hour": -1`, "cooling_slope_c_per_hour", ""},
+		{"cooling readings too few", `"cooling_readings": 3`, "cooling_readings", ""},
+		{"defrost windows overlap", `"defrost_schedule": [{"start_minute": 60, "duration_minutes": 30}, {"start_minute": 80, "duration_minutes": 30}]`, "defrost_schedule", ""},
+		{"defrost window too long", `"defrost_schedule": [{"start_minute": 60, "duration_minutes": 121}]`, "defrost_schedule", ""},
+		{"defrost start past midnight", `"defrost_schedule": [{"start_minute": 1440, "duration_minutes": 30}]`, "defrost_schedule", ""},
+		{"defrost null", `"defrost_schedule": null`, "defrost_schedule", ""},
+		{"defrost unknown field", `"defrost_schedule": [{"start": 60, "duration_minutes": 30}]`, "", ""},
 		{"other tenant's area", fmt.Sprintf(`"area_id": %q`, foreignArea), "area_id", "patch"},
 		{"deleted area", fmt.Sprintf(`"area_id": %q`, deletedArea), "area_id", "patch"},
 		{"malformed area", `"area_id": "x"`, "area_id", "patch"},
@@ -323,5 +334,36 @@ func TestUnitsListFiltersAndPagination(t *testing.T) {
 	e.h.do(e.manager, http.MethodPatch, e.path("/units/%s", all[5]), `{"confirm_seconds": 300}`).must(t, 200)
 	if got := listIDs(t, e, e.path("/units?updated_since=%s", since), 50); !slices.Equal(got, []string{all[5]}) {
 		t.Errorf("updated_since %v", got)
+	}
+}
+
+// Issue 14: the door-open minutes (5/15) and the cooling and defrost
+// settings are the unit's, with today's values as defaults.
+func TestUnitsAlertingSettings(t *testing.T) {
+	e := newHierEnv(t)
+	f := e.h.unit(e.org)
+	u := e.createUnit(t, map[string]any{"area_id": f.AreaID, "name": "Freezer", "type": "walk_in_freezer"})
+	if u.DoorWarnMinutes != 5 || u.DoorCriticalMinutes != 15 || u.CoolingSlopeCPerHour != 1.5 || u.CoolingReadings != 15 ||
+		u.DefrostSchedule == nil || len(u.DefrostSchedule) != 0 {
+		t.Fatalf("defaults %+v", u.UnitConfig)
+	}
+	var got domain.Unit
+	e.h.do(e.manager, http.MethodPatch, e.path("/units/%s", u.ID), map[string]any{
+		"door_warn_minutes": 2, "door_critical_minutes": 8, "cooling_slope_c_per_hour": 0, "cooling_readings": 20,
+		"defrost_schedule": []map[string]int{{"start_minute": 120, "duration_minutes": 45}, {"start_minute": 1410, "duration_minutes": 40}},
+	}).must(t, 200).JSON(t, &got)
+	want := []domain.DefrostWindow{{StartMinute: 120, DurationMinutes: 45}, {StartMinute: 1410, DurationMinutes: 40}}
+	if got.DoorWarnMinutes != 2 || got.DoorCriticalMinutes != 8 || got.CoolingSlopeCPerHour != 0 || got.CoolingReadings != 20 ||
+		!slices.Equal(got.DefrostSchedule, want) {
+		t.Fatalf("patched %+v", got.UnitConfig)
+	}
+	if again := e.getUnit(t, u.ID); !slices.Equal(again.DefrostSchedule, want) || again.DoorCriticalMinutes != 8 {
+		t.Fatalf("read back %+v", again.UnitConfig)
+	}
+	// Only the warning moves: checked against the stored critical minutes.
+	mustFieldError(t, e.h.do(e.manager, http.MethodPatch, e.path("/units/%s", u.ID), map[string]any{"door_warn_minutes": 9}), "door_critical_minutes")
+	e.h.do(e.manager, http.MethodPatch, e.path("/units/%s", u.ID), map[string]any{"defrost_schedule": []any{}}).must(t, 200).JSON(t, &got)
+	if got.DefrostSchedule == nil || len(got.DefrostSchedule) != 0 {
+		t.Fatalf("cleared schedule %+v", got.DefrostSchedule)
 	}
 }

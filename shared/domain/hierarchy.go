@@ -1,6 +1,9 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -94,12 +97,102 @@ type UnitConfig struct {
 	DoorConfirmSeconds       int     `json:"door_confirm_seconds"`
 	CheckinIntervalSeconds   int     `json:"checkin_interval_seconds"`
 	ManualLogIntervalSeconds *int    `json:"manual_log_interval_seconds"` // nil: no manual logging
+	// Door open too long: warning, then critical, after these minutes from
+	// the real open transition.
+	DoorWarnMinutes     int `json:"door_warn_minutes"`
+	DoorCriticalMinutes int `json:"door_critical_minutes"`
+	// Suspected cooling failure: a steady rise of at least this many °C an
+	// hour over the last CoolingReadings readings while in range (0: off).
+	CoolingSlopeCPerHour float64 `json:"cooling_slope_c_per_hour"`
+	CoolingReadings      int     `json:"cooling_readings"`
+	// DefrostSchedule is the unit's recurring daily defrost windows, in its
+	// site's local time: a warm excursion shorter than the window does not
+	// page.
+	DefrostSchedule []DefrostWindow `json:"defrost_schedule"`
+}
+
+// DefrostWindow is one daily defrost of a unit: it starts StartMinute
+// minutes after local midnight and lasts DurationMinutes (it may run past
+// midnight).
+type DefrostWindow struct {
+	StartMinute     int `json:"start_minute"`
+	DurationMinutes int `json:"duration_minutes"`
+}
+
+// UnmarshalJSON reads a window strictly: both fields required, no other
+// (a misspelt "start" must not become a window at midnight).
+func (w *DefrostWindow) UnmarshalJSON(b []byte) error {
+	var in struct {
+		StartMinute     *int `json:"start_minute"`
+		DurationMinutes *int `json:"duration_minutes"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("a defrost window is {\"start_minute\", \"duration_minutes\"}: %w", err)
+	}
+	if in.StartMinute == nil || in.DurationMinutes == nil {
+		return errors.New("a defrost window needs start_minute and duration_minutes")
+	}
+	w.StartMinute, w.DurationMinutes = *in.StartMinute, *in.DurationMinutes
+	return nil
+}
+
+// Limits of a defrost schedule.
+const (
+	MaxDefrostWindows = 12
+	MinDefrostMinutes = 5
+	MaxDefrostMinutes = 120
+	minutesPerDay     = 24 * 60
+)
+
+// CheckDefrostSchedule validates a schedule: at most MaxDefrostWindows
+// windows, each starting within the day and lasting MinDefrostMinutes to
+// MaxDefrostMinutes, none overlapping another (across midnight too). It
+// returns what is wrong (nil when valid).
+func CheckDefrostSchedule(ws []DefrostWindow) []string {
+	var bad []string
+	if len(ws) > MaxDefrostWindows {
+		bad = append(bad, fmt.Sprintf("at most %d windows a day", MaxDefrostWindows))
+	}
+	for i, w := range ws {
+		if w.StartMinute < 0 || w.StartMinute >= minutesPerDay {
+			bad = append(bad, fmt.Sprintf("window %d: start_minute must be between 0 and %d", i, minutesPerDay-1))
+		}
+		if w.DurationMinutes < MinDefrostMinutes || w.DurationMinutes > MaxDefrostMinutes {
+			bad = append(bad, fmt.Sprintf("window %d: duration_minutes must be between %d and %d", i, MinDefrostMinutes, MaxDefrostMinutes))
+		}
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	for i, a := range ws {
+		for j, b := range ws {
+			if i < j && defrostOverlap(a, b) {
+				bad = append(bad, fmt.Sprintf("windows %d and %d overlap", i, j))
+			}
+		}
+	}
+	return bad
+}
+
+// defrostOverlap reports whether two daily windows share a minute (on a
+// 24-hour circle).
+func defrostOverlap(a, b DefrostWindow) bool {
+	for _, shift := range []int{-minutesPerDay, 0, minutesPerDay} {
+		bs := b.StartMinute + shift
+		if a.StartMinute < bs+b.DurationMinutes && bs < a.StartMinute+a.DurationMinutes {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultUnitConfig is the configuration a new unit of type t starts with.
 func DefaultUnitConfig(t UnitType) UnitConfig {
 	c := UnitConfig{TempMinC: 0, TempMaxC: 5, HysteresisC: 0.5, ConfirmSeconds: 600,
-		DoorConfirmSeconds: 1200, CheckinIntervalSeconds: 300}
+		DoorConfirmSeconds: 1200, CheckinIntervalSeconds: 300, DoorWarnMinutes: 5, DoorCriticalMinutes: 15,
+		CoolingSlopeCPerHour: 1.5, CoolingReadings: 15, DefrostSchedule: []DefrostWindow{}}
 	switch t {
 	case Freezer, WalkInFreezer:
 		c.TempMinC, c.TempMaxC = -30, -15
@@ -121,6 +214,11 @@ const (
 	MaxCheckinSeconds   = 86400
 	MinManualLogSeconds = 300
 	MaxManualLogSeconds = 604800
+	MaxDoorMinutes      = 1440
+	MinCoolingSlope     = 0.2
+	MaxCoolingSlope     = 50.0
+	MinCoolingReadings  = 4
+	MaxCoolingReadings  = 30
 )
 
 // Check validates c as a whole (after a patch is merged into the stored
@@ -161,6 +259,21 @@ func (c UnitConfig) Check() []apperr.FieldError {
 	if v := c.ManualLogIntervalSeconds; v != nil && (*v < MinManualLogSeconds || *v > MaxManualLogSeconds) {
 		add("manual_log_interval_seconds", "must be between %d and %d, or null", MinManualLogSeconds, MaxManualLogSeconds)
 	}
+	switch {
+	case c.DoorWarnMinutes < 1 || c.DoorWarnMinutes > MaxDoorMinutes:
+		add("door_warn_minutes", "must be between 1 and %d", MaxDoorMinutes)
+	case c.DoorCriticalMinutes <= c.DoorWarnMinutes || c.DoorCriticalMinutes > MaxDoorMinutes:
+		add("door_critical_minutes", "must be above door_warn_minutes (%d) and at most %d", c.DoorWarnMinutes, MaxDoorMinutes)
+	}
+	if s := c.CoolingSlopeCPerHour; s != 0 && !(s >= MinCoolingSlope && s <= MaxCoolingSlope) {
+		add("cooling_slope_c_per_hour", "must be 0 (off) or between %g and %g", MinCoolingSlope, MaxCoolingSlope)
+	}
+	if c.CoolingReadings < MinCoolingReadings || c.CoolingReadings > MaxCoolingReadings {
+		add("cooling_readings", "must be between %d and %d", MinCoolingReadings, MaxCoolingReadings)
+	}
+	for _, msg := range CheckDefrostSchedule(c.DefrostSchedule) {
+		add("defrost_schedule", "%s", msg)
+	}
 	return errs
 }
 
@@ -178,17 +291,20 @@ type Unit struct {
 	Type           UnitType `json:"type"`
 	SortOrder      int      `json:"sort_order"`
 	UnitConfig
-	Status          UnitStatus  `json:"status"`
-	StatusSince     time.Time   `json:"status_since"`
-	LastReadingAt   *time.Time  `json:"last_reading_at"`
-	LastTempC       *float64    `json:"last_temp_c"`
-	DoorOpen        bool        `json:"door_open"`
-	DoorChangedAt   *time.Time  `json:"door_changed_at"`
-	LastManualLogAt *time.Time  `json:"last_manual_log_at"`
-	CreatedAt       time.Time   `json:"created_at"`
-	UpdatedAt       time.Time   `json:"updated_at"`
-	DeletedAt       *time.Time  `json:"deleted_at,omitempty"`
-	Display         UnitDisplay `json:"display"`
+	Status        UnitStatus `json:"status"`
+	StatusSince   time.Time  `json:"status_since"`
+	LastReadingAt *time.Time `json:"last_reading_at"`
+	LastTempC     *float64   `json:"last_temp_c"`
+	// LastTemperatureAt is when the unit's temperature was last measured
+	// (its check-ins); LastReadingAt includes door and battery uplinks.
+	LastTemperatureAt *time.Time  `json:"last_temperature_at"`
+	DoorOpen          bool        `json:"door_open"`
+	DoorChangedAt     *time.Time  `json:"door_changed_at"`
+	LastManualLogAt   *time.Time  `json:"last_manual_log_at"`
+	CreatedAt         time.Time   `json:"created_at"`
+	UpdatedAt         time.Time   `json:"updated_at"`
+	DeletedAt         *time.Time  `json:"deleted_at,omitempty"`
+	Display           UnitDisplay `json:"display"`
 }
 
 // UnitDisplay is a unit's temperatures in the organisation's preferred unit,

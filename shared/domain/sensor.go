@@ -30,6 +30,28 @@ type Sensor struct {
 	CheckinIntervalSeconds *int `json:"-"`
 }
 
+// Battery thresholds of a sensor model without saved settings: a sensor is
+// low below this voltage or at or below this percentage.
+const (
+	DefaultLowBatteryVolts   = 2.5
+	DefaultLowBatteryPercent = 10
+	MinLowBatteryVolts       = 1.0
+	MaxLowBatteryVolts       = 4.5
+	MaxSensorModelLen        = 100
+)
+
+// SensorModel is a sensor model of an organisation with its battery
+// thresholds: saved ones (ID set), or the defaults.
+type SensorModel struct {
+	ID                *string    `json:"id"`
+	Model             string     `json:"model"`
+	Sensors           int        `json:"sensors"` // live sensors of this model
+	LowBatteryVolts   float64    `json:"low_battery_volts"`
+	LowBatteryPercent int        `json:"low_battery_percent"`
+	Default           bool       `json:"default"`
+	UpdatedAt         *time.Time `json:"updated_at"`
+}
+
 // UnclaimedDevice is a device that uplinked through the organisation's TTN
 // application without being registered as a sensor.
 type UnclaimedDevice struct {

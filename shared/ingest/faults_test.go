@@ -97,3 +97,22 @@ func TestTemperatureCheckinsAreTrackedPerQuantity(t *testing.T) {
 		t.Fatalf("unit temperature %v, any %v, sensor temperature %v", unitTemp, unitAny, sensorTemp)
 	}
 }
+
+// Issue 14: battery thresholds are the sensor model's (2.5 V and 10 % were
+// hard-coded). A 2.9 V reading is fine by default and low for a model whose
+// threshold is 3.0 V; the setting is matched case-insensitively.
+func TestBatteryThresholdsAreTheSensorModels(t *testing.T) {
+	f := newFixture(t)
+	f.post(uplink{At: f.now, FCnt: 1, Decoded: map[string]any{"TempC_SHT": 3.0, "BatV": 2.9}}.body()).must(t, 200, "stored")
+	if n := f.count(`SELECT count(*) FROM alerts WHERE type = 'low_battery'`); n != 0 {
+		t.Fatal("2.9 V is not low by default")
+	}
+	f.exec(`INSERT INTO sensor_model_settings (organization_id, model, low_battery_volts, low_battery_percent)
+		VALUES ($1, 'DRAGINO lht65', 3.0, 10)`, f.orgID)
+	a := f.post(uplink{At: f.now.Add(5 * time.Minute), FCnt: 2, Decoded: map[string]any{"TempC_SHT": 3.0, "BatV": 2.9}}.body()).must(t, 200, "stored")
+	var msg string
+	f.row(&msg, `SELECT message FROM alerts WHERE type = 'low_battery' AND sensor_id = $1`, f.sensor)
+	if a.Result.AlertsOpened != 1 || msg != "Sensor battery at 2.90 V (threshold 3.00 V). Replace the battery soon." {
+		t.Fatalf("opened %d: %q", a.Result.AlertsOpened, msg)
+	}
+}

@@ -28,6 +28,7 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 		Obs: alerting.Observation{At: at, SensorID: t.SensorID, TemperatureC: reading.TemperatureC, DoorOpen: reading.DoorOpen,
 			BatteryVolts: reading.BatteryVolts, BatteryPercent: reading.BatteryPercent, Faults: reading.Faults},
 		SensorModel: t.SensorModel, SensorDecoder: t.SensorDecoder, Now: h.now(),
+		LowBatteryVolts: t.SensorLowBatteryVolts, LowBatteryPercent: t.SensorLowBatteryPercent,
 	}, tx, h.FrontendURL)
 	if err != nil {
 		return Result{}, err

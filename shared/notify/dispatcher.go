@@ -136,6 +136,10 @@ func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error)
 				"recipient", maskRecipient(c.Channel, c.Recipient), "reason", dec.Reason)
 		case ActionDefer:
 			rep.Deferred++
+			if dec.Reason == ReasonCriticalCap {
+				slog.ErrorContext(ctx, "critical page held by the safety cap: the recipient's critical pages in the last hour reached it",
+					"cap", d.Limits.withDefaults().CriticalPerRecipientPerHour, "notification_id", c.ID, "channel", c.Channel, "recipient", maskRecipient(c.Channel, c.Recipient), "until", dec.Until)
+			}
 		case ActionFail:
 			rep.Failed++
 			metrics.Add(ctx, metrics.NotificationsFailed, 1, "Channel", c.Channel, "Reason", dec.Reason)

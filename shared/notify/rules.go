@@ -15,11 +15,14 @@ import (
 //     (sent, delivered, sending, pending with attempts) in the last hour, by
 //     its send time. A delivery receipt (delivered) keeps counting: the
 //     origin bug was that receipts "reset" the limit.
-//   - A critical alert notification bypasses the per-organisation limit (a
-//     site-wide failure must page everyone, whatever the org's volume) but
-//     not the per-recipient one: a person who already got 10 messages this
-//     hour knows something is wrong, and a flapping sensor must not flood
-//     one phone. 'resolved' and 'test' messages obey both limits.
+//   - A critical page (an 'alert' message of a critical alert) is never held
+//     by the rate limits (issue 14: the per-recipient limit held critical
+//     alarms behind ten earlier messages). It obeys only a much higher
+//     safety cap per recipient (CriticalPerRecipientPerHour, default 60 an
+//     hour: one a minute), a guard against a runaway loop, and hitting it
+//     is logged at error level. A flapping sensor cannot flood anyone: an
+//     alert opens once per condition and pages once per escalation step.
+//     'resolved', 'test' and non-critical messages obey both limits.
 //   - Quiet hours hold back non-critical notifications. A 'resolved' message
 //     follows the severity of its alert: "back to normal" for a critical
 //     alarm goes at once (whoever was woken wants to know, maybe before
@@ -60,6 +63,7 @@ const (
 	ReasonUnverifiedContact = "unverified_contact"  // trial: the contact did not verify this phone or address
 	ReasonCountryNotAllowed = "country_not_allowed" // trial: the number's country is not allowed
 	ReasonTrialDailyCap     = "trial_daily_cap"     // trial: the day's sends on this channel are used up
+	ReasonCriticalCap       = "critical_safety_cap"
 )
 
 // TrialWindow is the trial daily caps' sliding window.
@@ -219,13 +223,17 @@ func Decide(in RuleInput) Decision {
 			return Decision{Action: ActionDefer, Reason: ReasonQuietHours, Until: until}
 		}
 	}
+	if in.Kind == "alert" && critical {
+		if until, ok := WindowFree(in.RecipientSends, in.Limits.CriticalPerRecipientPerHour, RateWindow, in.Now); !ok {
+			return Decision{Action: ActionDefer, Reason: ReasonCriticalCap, Until: until}
+		}
+		return Decision{Action: ActionSend}
+	}
 	if until, ok := WindowFree(in.RecipientSends, in.Limits.PerRecipientPerHour, RateWindow, in.Now); !ok {
 		return Decision{Action: ActionDefer, Reason: ReasonRateRecipient, Until: until}
 	}
-	if !(in.Kind == "alert" && critical) {
-		if until, ok := WindowFree(in.OrgSends, in.Limits.PerOrgPerHour, RateWindow, in.Now); !ok {
-			return Decision{Action: ActionDefer, Reason: ReasonRateOrg, Until: until}
-		}
+	if until, ok := WindowFree(in.OrgSends, in.Limits.PerOrgPerHour, RateWindow, in.Now); !ok {
+		return Decision{Action: ActionDefer, Reason: ReasonRateOrg, Until: until}
 	}
 	return Decision{Action: ActionSend}
 }
@@ -254,13 +262,14 @@ func trialRefusal(in RuleInput) string {
 
 // Limits are the rate limits per rolling hour and the non-paying
 // organisations' daily caps. Zero means the default (10 per recipient, 200
-// per organisation an hour; 50 SMS and 200 e-mails a day); negative means
-// no limit.
+// per organisation an hour, a safety cap of 60 critical pages per recipient
+// an hour; 50 SMS and 200 e-mails a day); negative means no limit.
 type Limits struct {
-	PerRecipientPerHour int
-	PerOrgPerHour       int
-	TrialSMSPerDay      int
-	TrialEmailsPerDay   int
+	PerRecipientPerHour         int
+	PerOrgPerHour               int
+	CriticalPerRecipientPerHour int
+	TrialSMSPerDay              int
+	TrialEmailsPerDay           int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -275,6 +284,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.TrialEmailsPerDay == 0 {
 		l.TrialEmailsPerDay = 200
+	}
+	if l.CriticalPerRecipientPerHour == 0 {
+		l.CriticalPerRecipientPerHour = 60
 	}
 	return l
 }

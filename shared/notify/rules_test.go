@@ -158,8 +158,15 @@ func TestDecide(t *testing.T) {
 		{"quiet hours pass test", base(func(in *RuleInput) { in.Now, in.Kind, in.Severity, in.AlertStatus = quietNow, "test", "", "" }), Decision{Action: ActionSend}},
 		{"recipient limit", base(func(in *RuleInput) { in.RecipientSends = tenSends }),
 			Decision{Action: ActionDefer, Reason: ReasonRateRecipient, Until: tenSends[0].Add(time.Hour)}},
-		{"recipient limit applies to critical", base(func(in *RuleInput) { in.RecipientSends, in.Severity = tenSends, "critical" }),
-			Decision{Action: ActionDefer, Reason: ReasonRateRecipient, Until: tenSends[0].Add(time.Hour)}},
+		// Issue 14: the per-recipient limit held critical pages.
+		{"recipient limit never holds a critical page", base(func(in *RuleInput) { in.RecipientSends, in.Severity = tenSends, "critical" }),
+			Decision{Action: ActionSend}},
+		{"the safety cap holds a runaway of critical pages", base(func(in *RuleInput) {
+			in.RecipientSends, in.Severity, in.Limits.CriticalPerRecipientPerHour = tenSends, "critical", 10
+		}), Decision{Action: ActionDefer, Reason: ReasonCriticalCap, Until: tenSends[0].Add(time.Hour)}},
+		{"recipient limit holds resolved of critical", base(func(in *RuleInput) {
+			in.RecipientSends, in.Severity, in.Kind, in.AlarmReached = tenSends, "critical", "resolved", true
+		}), Decision{Action: ActionDefer, Reason: ReasonRateRecipient, Until: tenSends[0].Add(time.Hour)}},
 		{"org limit", base(func(in *RuleInput) { in.OrgSends, in.Limits.PerOrgPerHour = tenSends, 10 }),
 			Decision{Action: ActionDefer, Reason: ReasonRateOrg, Until: tenSends[0].Add(time.Hour)}},
 		{"org limit bypassed by critical alert", base(func(in *RuleInput) { in.OrgSends, in.Limits.PerOrgPerHour, in.Severity = tenSends, 10, "critical" }),
@@ -241,14 +248,21 @@ func TestDispatchRateLimits(t *testing.T) {
 	if hits, _ := e.tx.counts(r); hits != 0 {
 		t.Errorf("%d requests", hits)
 	}
-	// critical alerts obey the per-recipient limit too
+	// Issue 14: a critical page is never held by the rate limit; it goes at
+	// once, the warning still waits.
 	crit := e.row(dspRow{AlertID: e.alert("critical", "active"), Channel: "sms", Recipient: r})
-	e.dispatch(Report{Claimed: 1, Deferred: 1})
-	e.advance(oldest.Add(time.Hour).Sub(now))
-	e.dispatch(Report{Claimed: 2, Sent: 1, Deferred: 1}) // one slot freed: the critical one takes it
+	e.dispatch(Report{Claimed: 1, Sent: 1})
 	if e.state(crit).Status != "sent" || e.state(held).Status != "pending" {
-		t.Errorf("after one slot freed: held %+v crit %+v", e.state(held), e.state(crit))
+		t.Errorf("critical page: %+v, warning %+v", e.state(crit), e.state(held))
 	}
+	// Only the much higher safety cap holds critical pages (a runaway loop).
+	e.d.Limits = Limits{CriticalPerRecipientPerHour: 11}
+	capped := e.row(dspRow{AlertID: e.alert("critical", "active"), Channel: "sms", Recipient: r})
+	e.dispatch(Report{Claimed: 1, Deferred: 1})
+	if s := e.state(capped); s.Status != "pending" || s.LastError != ReasonCriticalCap {
+		t.Errorf("over the safety cap: %+v", s)
+	}
+	e.d.Limits = Limits{}
 
 	// per organisation: 3 per hour; a critical alert passes, a warning waits
 	e2 := dspSetup(t, "UTC", nil)

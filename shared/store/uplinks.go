@@ -73,6 +73,9 @@ type UplinkTarget struct {
 	SensorID      string // "" for a device that is not registered (active) in the organisation
 	SensorModel   string
 	SensorDecoder string
+	// The sensor model's saved battery thresholds (0: the defaults).
+	SensorLowBatteryVolts   float64
+	SensorLowBatteryPercent int
 
 	Unit      *UnitAlerting // nil when the sensor has no live unit
 	OpenAlert []OpenAlertRef
@@ -119,8 +122,10 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	// The sensor is the organisation's active registration of the DevEUI.
 	const sensor = `SELECT s.id, s.unit_id FROM sensors s JOIN ttn_connections c ON c.organization_id = s.organization_id
 		WHERE ` + uplinkAuthorized + ` AND s.dev_eui = $4 AND s.deleted_at IS NULL`
-	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, '') FROM sensors s
+	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, ''),
+			coalesce(ms.low_battery_volts::float8, 0), coalesce(ms.low_battery_percent, 0) FROM sensors s
 		JOIN ttn_connections c ON c.organization_id = s.organization_id
+		LEFT JOIN sensor_model_settings ms ON ms.organization_id = s.organization_id AND ms.model_key = upper(btrim(s.model))
 		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
 	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5"), with(key.DevEUI, key.ReceivedAt)...)
 	b.Queue(openAlertsSQL+`unit_id = (SELECT unit_id FROM (`+sensor+`) s)`, with(key.DevEUI)...)
@@ -149,7 +154,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 				return err
 			}
 		}
-		err = br.QueryRow().Scan(&t.SensorID, &t.SensorModel, &t.SensorDecoder)
+		err = br.QueryRow().Scan(&t.SensorID, &t.SensorModel, &t.SensorDecoder, &t.SensorLowBatteryVolts, &t.SensorLowBatteryPercent)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

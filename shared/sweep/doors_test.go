@@ -90,3 +90,25 @@ func TestDoorOpenLateAndReopened(t *testing.T) {
 		t.Fatalf("new episode: %+v", b)
 	}
 }
+
+// Issue 14: the 5/15-minute door thresholds were hard-coded; they are the
+// unit's settings.
+func TestDoorThresholdsAreTheUnits(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`UPDATE units SET door_warn_minutes = 2, door_critical_minutes = 4, door_open = true, door_changed_at = $2 WHERE id = $1`, f.unit, f.t0)
+	f.at(time.Minute + 59*time.Second)
+	f.run("doors")
+	if _, ok := f.alert("door_open"); ok {
+		t.Fatal("alert before the unit's 2 minutes")
+	}
+	f.at(2 * time.Minute)
+	f.run("doors")
+	if a, ok := f.alert("door_open"); !ok || a.Severity != "warning" || !a.Triggered.Equal(f.t0.Add(2*time.Minute)) {
+		t.Fatalf("at 2 min: %+v %v", a, ok)
+	}
+	f.at(4 * time.Minute)
+	f.run("doors")
+	if a, _ := f.alert("door_open"); a.Severity != "critical" {
+		t.Fatalf("at 4 min: %+v", a)
+	}
+}
