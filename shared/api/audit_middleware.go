@@ -45,11 +45,13 @@ const (
 // Writes outside an organisation are skipped, except creating one. Failed
 // writes (4xx/5xx, 402 from the subscription check) are not recorded.
 //
-// Known limitation: the audit row is written after the handler's own
-// transaction committed, in a transaction of its own, so a crash or a
-// database failure between the two loses the audit line (it is logged,
-// and never fails the request that already succeeded). Likewise `before`
-// is read just before the handler runs, outside its transaction.
+// The line is written in the handler's own transaction: the middleware puts
+// it in the request's context (store.WithAudit) and the first transaction
+// the handler commits through store.DB.InTx reads `before` and writes the
+// line with the change, so the two commit together or not at all. A write
+// that committed no transaction through InTx gets its line written apart
+// afterwards (logged: every store write of the api goes through InTx, and
+// TestAuditLineCommitsWithTheChange proves the rule on a route).
 func (s *Server) Audit(next http.Handler) http.Handler {
 	var once sync.Once
 	var router *http.ServeMux
@@ -86,44 +88,32 @@ func (s *Server) Audit(next http.Handler) http.Handler {
 				rec.EntityType, rec.EntityID = "", ""
 			}
 		}
-		if rec.EntityID != "" && rt.wantsBefore() {
-			row, found, err := s.DB.AuditSnapshot(r.Context(), orgID, rec.EntityType, rec.EntityID)
-			if err != nil {
-				slog.WarnContext(r.Context(), "audit: could not read the row before the write", "err", err, "action", rec.Action)
-			}
-			if found {
-				rec.Before = redactJSON(row)
-			}
-		}
-		// The new organisation's id is only in the response body.
-		var answer bytes.Buffer
+		// The line travels with the request: the first transaction the
+		// handler commits (store.DB.InTx) reads the row before and writes
+		// the line with the change, so they commit together or not at all.
+		rec.After = auditAfter(body, size, complete)
+		rec.At = s.Now().UTC()
+		ctx, pending := store.WithAudit(r.Context(), rec, rec.EntityID != "" && rt.wantsBefore(), redactJSON)
 		aw := &web.StatusRecorder{ResponseWriter: w}
-		if rt.pattern == createOrgPattern {
-			aw.OnWrite = keepStart(&answer)
-		}
-		next.ServeHTTP(aw, r)
+		next.ServeHTTP(aw, r.WithContext(ctx))
 		if aw.Status == 0 {
 			aw.Status = http.StatusOK // nothing written: net/http answers 200
 		}
-		if aw.Status < 200 || aw.Status > 299 {
+		if aw.Status < 200 || aw.Status > 299 || pending.Written() {
 			return
 		}
-		if rt.pattern == createOrgPattern {
-			var created struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(answer.Bytes(), &created) != nil || !domain.IsUUID(created.ID) {
-				slog.WarnContext(r.Context(), "audit: created organisation without an id in the response")
-				return
-			}
-			rec.OrgID, rec.EntityType, rec.EntityID = strings.ToLower(created.ID), "organization", strings.ToLower(created.ID)
+		// A successful write that committed no transaction through InTx:
+		// the line is written now, apart (and the gap is logged).
+		rec = pending.Record()
+		if rec.OrgID == "" {
+			return
 		}
-		rec.After = auditAfter(body, size, complete)
-		rec.At = s.Now().UTC()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
+		slog.WarnContext(r.Context(), "audit: the write committed no transaction that carried its line; written apart",
+			"action", rec.Action)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
 		defer cancel()
-		if err := s.DB.InsertAudit(ctx, rec); err != nil {
-			slog.ErrorContext(ctx, "audit: could not record a successful write", "err", err,
+		if err := s.DB.InsertAudit(wctx, rec); err != nil {
+			slog.ErrorContext(wctx, "audit: could not record a successful write", "err", err,
 				"action", rec.Action, "organization_id", rec.OrgID, "entity_id", rec.EntityID)
 		}
 	})

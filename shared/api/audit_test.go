@@ -266,3 +266,36 @@ func TestAuditMasksPhonesForRolesThatSeeThemMasked(t *testing.T) {
 		t.Errorf("the owner reads masked numbers: %s", body)
 	}
 }
+
+// The audit line of an api write is written in the write's own transaction:
+// when it cannot be written, the change is not made either (a crash
+// between the two can no longer lose the line). The test makes audit_log
+// refuse the unit's PATCH line with a trigger of its own database.
+func TestAuditLineCommitsWithTheChange(t *testing.T) {
+	h := newAuditHarness(t)
+	owner := h.user("owner")
+	org := h.org("Alpha", owner)
+	u := h.unit(org)
+	h.exec(`CREATE FUNCTION refuse_unit_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.action LIKE 'PATCH /api/v1/orgs/{orgId}/units/%' THEN RAISE EXCEPTION 'audit refused by the test'; END IF;
+			RETURN NEW;
+		END $$`)
+	h.exec(`CREATE TRIGGER refuse_unit_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_unit_audit()`)
+	r := h.do(owner, http.MethodPatch, "/api/v1/orgs/"+org+"/units/"+u.UnitID, map[string]any{"name": "Renamed"})
+	if r.Status < 500 {
+		t.Errorf("a write whose audit line failed answered %d: %s", r.Status, r.Body)
+	}
+	var name string
+	h.queryRow([]any{&name}, `SELECT name FROM units WHERE id = $1`, u.UnitID)
+	if name == "Renamed" {
+		t.Fatal("the unit changed without its audit line")
+	}
+	// Other writes are unaffected, and audited.
+	h.do(owner, http.MethodPost, "/api/v1/orgs/"+org+"/sites", map[string]any{"name": "Second"}).must(t, http.StatusCreated)
+	var n int
+	h.queryRow([]any{&n}, `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'POST /api/v1/orgs/{orgId}/sites'`, org)
+	if n != 1 {
+		t.Errorf("%d audit rows for the site", n)
+	}
+}

@@ -71,9 +71,11 @@ func (db *DB) CheckAssetEntity(ctx context.Context, orgID string, kind domain.As
 // CreateAsset inserts a pending asset (its entity checked by
 // CheckAssetEntity).
 func (db *DB) CreateAsset(ctx context.Context, orgID, userID string, in domain.Asset) (domain.Asset, error) {
-	out, err := scanAsset(db.Pool.QueryRow(ctx, `INSERT INTO assets AS a (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status, created_by)
+	out, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Asset, error) {
+		return scanAsset(tx.QueryRow(ctx, `INSERT INTO assets AS a (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING `+assetCols,
-		orgID, in.Kind, in.EntityID, in.Key, in.ContentType, in.SizeBytes, userID))
+			orgID, in.Kind, in.EntityID, in.Key, in.ContentType, in.SizeBytes, userID))
+	})
 	return out, Classify(err)
 }
 
@@ -114,8 +116,10 @@ func (db *DB) ListAssets(ctx context.Context, orgID string, f AssetFilter) ([]do
 // MarkAssetReady records that the object was uploaded (with its actual
 // size). Confirming a ready asset again changes nothing.
 func (db *DB) MarkAssetReady(ctx context.Context, orgID, id string, size int64) (domain.Asset, error) {
-	a, err := scanAsset(db.Pool.QueryRow(ctx, `UPDATE assets AS a SET status = 'ready', size_bytes = $3, updated_at = now()
+	a, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Asset, error) {
+		return scanAsset(tx.QueryRow(ctx, `UPDATE assets AS a SET status = 'ready', size_bytes = $3, updated_at = now()
 		WHERE a.id = $1 AND a.organization_id = $2 AND a.status = 'pending' RETURNING `+assetCols, id, orgID, size))
+	})
 	if err == nil {
 		return a, nil
 	}
@@ -128,12 +132,5 @@ func (db *DB) MarkAssetReady(ctx context.Context, orgID, id string, size int64) 
 
 // DeleteAsset removes an asset row (the caller has removed its object).
 func (db *DB) DeleteAsset(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM assets WHERE id = $1 AND organization_id = $2`, id, orgID)
-	if err != nil {
-		return Classify(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "asset not found")
-	}
-	return nil
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "asset not found"), `DELETE FROM assets WHERE id = $1 AND organization_id = $2`, id, orgID)
 }

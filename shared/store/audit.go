@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/frostguard/functions/shared/logging"
 )
@@ -26,17 +27,83 @@ type AuditRecord struct {
 	At           time.Time
 }
 
-// InsertAudit writes rec. An unknown organisation (a race with its
+// PendingAudit is the audit line of one api write, carried by the
+// request's context: the first transaction the request commits (InTx)
+// writes it, with the change.
+type PendingAudit struct {
+	rec        AuditRecord
+	redact     func(json.RawMessage) json.RawMessage
+	wantBefore bool
+	beforeRead bool
+	written    bool
+}
+
+type pendingAuditKey struct{}
+
+// WithAudit attaches rec to ctx. wantBefore: the write changes the entity
+// rec names, so its row is read (inside the transaction, before the
+// change) as the line's "before".
+// redact cleans that row of secrets before it is stored.
+func WithAudit(ctx context.Context, rec AuditRecord, wantBefore bool, redact func(json.RawMessage) json.RawMessage) (context.Context, *PendingAudit) {
+	p := &PendingAudit{rec: rec, redact: redact, wantBefore: wantBefore && rec.EntityID != ""}
+	return context.WithValue(ctx, pendingAuditKey{}, p), p
+}
+
+// Written reports whether a committed transaction wrote the line.
+func (p *PendingAudit) Written() bool { return p.written }
+
+// Record is the line as it stands (the middleware writes it itself for a
+// write that committed no transaction through InTx).
+func (p *PendingAudit) Record() AuditRecord { return p.rec }
+
+// auditOrganization names, from inside a transaction, the organisation (and
+// entity) of the pending line of ctx: an organisation being created is only
+// known once its row is written.
+func auditOrganization(ctx context.Context, orgID string) {
+	if p, ok := ctx.Value(pendingAuditKey{}).(*PendingAudit); ok && !p.written && p.rec.OrgID == "" {
+		p.rec.OrgID, p.rec.EntityType, p.rec.EntityID = orgID, "organization", orgID
+	}
+}
+
+// readBefore reads the entity's row once, in the first transaction.
+func (p *PendingAudit) readBefore(ctx context.Context, tx pgx.Tx) error {
+	if !p.wantBefore || p.beforeRead {
+		return nil
+	}
+	p.beforeRead = true
+	row, found, err := auditSnapshot(ctx, tx, p.rec.OrgID, p.rec.EntityType, p.rec.EntityID)
+	if err != nil || !found {
+		return err
+	}
+	p.rec.Before = row
+	if p.redact != nil {
+		p.rec.Before = p.redact(row)
+	}
+	return nil
+}
+
+// InsertAudit writes rec outside any change's transaction (a write that
+// committed none through InTx). An unknown organisation (a race with its
 // deletion) writes nothing.
 func (db *DB) InsertAudit(ctx context.Context, rec AuditRecord) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id,
+	return Classify(insertAuditRecord(ctx, db.Pool, rec))
+}
+
+// querier is a transaction or the pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func insertAuditRecord(ctx context.Context, q querier, rec AuditRecord) error {
+	_, err := q.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id,
 			before, after, request_id, at)
 		SELECT o.id, (SELECT id FROM users WHERE subject = $2), 'user', $3, nullif($4, ''), nullif($5, '')::uuid,
 			$6, $7, nullif($8, ''), $9
 		FROM organizations o WHERE o.id = $1`,
 		rec.OrgID, rec.ActorSubject, rec.Action, rec.EntityType, rec.EntityID, nullJSON(rec.Before), nullJSON(rec.After),
 		rec.RequestID, rec.At)
-	return Classify(err)
+	return err
 }
 
 // AuditEvent is one audit_log row written in the transaction of the change
@@ -124,6 +191,11 @@ var auditTables = map[string]string{
 // (the audit trail's "before"). ok is false for an entity type without a
 // table here or a row that does not exist.
 func (db *DB) AuditSnapshot(ctx context.Context, orgID, entityType, id string) (row json.RawMessage, ok bool, err error) {
+	row, ok, err = auditSnapshot(ctx, db.Pool, orgID, entityType, id)
+	return row, ok, Classify(err)
+}
+
+func auditSnapshot(ctx context.Context, q querier, orgID, entityType, id string) (row json.RawMessage, ok bool, err error) {
 	var sql string
 	switch entityType {
 	case "organization":
@@ -138,12 +210,12 @@ func (db *DB) AuditSnapshot(ctx context.Context, orgID, entityType, id string) (
 		}
 		sql = `SELECT to_jsonb(t) FROM ` + table + ` t WHERE t.organization_id = $1 AND t.id = $2`
 	}
-	err = db.Pool.QueryRow(ctx, sql, orgID, id).Scan(&row)
+	err = q.QueryRow(ctx, sql, orgID, id).Scan(&row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, Classify(err)
+		return nil, false, err
 	}
 	return row, true, nil
 }

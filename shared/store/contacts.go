@@ -139,16 +139,9 @@ func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*E
 // DeactivateContact sets is_active = false. Contacts are never deleted:
 // policies name them inside jsonb and the notification log points at them.
 func (db *DB) DeactivateContact(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE escalation_contacts SET is_active = false,
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "contact not found"), `UPDATE escalation_contacts SET is_active = false,
 			updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
 		WHERE id = $1 AND organization_id = $2`, id, orgID)
-	if err != nil {
-		return Classify(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "contact not found")
-	}
-	return nil
 }
 
 func checkMember(ctx context.Context, tx pgx.Tx, orgID string, userID *string) error {

@@ -159,17 +159,21 @@ func gatewayUniqueness(err error) error {
 // RecordGateway stores a run's outcome: the gateway's status and, for a
 // failure, why (TTN's message).
 func (db *DB) RecordGateway(ctx context.Context, orgID, id, status string, errMsg *string) (Gateway, error) {
-	return scanGateway(db.Pool.QueryRow(ctx, `UPDATE gateways SET
+	return txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
+		return scanGateway(tx.QueryRow(ctx, `UPDATE gateways SET
 			provisioning_status = $3, provisioning_error = $4, provisioning_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 		RETURNING `+gatewayColumns, orgID, id, status, errMsg))
+	})
 }
 
 // DiscardGateway removes the pending row of a first registration attempt
 // TTN refused: nothing was created, so nothing is kept.
 func (db *DB) DiscardGateway(ctx context.Context, orgID, id string) error {
-	_, err := db.Pool.Exec(ctx, `DELETE FROM gateways
+	_, err := txValue(ctx, db, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+		return tx.Exec(ctx, `DELETE FROM gateways
 		WHERE organization_id = $1 AND id = $2 AND provisioning_status = 'pending'`, orgID, id)
+	})
 	return Classify(err)
 }
 
@@ -177,12 +181,14 @@ func (db *DB) DiscardGateway(ctx context.Context, orgID, id string) error {
 // before) to deregistering. It fails with 409 if the state changed in
 // between: another run took it.
 func (db *DB) BeginGatewayDeletion(ctx context.Context, orgID string, seen Gateway) (Gateway, error) {
-	g, err := scanGateway(db.Pool.QueryRow(ctx, `UPDATE gateways SET
+	g, err := txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
+		return scanGateway(tx.QueryRow(ctx, `UPDATE gateways SET
 			provisioning_status = 'deregistering', provisioning_error = NULL,
 			provisioning_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 		AND provisioning_status = $3 AND provisioning_updated_at = $4
 		RETURNING `+gatewayColumns, orgID, seen.ID, seen.ProvisioningStatus, seen.ProvisioningUpdatedAt))
+	})
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return g, ErrGatewayBusy
 	}
@@ -191,12 +197,8 @@ func (db *DB) BeginGatewayDeletion(ctx context.Context, orgID string, seen Gatew
 
 // DeleteGateway soft-deletes a gateway TTN no longer has.
 func (db *DB) DeleteGateway(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE gateways SET deleted_at = now(), updated_at = now()
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "gateway not found"), `UPDATE gateways SET deleted_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
-	if err == nil && tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "gateway not found")
-	}
-	return Classify(err)
 }
 
 // TTNGatewayOwner is the connection's gateway owner and key as the api
@@ -248,11 +250,13 @@ type GatewayCredentials struct {
 // if the new key has no rights on them, their status reads "unknown" and
 // deleting them answers TTN's refusal.
 func (db *DB) SetTTNGatewayCredentials(ctx context.Context, orgID string, in GatewayCredentials) (TTNGatewayOwner, error) {
-	return scanGatewayOwner(db.Pool.QueryRow(ctx, `UPDATE ttn_connections SET
+	return txValue(ctx, db, func(tx pgx.Tx) (TTNGatewayOwner, error) {
+		return scanGatewayOwner(tx.QueryRow(ctx, `UPDATE ttn_connections SET
 			gateway_owner_type = $2, gateway_owner_id = $3, gateway_api_key_ciphertext = $4,
 			gateway_api_key_last4 = $5, gateway_rights = $6, gateway_credentials_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 		RETURNING `+gatewayOwnerColumns, orgID, in.OwnerType, in.OwnerID, in.SealedKey, in.Last4, in.Rights))
+	})
 }
 
 // ErrNoGatewayKey answers gateway operations before a gateway key is set.

@@ -111,11 +111,13 @@ func (db *DB) GetSite(ctx context.Context, orgID, id string) (domain.Site, error
 
 // CreateSite inserts a site from in's editable fields.
 func (db *DB) CreateSite(ctx context.Context, orgID string, in domain.Site) (domain.Site, error) {
-	s, err := scanSite(db.Pool.QueryRow(ctx, `INSERT INTO sites AS s (organization_id, name, address_line1, address_line2,
+	s, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Site, error) {
+		return scanSite(tx.QueryRow(ctx, `INSERT INTO sites AS s (organization_id, name, address_line1, address_line2,
 			city, region, postal_code, country, timezone, latitude, longitude)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+siteCols,
-		orgID, in.Name, in.AddressLine1, in.AddressLine2, in.City, in.Region, in.PostalCode, in.Country,
-		in.Timezone, in.Latitude, in.Longitude))
+			orgID, in.Name, in.AddressLine1, in.AddressLine2, in.City, in.Region, in.PostalCode, in.Country,
+			in.Timezone, in.Latitude, in.Longitude))
+	})
 	return s, Classify(err)
 }
 

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/jackc/pgx/v5"
 )
 
 // ManualLogInput is a new hand reading (°C).

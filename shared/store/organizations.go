@@ -76,6 +76,7 @@ func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization,
 			VALUES ($1, $2, 'trial', $3)`, org.ID, org.Plan, org.TrialEndsAt); err != nil {
 			return err
 		}
+		auditOrganization(ctx, org.ID)
 		// No application id: one is bound only after The Things Stack
 		// confirmed a key's rights on it (SetTTNCredentials).
 		_, err := tx.Exec(ctx, `INSERT INTO ttn_connections (organization_id, secret_hash, secret_last4) VALUES ($1, $2, $3)`,
@@ -119,11 +120,13 @@ func (db *DB) UpdateOrganization(ctx context.Context, orgID string, p domain.Org
 	if p.Empty() {
 		return db.Organization(ctx, orgID)
 	}
-	return scanOrganization(db.Pool.QueryRow(ctx, `UPDATE organizations SET
+	return txValue(ctx, db, func(tx pgx.Tx) (domain.Organization, error) {
+		return scanOrganization(tx.QueryRow(ctx, `UPDATE organizations SET
 		name = coalesce($2, name), timezone = coalesce($3, timezone), temp_unit = coalesce($4, temp_unit),
 		compliance_mode = coalesce($5, compliance_mode),
 		sms_allowed_countries = CASE WHEN $7 THEN NULL ELSE coalesce($6, sms_allowed_countries) END, updated_at = now()
 		WHERE id = $1 RETURNING `+orgColumns, orgID, p.Name, p.Timezone, p.TempUnit, p.ComplianceMode, p.SMSCountries, p.ResetSMSCountries))
+	})
 }
 
 const ttnColumns = `id, application_id, secret_last4, secret_rotated_at, last_uplink_at, is_active`
@@ -152,10 +155,12 @@ func (db *DB) TTNConnection(ctx context.Context, orgID string) (domain.TTNConnec
 // RotateTTNSecret replaces the connection's secret hash in one statement:
 // from its commit on, the old secret no longer matches any connection.
 func (db *DB) RotateTTNSecret(ctx context.Context, orgID string, secret domain.TTNSecret) (domain.TTNConnection, error) {
-	return scanTTNConnection(db.Pool.QueryRow(ctx, `UPDATE ttn_connections
+	return txValue(ctx, db, func(tx pgx.Tx) (domain.TTNConnection, error) {
+		return scanTTNConnection(tx.QueryRow(ctx, `UPDATE ttn_connections
 		SET secret_hash = $2, secret_last4 = $3, secret_rotated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 		RETURNING `+ttnColumns, orgID, secret.Hash[:], secret.Last4))
+	})
 }
 
 // hiddenOrgs is the set of organisations every function ignores: those an

@@ -152,14 +152,7 @@ func (db *DB) UpdatePolicy(ctx context.Context, orgID, id string, apply func(*No
 // DeletePolicy deletes a policy (alerts already open keep the
 // notifications already queued; their later steps find the next policy).
 func (db *DB) DeletePolicy(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM notification_policies WHERE id = $1 AND organization_id = $2`, id, orgID)
-	if err != nil {
-		return Classify(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "notification policy not found")
-	}
-	return nil
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "notification policy not found"), `DELETE FROM notification_policies WHERE id = $1 AND organization_id = $2`, id, orgID)
 }
 
 // checkPolicyRefs checks that the scope is a live site or unit of the

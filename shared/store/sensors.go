@@ -248,15 +248,8 @@ func requireLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error
 // so that history still says where it was installed; a deleted sensor no
 // longer counts against the plan and its DevEUI may be registered again.
 func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE sensors SET deleted_at = now(), updated_at = now()
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "sensor not found"), `UPDATE sensors SET deleted_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
-	if err != nil {
-		return Classify(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "sensor not found")
-	}
-	return nil
 }
 
 // UnclaimedDevices lists devices seen on the organisation's TTN

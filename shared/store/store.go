@@ -59,8 +59,33 @@ func (db *DB) Close() { db.Pool.Close() }
 
 // InTx runs fn in one transaction: committed if fn returns nil, rolled back
 // otherwise. Errors come back classified (see Classify).
+//
+// When ctx carries a request's pending audit line (WithAudit) not written
+// yet, the transaction also reads the entity's row before fn changes it and
+// writes the line after fn: the change and its audit line commit together,
+// or neither does.
 func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, db.Pool, fn)
+	p, _ := ctx.Value(pendingAuditKey{}).(*PendingAudit)
+	if p == nil || p.written {
+		return Classify(pgx.BeginFunc(ctx, db.Pool, fn))
+	}
+	wrote := false
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := p.readBefore(ctx, tx); err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if p.rec.OrgID == "" {
+			return nil // the organisation is not known yet (being created elsewhere)
+		}
+		wrote = true
+		return insertAuditRecord(ctx, tx, p.rec)
+	})
+	if err == nil && wrote {
+		p.written = true
+	}
 	return Classify(err)
 }
 
@@ -107,4 +132,29 @@ func IsUnavailable(err error) bool {
 		// closed. The transaction is lost or, if COMMIT got through, the
 		// dedupe row makes the provider's retry a duplicate: retryable.
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
+}
+
+// txValue runs one write in a transaction (InTx), so that a request's
+// pending audit line commits with it, and returns what fn returns.
+func txValue[T any](ctx context.Context, db *DB, fn func(pgx.Tx) (T, error)) (T, error) {
+	var v T
+	err := db.InTx(ctx, func(tx pgx.Tx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// execChanged runs one write statement in a transaction (InTx) and answers
+// notFound when it changed no row: the transaction then rolls back, so a
+// request's pending audit line is not written for a change that did not
+// happen.
+func execChanged(ctx context.Context, db *DB, notFound error, sql string, args ...any) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, sql, args...)
+		if err == nil && tag.RowsAffected() == 0 {
+			return notFound
+		}
+		return err
+	})
 }

@@ -49,13 +49,15 @@ type TTNCredentials struct {
 // connection. Changing the application forgets the webhook configured on
 // the previous one.
 func (db *DB) SetTTNCredentials(ctx context.Context, orgID string, in TTNCredentials) (domain.TTNManagedConnection, error) {
-	c, err := scanTTNManaged(db.Pool.QueryRow(ctx, `UPDATE ttn_connections SET
+	c, err := txValue(ctx, db, func(tx pgx.Tx) (domain.TTNManagedConnection, error) {
+		return scanTTNManaged(tx.QueryRow(ctx, `UPDATE ttn_connections SET
 			webhook_id = CASE WHEN application_id = $2 THEN webhook_id END,
 			webhook_configured_at = CASE WHEN application_id = $2 THEN webhook_configured_at END,
 			application_id = $2, cluster = $3, api_key_ciphertext = $4, api_key_last4 = $5, rights = $6,
 			updated_at = now()
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 		RETURNING `+ttnManagedColumns, orgID, in.ApplicationID, in.Cluster, in.SealedKey, in.Last4, in.Rights))
+	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		// Not who holds it: the caller proved rights on the application,

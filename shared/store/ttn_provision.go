@@ -44,12 +44,14 @@ const ProvisioningStale = 2 * time.Minute
 // state changed in between: another run took it.
 func (db *DB) BeginSensorProvisioning(ctx context.Context, orgID string, seen domain.SensorProvisioning,
 	status, deviceID string) (domain.SensorProvisioning, error) {
-	p, err := scanProvisioning(db.Pool.QueryRow(ctx, `UPDATE sensors SET
+	p, err := txValue(ctx, db, func(tx pgx.Tx) (domain.SensorProvisioning, error) {
+		return scanProvisioning(tx.QueryRow(ctx, `UPDATE sensors SET
 			provisioning_status = $3, ttn_device_id = $4, provisioning_error = NULL,
 			provisioning_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 		AND provisioning_status = $5 AND provisioning_updated_at IS NOT DISTINCT FROM $6
 		RETURNING `+provisioningColumns, orgID, seen.SensorID, status, deviceID, seen.Status, seen.UpdatedAt))
+	})
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return p, apperr.New(apperr.Conflict, "the sensor's provisioning changed meanwhile, retry")
 	}
@@ -64,9 +66,11 @@ func (db *DB) RecordSensorProvisioning(ctx context.Context, orgID, sensorID stri
 	if steps == nil {
 		steps = []string{}
 	}
-	return scanProvisioning(db.Pool.QueryRow(ctx, `UPDATE sensors SET
+	return txValue(ctx, db, func(tx pgx.Tx) (domain.SensorProvisioning, error) {
+		return scanProvisioning(tx.QueryRow(ctx, `UPDATE sensors SET
 			provisioning_steps = $3, provisioning_status = $4, provisioning_error = $5,
 			provisioning_key_unseen = $6, provisioning_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 		RETURNING `+provisioningColumns, orgID, sensorID, steps, status, errMsg, keyUnseen))
+	})
 }

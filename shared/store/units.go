@@ -168,15 +168,8 @@ func defrostJSON(ws []domain.DefrostWindow) []byte {
 // DeleteUnit soft-deletes a live unit. Its sensors stay assigned, so that a
 // restore brings the unit back as it was.
 func (db *DB) DeleteUnit(ctx context.Context, orgID, id string) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE units SET deleted_at = now(), updated_at = now()
+	return execChanged(ctx, db, apperr.New(apperr.NotFound, "unit not found"), `UPDATE units SET deleted_at = now(), updated_at = now()
 		WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, id, orgID)
-	if err != nil {
-		return Classify(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apperr.New(apperr.NotFound, "unit not found")
-	}
-	return nil
 }
 
 // RestoreUnit undeletes a unit whose area and site are live (Conflict
