@@ -15,6 +15,8 @@ import (
 
 	"github.com/frostguard/functions/shared/app"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/offboard"
+	"github.com/frostguard/functions/shared/storage"
 )
 
 type tplAlarm struct {
@@ -210,6 +212,37 @@ func TestTemplateDashboardShowsEveryMetric(t *testing.T) {
 	for _, fn := range app.Functions {
 		if !lambdaFns["frostguard-dev-"+fn.Name] {
 			t.Errorf("the dashboard shows no Lambda metric of %s", fn.Name)
+		}
+	}
+}
+
+// Rendered reports and organisation exports expire by the bucket's
+// lifecycle, on the prefixes the code writes them under; the readings
+// archives never do.
+func TestTemplateBucketLifecycleExpiresGeneratedFiles(t *testing.T) {
+	p := tplLoad(t)
+	lc, _ := p.rawProperties("AssetsBucket")["LifecycleConfiguration"].(map[string]any)
+	rules, _ := lc["Rules"].([]any)
+	expires := map[string]float64{}
+	for _, r := range rules {
+		rule := r.(map[string]any)
+		if rule["Status"] != "Enabled" {
+			continue
+		}
+		prefix, _ := rule["Prefix"].(string)
+		if days, ok := rule["ExpirationInDays"].(float64); ok {
+			expires[prefix] = days
+		}
+	}
+	if d := expires[storage.ReportsPrefix]; d < 1 || d > 7 {
+		t.Errorf("rendered reports (%s) expire after %v days, want 1..7", storage.ReportsPrefix, d)
+	}
+	if d, want := expires[storage.ExportsPrefix], offboard.ExportRetention.Hours()/24; d != want {
+		t.Errorf("exports (%s) expire after %v days, want the %v the e-mail promises", storage.ExportsPrefix, d, want)
+	}
+	for prefix := range expires {
+		if prefix == "" || strings.HasPrefix(storage.ArchivePrefix, prefix) {
+			t.Errorf("a lifecycle rule on %q would expire the readings archives", prefix)
 		}
 	}
 }
