@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +205,45 @@ func TestMigrationsResourceDeleteKeepsTheData(t *testing.T) {
 		cf.event(cfn.RequestDelete, deploy.SchemaResourceID))
 	if res.Status != cfn.StatusSuccess || res.PhysicalResourceID != deploy.SchemaResourceID {
 		t.Fatalf("delete: %+v", res)
+	}
+}
+
+// Each issue numbers its migrations in its own range, so a release can bring
+// a lower version than the database already has (00160 to a database at
+// 00220): the deploy applies it instead of refusing "out of order".
+func TestMigrationsResourceAppliesAnOlderNumberAddedLater(t *testing.T) {
+	dsn := testenv.NewDatabase(t) // at the newest version
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// Undo 00160 and 00161 by their own Down sections, as if the database
+	// had been migrated by a release without them.
+	for _, file := range []string{"00161_readings_retention.sql", "00160_offboarding.sql"} {
+		b, err := os.ReadFile(filepath.Join("..", "store", "migrations", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, down, ok := strings.Cut(string(b), "-- +goose Down")
+		if !ok {
+			t.Fatalf("%s has no Down section", file)
+		}
+		if _, err := conn.Exec(ctx, down); err != nil {
+			t.Fatalf("%s down: %v", file, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM goose_db_version WHERE version_id IN (160, 161)`); err != nil {
+		t.Fatal(err)
+	}
+	cf := newFakeCloudFormation(t)
+	res := cf.invoke(ctx, dsn, cf.event(cfn.RequestUpdate, deploy.SchemaResourceID))
+	if res.Status != cfn.StatusSuccess || res.Data["Applied"] != float64(2) {
+		t.Fatalf("update: %+v", res)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id IN (160, 161) AND is_applied`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("160 and 161 applied: %d (%v)", n, err)
 	}
 }
