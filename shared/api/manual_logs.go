@@ -108,6 +108,9 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 			return store.Judgement{}, err
 		}
 		d := v.Decision
+		if len(v.Writes.Resolves) > 0 && !m.Can(access.ResolveAlerts) {
+			keepOpenBackInRange(&v.Writes, author)
+		}
 		res.UnitStatus, res.UnitStatusSince, res.Late = d.State.Status, d.State.StatusSince.UTC(), d.Late
 		res.AlertsOpened, res.AlertsResolved = []string{}, []string{}
 		opened = v.Writes.Opens
@@ -132,6 +135,19 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 	res.Log = log
 	web.JSON(w, http.StatusCreated, res)
 	return nil
+}
+
+// keepOpenBackInRange turns the resolutions a manual log caused into a
+// "back_in_range" line on each alert, which stays open: a hand reading may
+// feed the engine, but closing an alert needs the resolve permission (and
+// the resolve route's note), which the author does not have.
+func keepOpenBackInRange(w *store.Judgement, author string) {
+	for _, x := range w.Resolves {
+		w.Events = append(w.Events, store.AlertEventRow{AlertType: x.Type, Kind: "back_in_range", At: x.At,
+			Note: "back in range by manual temperature logs (" + author + "); resolving it needs the resolve permission",
+			Data: map[string]any{"source": "manual_log"}})
+	}
+	w.Resolves = nil
 }
 
 func manualLogText(p *string) string {

@@ -232,10 +232,11 @@ func TestManualLogDrivesAlertEngine(t *testing.T) {
 		t.Fatalf("escalation step %d, sms %q (ack %s)", step, sms, ackCode)
 	}
 
-	// Two in-band logs resolve it (auto, "back to normal" to whoever was paged).
+	// Two in-band logs of someone who may resolve alerts resolve it (auto,
+	// "back to normal" to whoever was paged).
 	for i, temp := range []float64{3, 2.5} {
 		var r domain.ManualLogResult
-		h.do(staff, http.MethodPost, path, map[string]any{"temperature": temp, "temp_unit": "C",
+		h.do(owner, http.MethodPost, path, map[string]any{"temperature": temp, "temp_unit": "C",
 			"recorded_at": t1.Add(time.Duration(i+1) * time.Minute).Format(time.RFC3339)}).must(t, 201).JSON(t, &r)
 		want := domain.UnitRestoring
 		if i == 1 {
@@ -277,4 +278,41 @@ func TestManualLogKeepsMonitoringInterrupted(t *testing.T) {
 	if open != 1 {
 		t.Fatalf("%d open alerts", open)
 	}
+}
+
+// Manual logs feed the engine, but a resolution they cause needs the
+// resolve permission: two in-range logs by staff bring the unit back to ok
+// and leave the alert open, marked "back in range", for someone who may
+// resolve it (with a note).
+func TestManualLogResolutionNeedsTheResolvePermission(t *testing.T) {
+	h := newHarness(t)
+	owner, staff := h.user("owner"), h.user("staff")
+	org := h.org("Alpha", owner)
+	h.member(org, staff, access.Staff)
+	u := h.unit(org)
+	path := manualLogPath(org, u.UnitID)
+	t0 := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
+	for i, c := range []float64{9, 9} {
+		h.do(staff, http.MethodPost, path, map[string]any{"temperature": c, "temp_unit": "C",
+			"recorded_at": t0.Add(time.Duration(i) * 11 * time.Minute).Format(time.RFC3339)}).must(t, 201)
+	}
+	var alertID string
+	h.queryRow([]any{&alertID}, `SELECT id FROM alerts WHERE unit_id = $1 AND status = 'active'`, u.UnitID)
+	var last domain.ManualLogResult
+	for i, c := range []float64{3, 2.5} {
+		h.do(staff, http.MethodPost, path, map[string]any{"temperature": c, "temp_unit": "C",
+			"recorded_at": t0.Add(time.Duration(12+i) * time.Minute).Format(time.RFC3339)}).must(t, 201).JSON(t, &last)
+	}
+	if len(last.AlertsResolved) != 0 {
+		t.Fatalf("staff's logs resolved %v", last.AlertsResolved)
+	}
+	var status string
+	var marked int
+	h.queryRow([]any{&status}, `SELECT status FROM alerts WHERE id = $1`, alertID)
+	h.queryRow([]any{&marked}, `SELECT count(*) FROM alert_events WHERE alert_id = $1 AND kind = 'back_in_range'`, alertID)
+	if status != "active" || marked != 1 {
+		t.Fatalf("alert %s, %d back-in-range events", status, marked)
+	}
+	// Resolving stays the resolve route's, with its note.
+	h.do(staff, http.MethodPost, "/api/v1/orgs/"+org+"/alerts/"+alertID+"/resolve", map[string]any{"note": "x"}).must(t, http.StatusForbidden)
 }
