@@ -249,6 +249,18 @@ func TestImportQuirkFixture(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM escalation_contacts WHERE id = $1 AND phone IS NULL AND email = 'adam@bistro.test'`, adam); n != 1 {
 		t.Error("adam, paged by role, has no contact with his e-mail")
 	}
+	// a phone the origin verified as its user's is verified; no other
+	if n := e.count(`SELECT count(*) FROM escalation_contacts WHERE organization_id = $1 AND phone_verified_at IS NOT NULL`, id("bistro")); n != 1 ||
+		e.count(`SELECT count(*) FROM escalation_contacts WHERE id = $1 AND phone_verified_at IS NOT NULL`, olivia) != 1 {
+		t.Errorf("%d verified contacts, want olivia's only", n)
+	}
+	var harborCodes []string
+	for _, p := range rep.org(t, "harbor").Problems {
+		harborCodes = append(harborCodes, p.Code)
+	}
+	if !strings.Contains(strings.Join(harborCodes, ","), "trial_paging_restricted") {
+		t.Errorf("harbor pays nothing and its contact is unverified: %v", harborCodes)
+	}
 
 	// alerts: types mapped, escalated open, the duplicate closed, notes kept
 	type alert struct{ typ, status, resolution, note string }

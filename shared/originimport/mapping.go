@@ -52,6 +52,9 @@ type destination struct {
 	Update []string
 	// Guard is an extra condition on those updates, over the existing row t.
 	Guard string
+	// Set overrides the new value of an Update column: an SQL expression
+	// over the existing row t and EXCLUDED (default: EXCLUDED.column).
+	Set map[string]string
 }
 
 // Our tables, in the order they are written (parents first).
@@ -90,10 +93,15 @@ var (
 		Columns:  []string{"id", "organization_id", "name", "application_id", "secret_hash", "secret_last4", "secret_rotated_at", "is_active", "cluster", "created_at"},
 		Conflict: "(id)",
 		Update:   []string{"application_id", "secret_hash", "secret_last4", "is_active"}}
+	// A verification made in FrostGuard stays while the phone (e-mail) is the
+	// same, and goes with a changed one, as when the api changes it.
 	toContacts = destination{Table: "escalation_contacts",
-		Columns:  []string{"id", "organization_id", "user_id", "name", "phone", "email", "priority", "is_active", "created_at"},
+		Columns:  []string{"id", "organization_id", "user_id", "name", "phone", "email", "priority", "is_active", "phone_verified_at", "created_at"},
 		Conflict: "(id)",
-		Update:   []string{"user_id", "name", "phone", "email", "priority", "is_active"}}
+		Update:   []string{"user_id", "name", "phone", "email", "priority", "is_active", "phone_verified_at", "email_verified_at"},
+		Set: map[string]string{
+			"phone_verified_at": "CASE WHEN t.phone IS NOT DISTINCT FROM EXCLUDED.phone THEN coalesce(t.phone_verified_at, EXCLUDED.phone_verified_at) ELSE EXCLUDED.phone_verified_at END",
+			"email_verified_at": "CASE WHEN lower(t.email) IS NOT DISTINCT FROM lower(EXCLUDED.email) THEN t.email_verified_at END"}}
 	toPolicies = destination{Table: "notification_policies",
 		Columns:  []string{"id", "organization_id", "site_id", "unit_id", "alert_type", "name", "steps", "notify_on_resolve", "quiet_hours_start", "quiet_hours_end", "enabled", "created_at"},
 		Conflict: "(id)",

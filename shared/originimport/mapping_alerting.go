@@ -51,11 +51,19 @@ func (p *planner) contacts() {
 		prio := intOr(c, "priority", 0)
 		cp := contactPlan{id: id, priority: prio, active: c.boolean("is_active", true)}
 		p.contactList = append(p.contactList, cp)
-		if u, ok := user.(string); ok && p.contactOfUser[u] == "" && cp.active {
-			p.contactOfUser[u] = id
+		var verified any
+		if u, ok := user.(string); ok {
+			if p.contactOfUser[u] == "" && cp.active {
+				p.contactOfUser[u] = id
+			}
+			// the origin verified this number as its user's
+			if v, ok := p.verifiedPhone[u]; ok && v.phone == phone {
+				verified = v.at
+			}
 		}
 		p.add("escalation_contacts", toContacts, row{"id": id, "organization_id": p.orgID, "user_id": user, "name": nonBlank(c.str("name"), "Contact"),
-			"phone": phone, "email": email, "priority": clamp(prio, 0, 1000), "is_active": cp.active, "created_at": c.time("created_at")})
+			"phone": phone, "email": email, "priority": clamp(prio, 0, 1000), "is_active": cp.active, "phone_verified_at": verified,
+			"created_at": c.time("created_at")})
 	}
 }
 
@@ -252,7 +260,7 @@ func (p *planner) userContact(user, subject string) string {
 	}
 	p.rep.table("escalation_contacts", "escalation_contacts").diff(1, "created for members the origin paged by role (notify_roles)")
 	p.add("escalation_contacts", toContacts, row{"id": id, "organization_id": p.orgID, "user_id": user, "name": nonBlank(strOf(u["display_name"]), "Member"),
-		"phone": u["phone"], "email": email, "priority": 0, "is_active": true})
+		"phone": u["phone"], "email": email, "priority": 0, "is_active": true, "phone_verified_at": u["phone_verified_at"]})
 	return id
 }
 

@@ -214,7 +214,9 @@ func (p *planner) people() {
 				if phone, ok := domain.NormalizePhone(*raw); ok {
 					u["phone"] = phone
 					if pr.boolean("phone_verified", false) {
-						u["phone_verified_at"] = pr.time("updated_at")
+						verified := firstTime(pr.time("updated_at"), pr.time("created_at"), &p.now)
+						u["phone_verified_at"] = verified
+						p.verifiedPhone[id] = verifiedPhone{phone, verified}
 					}
 				} else {
 					p.problem(Changed, "phone_invalid", "profiles", pr.id("id"), fmt.Sprintf("phone %q is not an international number: not imported", *raw))

@@ -77,12 +77,21 @@ type planner struct {
 	contactOfUser map[string]string // users.id -> contact id
 	contactList   []contactPlan
 	keptAppless   bool // a connection without an application is planned
+	// verifiedPhone are the users whose phone the origin verified (users.id)
+	verifiedPhone map[string]verifiedPhone
+}
+
+// verifiedPhone is a phone the origin verified, and when.
+type verifiedPhone struct {
+	phone string
+	at    any
 }
 
 func newPlanner(orgID string, now time.Time, rep *OrgReport) *planner {
 	return &planner{now: now, orgID: orgID, rep: rep, out: map[string][]row{}, lineIDs: map[string][]string{}, lineTo: map[string]string{},
 		profileUser: map[string]string{}, userID: map[string]string{}, areaSite: map[string]string{}, siteLive: map[string]bool{},
-		unitInfo: map[string]*unitPlan{}, sensorOf: map[string]string{}, contactOfUser: map[string]string{}}
+		unitInfo: map[string]*unitPlan{}, sensorOf: map[string]string{}, contactOfUser: map[string]string{},
+		verifiedPhone: map[string]verifiedPhone{}}
 }
 
 // add plans one of our rows for a report line.
@@ -208,6 +217,35 @@ func (p *planner) build() {
 	p.alerts()
 	p.logs()
 	p.doors()
+	p.pagingRestrictions()
+}
+
+// pagingRestrictions reports what FrostGuard's rules for an organisation
+// that does not pay (a trial, a canceled subscription) will do to its pages:
+// only verified contacts are paged, SMS only to its sites' countries
+// (docs/SECURITY.md, paging abuse).
+func (p *planner) pagingRestrictions() {
+	status, _ := p.subRow["status"].(string)
+	if status == "active" || status == "past_due" {
+		return
+	}
+	unverified := 0
+	for _, c := range p.out[toContacts.Table] {
+		if c["is_active"] == true && absent(c["phone_verified_at"]) {
+			unverified++
+		}
+	}
+	noCountry := 0
+	for _, s := range p.out[toSites.Table] {
+		if absent(s["country"]) && absent(s["deleted_at"]) {
+			noCountry++
+		}
+	}
+	if unverified > 0 || noCountry > 0 {
+		p.problem(Changed, "trial_paging_restricted", "subscriptions", "", fmt.Sprintf(
+			"the organisation does not pay (%s): FrostGuard pages only verified contacts and texts only its sites' countries; %d active contact(s) are not verified (the origin verified no phone of theirs: verify them in FrostGuard before the cut-over) and %d live site(s) have no country",
+			status, unverified, noCountry))
+	}
 }
 
 func ids(recs []record) []string {

@@ -137,10 +137,16 @@ func TestDeltaRunCopiesWhatArrivedMeanwhile(t *testing.T) {
 		`UPDATE alerts SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = '` + origintest.ID("profile/olivia") + `',
 			metadata = '{"acknowledgementNotes":"On it"}' WHERE id = '` + origintest.ID("bistro/alert/escalated") + `'`,
 		`UPDATE units SET name = 'Walk-in cooler' WHERE id = '` + walkin + `'`,
+		`UPDATE escalation_contacts SET phone = '+351 912 000 111' WHERE id = '` + origintest.ID("harbor/contact/henry") + `'`,
 	} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// the night manager verified her phone in FrostGuard; Adam's changed in the origin
+	if _, err := e.db.Pool.Exec(ctx, `UPDATE escalation_contacts SET phone_verified_at = now() WHERE id IN ($1, $2)`,
+		origintest.ID("bistro/contact/night"), origintest.ID("harbor/contact/henry")); err != nil {
+		t.Fatal(err)
 	}
 	// Stripe has meanwhile told FrostGuard of an upgrade: its word wins
 	if _, err := e.db.Pool.Exec(ctx, `UPDATE subscriptions SET plan = 'haccp', last_event_created = now() WHERE organization_id = $1`, origintest.ID("bistro")); err != nil {
@@ -160,6 +166,13 @@ func TestDeltaRunCopiesWhatArrivedMeanwhile(t *testing.T) {
 	e.rowArgs(`SELECT status, acknowledged_note FROM alerts WHERE id = $1`, []any{origintest.ID("bistro/alert/escalated")}, &status, &note)
 	if name != "Walk-in cooler" || status != "acknowledged" || note != "On it" {
 		t.Errorf("after the delta: %q, alert %s %q", name, status, note)
+	}
+	if n := e.count(`SELECT count(*) FROM escalation_contacts WHERE id = $1 AND phone_verified_at IS NOT NULL`, origintest.ID("bistro/contact/night")); n != 1 {
+		t.Error("a delta run cleared a verification made in FrostGuard")
+	}
+	if n := e.count(`SELECT count(*) FROM escalation_contacts WHERE id = $1 AND phone = '+351912000111' AND phone_verified_at IS NULL`,
+		origintest.ID("harbor/contact/henry")); n != 1 {
+		t.Error("a phone changed in the origin kept the old number's verification")
 	}
 	var plan, subPlan string
 	var limit int

@@ -111,9 +111,13 @@ func upsertSQL(ctx context.Context, tx pgx.Tx, d destination) (string, error) {
 		var set, old, new []string
 		for _, c := range d.Update {
 			id := pgx.Identifier{c}.Sanitize()
-			set = append(set, id+" = EXCLUDED."+id)
+			v := "EXCLUDED." + id
+			if e, ok := d.Set[c]; ok {
+				v = "(" + e + ")"
+			}
+			set = append(set, id+" = "+v)
 			old = append(old, "t."+id)
-			new = append(new, "EXCLUDED."+id)
+			new = append(new, v)
 		}
 		where := "(" + strings.Join(old, ", ") + ") IS DISTINCT FROM (" + strings.Join(new, ", ") + ")"
 		if d.Guard != "" {
