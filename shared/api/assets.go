@@ -12,7 +12,7 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -56,7 +56,7 @@ func canWriteAsset(m Member, k domain.AssetKind) error {
 	return nil
 }
 
-func (s *Server) files() (*storage.Bucket, error) {
+func (s *Server) files() (*objects.Bucket, error) {
 	if s.Files == nil {
 		return nil, apperr.New(apperr.Unavailable, "file storage is not configured")
 	}

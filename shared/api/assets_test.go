@@ -15,7 +15,7 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/testenv"
 )
 
@@ -29,14 +29,14 @@ type assetHarness struct {
 	alert string
 }
 
-func assetsBucket(t *testing.T) *storage.Bucket {
+func assetsBucket(t *testing.T) *objects.Bucket {
 	cfg := config.Storage{
 		Endpoint:  testenv.Require(t, "MINIO_ENDPOINT"),
 		AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
 		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"),
 		Region:    "us-east-1",
 	}
-	return storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
+	return objects.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
 }
 
 func newAssetHarness(t *testing.T) *assetHarness {
@@ -445,7 +445,7 @@ func TestAssetStorageUnavailable(t *testing.T) {
 	var readyID string
 	h.queryRow([]any{&readyID}, `SELECT id FROM assets WHERE status = 'ready'`)
 
-	h.srv.Files = storage.Open(config.Storage{Endpoint: "http://127.0.0.1:1", AccessKey: "a", SecretKey: "b", Region: "us-east-1"}, "assets")
+	h.srv.Files = objects.Open(config.Storage{Endpoint: "http://127.0.0.1:1", AccessKey: "a", SecretKey: "b", Region: "us-east-1"}, "assets")
 	h.do(h.owner, "POST", h.path(c.Asset.ID)+"/confirm", nil).must(t, http.StatusServiceUnavailable)
 	h.do(h.owner, "DELETE", h.path(c.Asset.ID), nil).must(t, http.StatusServiceUnavailable)
 	h.do(h.owner, "GET", h.path(c.Asset.ID), nil).must(t, 200) // nothing to fetch from storage

@@ -15,9 +15,9 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/report"
 	"github.com/frostguard/functions/shared/report/pdf"
-	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/tracing"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -114,7 +114,7 @@ func (s *Server) haccpReport(w http.ResponseWriter, r *http.Request, m Member) e
 		_, _ = w.Write(body)
 		return nil
 	}
-	key := fmt.Sprintf("%s%s/%s.%s", storage.ReportsPrefix, m.OrgID, randomHex(16), f.ext)
+	key := fmt.Sprintf("%s%s/%s.%s", objects.ReportsPrefix, m.OrgID, randomHex(16), f.ext)
 	if err := s.uploadReport(ctx, key, f.contentType, body); err != nil {
 		return err
 	}

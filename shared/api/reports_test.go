@@ -15,8 +15,8 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/report"
-	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/testenv"
 )
 
@@ -185,10 +185,10 @@ func rptPDFText(t *testing.T, b []byte) (int, string) {
 	return r.NumPage(), sb.String()
 }
 
-func reportBucket(t *testing.T) *storage.Bucket {
+func reportBucket(t *testing.T) *objects.Bucket {
 	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
 		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
-	return storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
+	return objects.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
 }
 
 type rptDownload struct {

@@ -15,7 +15,7 @@ import (
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/config"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -33,7 +33,7 @@ type Server struct {
 	Now func() time.Time
 	// Files is the private assets bucket (uploads, generated reports); nil
 	// when file storage is not configured (its routes answer 503).
-	Files *storage.Bucket
+	Files *objects.Bucket
 	// Cache is Redis (nil: no cache; every feature still works).
 	Cache *cache.Cache
 	// SiteContext configures the weather and geocoding proxies.

@@ -15,8 +15,8 @@ import (
 
 	"github.com/frostguard/functions/shared/app"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/offboard"
-	"github.com/frostguard/functions/shared/storage"
 )
 
 type tplAlarm struct {
@@ -234,14 +234,14 @@ func TestTemplateBucketLifecycleExpiresGeneratedFiles(t *testing.T) {
 			expires[prefix] = days
 		}
 	}
-	if d := expires[storage.ReportsPrefix]; d < 1 || d > 7 {
-		t.Errorf("rendered reports (%s) expire after %v days, want 1..7", storage.ReportsPrefix, d)
+	if d := expires[objects.ReportsPrefix]; d < 1 || d > 7 {
+		t.Errorf("rendered reports (%s) expire after %v days, want 1..7", objects.ReportsPrefix, d)
 	}
-	if d, want := expires[storage.ExportsPrefix], offboard.ExportRetention.Hours()/24; d != want {
-		t.Errorf("exports (%s) expire after %v days, want the %v the e-mail promises", storage.ExportsPrefix, d, want)
+	if d, want := expires[objects.ExportsPrefix], offboard.ExportRetention.Hours()/24; d != want {
+		t.Errorf("exports (%s) expire after %v days, want the %v the e-mail promises", objects.ExportsPrefix, d, want)
 	}
 	for prefix := range expires {
-		if prefix == "" || strings.HasPrefix(storage.ArchivePrefix, prefix) {
+		if prefix == "" || strings.HasPrefix(objects.ArchivePrefix, prefix) {
 			t.Errorf("a lifecycle rule on %q would expire the readings archives", prefix)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/notify"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -33,7 +33,7 @@ const ExportRetention = 7 * 24 * time.Hour
 // Service builds exports and carries out deletions.
 type Service struct {
 	DB    *store.DB
-	Files *storage.Bucket
+	Files *objects.Bucket
 	Email notify.EmailSender
 	Now   func() time.Time
 }
@@ -115,7 +115,7 @@ func (s Service) build(ctx context.Context, e store.OrganizationExport) (string,
 	if err != nil {
 		return "", 0, nil, err
 	}
-	key := storage.ExportsPrefix + e.OrgID + "/" + e.ID + ".zip"
+	key := objects.ExportsPrefix + e.OrgID + "/" + e.ID + ".zip"
 	if err := s.Files.Put(ctx, key, "application/zip", f, size); err != nil {
 		return "", 0, nil, err
 	}
@@ -155,21 +155,21 @@ func (s Service) DeleteDue(ctx context.Context) (int, error) {
 	}
 	done := 0
 	for _, d := range due {
-		objects := 0
-		for _, p := range storage.OrgPrefixes(d.OrgID) {
+		deleted := 0
+		for _, p := range objects.OrgPrefixes(d.OrgID) {
 			n, err := s.Files.DeletePrefix(ctx, p)
-			objects += n
+			deleted += n
 			if err != nil {
 				return done, fmt.Errorf("deleting %s's objects: %w", d.OrgID, err)
 			}
 		}
-		ok, err := s.DB.DeleteOrganization(ctx, d, objects, s.now())
+		ok, err := s.DB.DeleteOrganization(ctx, d, deleted, s.now())
 		if err != nil {
 			return done, err
 		}
 		if ok {
 			done++
-			slog.InfoContext(ctx, "organisation deleted", "organization_id", d.OrgID, "objects", objects)
+			slog.InfoContext(ctx, "organisation deleted", "organization_id", d.OrgID, "objects", deleted)
 		}
 	}
 	return done, nil

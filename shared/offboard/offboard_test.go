@@ -18,8 +18,8 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/devstack"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/offboard"
-	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 )
@@ -41,7 +41,7 @@ func (m *mailbox) SendEmail(_ context.Context, to, subject, body, key string) (s
 type fixture struct {
 	t          *testing.T
 	db         *store.DB
-	files      *storage.Bucket
+	files      *objects.Bucket
 	mail       *mailbox
 	svc        offboard.Service
 	org, other string
@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
 		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
-	f := &fixture{t: t, db: db, files: storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS")), mail: &mailbox{},
+	f := &fixture{t: t, db: db, files: objects.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS")), mail: &mailbox{},
 		org: seed.OrgID, other: seed.OtherOrgID, now: time.Now()}
 	f.svc = offboard.Service{DB: db, Files: f.files, Email: f.mail, Now: func() time.Time { return f.now }}
 	for _, org := range []string{f.org, f.other} {
@@ -73,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) clearObjects(org string) {
-	for _, p := range storage.OrgPrefixes(org) {
+	for _, p := range objects.OrgPrefixes(org) {
 		if _, err := f.files.DeletePrefix(context.Background(), p); err != nil {
 			f.t.Fatal(err)
 		}
@@ -123,8 +123,8 @@ func (f *fixture) fill(org string) {
 	f.exec(`INSERT INTO sensor_readings_hourly (organization_id, unit_id, hour, min_c, max_c, sum_c, count)
 		VALUES ($1, $2, date_trunc('hour', now()) - interval '3 years', 3, 5, 8, 2)`, org, unit)
 	f.exec(`INSERT INTO readings_archives (organization_id, month, s3_key, rows, bytes) VALUES ($1, '2023-01-01', $2, 1, 1)`,
-		org, storage.ArchivePrefix+org+"/readings/2023-01.csv.gz")
-	for _, prefix := range storage.OrgPrefixes(org) {
+		org, objects.ArchivePrefix+org+"/readings/2023-01.csv.gz")
+	for _, prefix := range objects.OrgPrefixes(org) {
 		body := strings.NewReader("object of " + org)
 		if err := f.files.Put(ctx, prefix+"sample.txt", "text/plain", body, body.Size()); err != nil {
 			f.t.Fatal(err)
@@ -177,7 +177,7 @@ func TestExportHoldsEveryTableOfTheOrganisation(t *testing.T) {
 		t.Fatalf("BuildExports = %d, %v", n, err)
 	}
 	done, err := f.db.Export(ctx, f.org, e.ID)
-	if err != nil || done.Status != "ready" || done.S3Key != storage.ExportsPrefix+f.org+"/"+e.ID+".zip" {
+	if err != nil || done.Status != "ready" || done.S3Key != objects.ExportsPrefix+f.org+"/"+e.ID+".zip" {
 		t.Fatalf("export %+v, %v", done, err)
 	}
 	if _, err := f.db.Export(ctx, f.other, e.ID); err == nil {
@@ -302,12 +302,12 @@ func TestDeletionLeavesNoRowOfTheOrganisationInAnyTable(t *testing.T) {
 			t.Errorf("%s: the other organisation went from %d rows to %d", table, otherBefore[table], n)
 		}
 	}
-	for _, p := range storage.OrgPrefixes(f.org) {
+	for _, p := range objects.OrgPrefixes(f.org) {
 		if keys, err := f.files.List(ctx, p); err != nil || len(keys) != 0 {
 			t.Errorf("objects left under %s: %v %v", p, keys, err)
 		}
 	}
-	for _, p := range storage.OrgPrefixes(f.other) {
+	for _, p := range objects.OrgPrefixes(f.other) {
 		if keys, _ := f.files.List(ctx, p); len(keys) != 1 {
 			t.Errorf("the other organisation's objects under %s: %v", p, keys)
 		}
@@ -315,14 +315,14 @@ func TestDeletionLeavesNoRowOfTheOrganisationInAnyTable(t *testing.T) {
 	// The audit record, outside the deleted data.
 	var name string
 	var rows map[string]int64
-	var objects int
+	var deleted int
 	if err := f.db.Pool.QueryRow(ctx, `SELECT organization_name, rows_deleted, objects_deleted FROM organization_deletions
-		WHERE deleted_organization_id = $1`, f.org).Scan(&name, &rows, &objects); err != nil {
+		WHERE deleted_organization_id = $1`, f.org).Scan(&name, &rows, &deleted); err != nil {
 		t.Fatal(err)
 	}
-	if name == "" || objects != len(storage.OrgPrefixes(f.org)) || rows["alerts"] != before["alerts"] || rows["organizations"] != 1 ||
+	if name == "" || deleted != len(objects.OrgPrefixes(f.org)) || rows["alerts"] != before["alerts"] || rows["organizations"] != 1 ||
 		rows["sensor_readings"] != before["sensor_readings"] {
-		t.Errorf("audit: %q %v %d (before %v)", name, rows, objects, before)
+		t.Errorf("audit: %q %v %d (before %v)", name, rows, deleted, before)
 	}
 }
 

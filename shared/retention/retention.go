@@ -17,14 +17,14 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/store"
 )
 
 // Service archives and drops readings past retention.
 type Service struct {
 	DB    *store.DB
-	Files *storage.Bucket
+	Files *objects.Bucket
 	Now   func() time.Time
 }
 
@@ -45,7 +45,7 @@ func Cutoff(plan string, now time.Time) time.Time {
 
 // ArchiveKey is where an organisation's month of readings is archived.
 func ArchiveKey(orgID string, month time.Time) string {
-	return storage.ArchivePrefix + orgID + "/readings/" + month.UTC().Format("2006-01") + ".csv.gz"
+	return objects.ArchivePrefix + orgID + "/readings/" + month.UTC().Format("2006-01") + ".csv.gz"
 }
 
 // Run does one step: archives one organisation-month past retention, or

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/retention"
-	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 )
@@ -71,12 +71,12 @@ func partitionExists(t *testing.T, db *store.DB, month time.Time) bool {
 // months, as years of operation leave them, the retention service on the
 // test bucket, its clock, and the month 28 months ago (past starter's 24
 // months, within HACCP's 60).
-func newRetention(t *testing.T) (*store.DB, *storage.Bucket, retention.Service, time.Time, time.Time) {
+func newRetention(t *testing.T) (*store.DB, *objects.Bucket, retention.Service, time.Time, time.Time) {
 	t.Helper()
 	db, _ := testenv.OpenDB(t)
 	cfg := config.Storage{Endpoint: testenv.Require(t, "MINIO_ENDPOINT"), AccessKey: testenv.Require(t, "MINIO_ROOT_USER"),
 		SecretKey: testenv.Require(t, "MINIO_ROOT_PASSWORD"), Region: "us-east-1"}
-	files := storage.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
+	files := objects.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
 	now := time.Now().UTC()
 	svc := retention.Service{DB: db, Files: files, Now: func() time.Time { return now }}
 	if _, err := db.Pool.Exec(context.Background(), `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
@@ -91,7 +91,7 @@ func TestRetentionArchivesRollsUpAndDropsPartitions(t *testing.T) {
 	starter, haccp := newOrg(t, db, "starter-org", "starter"), newOrg(t, db, "haccp-org", "haccp")
 	t.Cleanup(func() {
 		for _, o := range []org{starter, haccp} {
-			_, _ = files.DeletePrefix(context.Background(), storage.ArchivePrefix+o.id+"/")
+			_, _ = files.DeletePrefix(context.Background(), objects.ArchivePrefix+o.id+"/")
 		}
 	})
 	// Three hours of readings 28 months ago (past starter's 24, within
@@ -233,7 +233,7 @@ func TestRetentionIgnoresAnImportingOrganisation(t *testing.T) {
 	db, files, svc, _, month := newRetention(t)
 	ctx := context.Background()
 	imported := newOrg(t, db, "imported-org", "starter")
-	t.Cleanup(func() { _, _ = files.DeletePrefix(context.Background(), storage.ArchivePrefix+imported.id+"/") })
+	t.Cleanup(func() { _, _ = files.DeletePrefix(context.Background(), objects.ArchivePrefix+imported.id+"/") })
 	insertReading(t, db, imported, month.Add(time.Hour), 3)
 	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, imported.id); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 )
 
 // New builds the `api` function's handler.
@@ -20,7 +20,7 @@ func New(cfg *config.API) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv.Files = storage.Open(cfg.Storage, cfg.AssetsBucket)
+	srv.Files = objects.Open(cfg.Storage, cfg.AssetsBucket)
 	if srv.Cache, err = cache.Open(cfg.RedisURL); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 )
 
 // New builds the `reports` function's handler.
@@ -19,7 +19,7 @@ func New(cfg *config.Reports) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv.Files = storage.Open(cfg.Storage, cfg.AssetsBucket)
+	srv.Files = objects.Open(cfg.Storage, cfg.AssetsBucket)
 	mux := host.NewMux(catalog.Reports)
 	srv.RegisterReports(mux)
 	// The same layers as the api: reads pass subscription enforcement, and

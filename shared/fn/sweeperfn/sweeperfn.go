@@ -10,9 +10,9 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/notify"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/offboard"
 	"github.com/frostguard/functions/shared/retention"
-	"github.com/frostguard/functions/shared/storage"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
 )
@@ -32,7 +32,7 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 	// Housekeeping last, each bounded: retention archives one
 	// organisation-month per run, offboarding builds two exports and
 	// carries out one deletion.
-	files := storage.Open(cfg.Storage, cfg.AssetsBucket)
+	files := objects.Open(cfg.Storage, cfg.AssetsBucket)
 	_, email := notify.Senders(cfg.Notify, notify.ProviderClient())
 	off := offboard.Service{DB: db, Files: files, Email: email}
 	runner.Tasks = append(runner.Tasks,

@@ -1,4 +1,4 @@
-package storage_test
+package objects_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
-	"github.com/frostguard/functions/shared/storage"
+	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/testenv"
 )
 
@@ -57,7 +57,7 @@ func do(t *testing.T, method, url string, h http.Header, body []byte) (int, []by
 
 func TestPresignedUploadAndDownloadAgainstASigningS3Server(t *testing.T) {
 	cfg := s3Config(t)
-	b := storage.Open(cfg, cfg.AssetsBucket)
+	b := objects.Open(cfg, cfg.AssetsBucket)
 	ctx := context.Background()
 	key := randomKey()
 	content := []byte("\x89PNG fake image bytes")
@@ -103,7 +103,7 @@ func TestPresignedUploadAndDownloadAgainstASigningS3Server(t *testing.T) {
 func TestWrongCredentialsAreRefused(t *testing.T) {
 	cfg := s3Config(t)
 	cfg.SecretKey = "not-the-secret"
-	_, err := storage.Open(cfg, cfg.AssetsBucket).Stat(context.Background(), randomKey())
+	_, err := objects.Open(cfg, cfg.AssetsBucket).Stat(context.Background(), randomKey())
 	if err == nil || apperr.CodeOf(err) == apperr.NotFound {
 		t.Fatalf("a bad signature must not read as 'not found': %v", err)
 	}
@@ -111,7 +111,7 @@ func TestWrongCredentialsAreRefused(t *testing.T) {
 
 func TestUnreachableStorageIsUnavailable(t *testing.T) {
 	cfg := config.Storage{Endpoint: "http://127.0.0.1:1", AccessKey: "a", SecretKey: "b", Region: "us-east-1"}
-	_, err := storage.Open(cfg, "assets").Stat(context.Background(), "x")
+	_, err := objects.Open(cfg, "assets").Stat(context.Background(), "x")
 	if apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("code %q: %v", apperr.CodeOf(err), err)
 	}
@@ -119,7 +119,7 @@ func TestUnreachableStorageIsUnavailable(t *testing.T) {
 
 func TestPutListAndDeletePrefixAgainstASigningS3Server(t *testing.T) {
 	cfg := s3Config(t)
-	b := storage.Open(cfg, cfg.AssetsBucket)
+	b := objects.Open(cfg, cfg.AssetsBucket)
 	ctx := context.Background()
 	prefix := "test-" + randomKey() + "/"
 	for i := 0; i < 3; i++ {

@@ -1,4 +1,4 @@
-// Package storage is the S3 adapter: presigned uploads and downloads of
+// Package objects is the S3 adapter: presigned uploads and downloads of
 // private objects, and the few object calls the api needs (stat, delete).
 // Locally it talks to the S3 server the dev stack runs (versitygw, which
 // checks SigV4 signatures like S3); in AWS to S3 itself, with the function's
@@ -8,7 +8,7 @@
 // generated S3 client: the four calls below do not need the client, and the
 // client alone would add about 4 MB to the api's Lambda binary (the product
 // owner's budget is 15 MB) and to its cold start.
-package storage
+package objects
 
 import (
 	"context"
