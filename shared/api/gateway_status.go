@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttnstack"
+	"github.com/frostguard/functions/shared/ttnapi"
 )
 
 // Connection statuses of a gateway, from the Gateway Server's connection
@@ -119,7 +119,7 @@ func (s *Server) gatewayViews(ctx context.Context, orgID string, gws []store.Gat
 }
 
 // gatewayStatusOf reads TTN's connection statistics (zero: not connected).
-func gatewayStatusOf(st ttnstack.GatewayStats, now time.Time) gatewayStatus {
+func gatewayStatusOf(st ttnapi.GatewayStats, now time.Time) gatewayStatus {
 	now = now.UTC().Truncate(time.Microsecond) // like the times PostgreSQL answers
 	out := gatewayStatus{Status: GatewayNotConnected, ConnectedAt: utcTime(st.ConnectedAt),
 		DisconnectedAt: utcTime(st.DisconnectedAt), CheckedAt: &now}

@@ -11,7 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttnstack"
+	"github.com/frostguard/functions/shared/ttnapi"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -61,12 +61,12 @@ func (s *Server) putGatewayCredentials(w http.ResponseWriter, r *http.Request, m
 		return err
 	}
 	var fe []apperr.FieldError
-	if req.OwnerType != ttnstack.OwnerUser && req.OwnerType != ttnstack.OwnerOrganization {
+	if req.OwnerType != ttnapi.OwnerUser && req.OwnerType != ttnapi.OwnerOrganization {
 		fe = append(fe, apperr.FieldError{Field: "owner_type", Message: "must be user or organization"})
 	}
 	// TTN user ids may be 2 characters long, every other id at least 3.
 	ownerID, minLen := strings.TrimSpace(req.OwnerID), 3
-	if req.OwnerType == ttnstack.OwnerUser {
+	if req.OwnerType == ttnapi.OwnerUser {
 		minLen = 2
 	}
 	if len(ownerID) < minLen || len(ownerID) > 36 || !ttnIDPattern.MatchString(ownerID) {
@@ -80,7 +80,7 @@ func (s *Server) putGatewayCredentials(w http.ResponseWriter, r *http.Request, m
 	if len(fe) > 0 {
 		return apperr.Validation(fe...)
 	}
-	owner := ttnstack.Owner{Kind: req.OwnerType, ID: ownerID}
+	owner := ttnapi.Owner{Kind: req.OwnerType, ID: ownerID}
 	// 404 without a connection, before TTN is called.
 	if _, err := s.DB.TTNGatewayOwner(r.Context(), m.OrgID); err != nil {
 		return err
@@ -88,18 +88,18 @@ func (s *Server) putGatewayCredentials(w http.ResponseWriter, r *http.Request, m
 	// The rights live on the Identity Server; the cluster does not matter.
 	rights, err := s.newTTNClient(s.TTN.Config.Cluster, apiKey).OwnerRights(r.Context(), owner)
 	switch {
-	case ttnstack.HasStatus(err, http.StatusNotFound):
+	case ttnapi.HasStatus(err, http.StatusNotFound):
 		return apperr.Validation(apperr.FieldError{Field: "owner_id", Message: "is not a " + owner.Kind + " of The Things Stack"})
-	case ttnstack.HasStatus(err, http.StatusUnauthorized) || ttnstack.HasStatus(err, http.StatusForbidden):
+	case ttnapi.HasStatus(err, http.StatusUnauthorized) || ttnapi.HasStatus(err, http.StatusForbidden):
 		return apperr.Wrap(apperr.BadGateway, err,
 			"The Things Stack refused the API key: check that it is valid, not expired, and a key of the %s %s", owner.Kind, owner.ID)
 	case err != nil:
 		return err
 	}
-	if missing := ttnstack.MissingGatewayRights(rights, owner.Kind); len(missing) > 0 {
+	if missing := ttnapi.MissingGatewayRights(rights, owner.Kind); len(missing) > 0 {
 		return apperr.Validation(apperr.FieldError{Field: "api_key", Message: "lacks the rights " + strings.Join(missing, ", ")})
 	}
-	sealed, err := ttnstack.Seal(k, []byte(apiKey), gatewayKeyAAD(m.OrgID))
+	sealed, err := ttnapi.Seal(k, []byte(apiKey), gatewayKeyAAD(m.OrgID))
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "could not encrypt the API key")
 	}
@@ -122,7 +122,7 @@ func (s *Server) gatewayKey(ctx context.Context, orgID string) (store.GatewayCre
 	if err != nil {
 		return creds, "", err
 	}
-	apiKey, err := ttnstack.Open(k, creds.SealedKey, gatewayKeyAAD(orgID))
+	apiKey, err := ttnapi.Open(k, creds.SealedKey, gatewayKeyAAD(orgID))
 	if err != nil {
 		return creds, "", apperr.Wrap(apperr.Conflict, err,
 			"the stored TTN gateway key cannot be decrypted any more: connect it again (PUT .../ttn-connection/gateway-credentials)")
@@ -217,11 +217,11 @@ func (s *Server) registerGateway(w http.ResponseWriter, r *http.Request, m Membe
 	if g.Name != nil {
 		name = *g.Name
 	}
-	err = client.RegisterGateway(ctx, ttnstack.Owner{Kind: creds.OwnerType, ID: creds.OwnerID}, ttnstack.Gateway{
+	err = client.RegisterGateway(ctx, ttnapi.Owner{Kind: creds.OwnerType, ID: creds.OwnerID}, ttnapi.Gateway{
 		GatewayID: g.GatewayID, EUI: g.GatewayEUI, Name: name, FrequencyPlanID: g.FrequencyPlanID,
-		ServerAddress: ttnstack.HostOf(client.Base)})
-	discard := !retry && !ttnstack.MayHaveApplied(err)
-	if ttnstack.HasStatus(err, http.StatusConflict) {
+		ServerAddress: ttnapi.HostOf(client.Base)})
+	discard := !retry && !ttnapi.MayHaveApplied(err)
+	if ttnapi.HasStatus(err, http.StatusConflict) {
 		discard, err = settleGatewayConflict(ctx, client, g, retry, err)
 	}
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Server) registerGateway(w http.ResponseWriter, r *http.Request, m Membe
 // attempt created: if our key reads it with the EUI asked, the
 // registration is done. Otherwise the id or EUI is someone else's (or a
 // deleted gateway's: TTN never releases a deleted gateway's id).
-func settleGatewayConflict(ctx context.Context, client *ttnstack.Client, g store.Gateway, retry bool, conflict error) (discard bool, err error) {
+func settleGatewayConflict(ctx context.Context, client *ttnapi.Client, g store.Gateway, retry bool, conflict error) (discard bool, err error) {
 	if !retry {
 		return true, gatewayTaken(conflict)
 	}
@@ -267,7 +267,7 @@ func settleGatewayConflict(ctx context.Context, client *ttnstack.Client, g store
 			Message: "The Things Stack already has this gateway under your owner with EUI " + got.EUI +
 				" (an earlier attempt or the console registered it): register it with that EUI, or delete it",
 			Details: []apperr.FieldError{{Field: "gateway_eui", Message: "differs from the gateway's EUI in The Things Stack"}}}
-	case ttnstack.HasStatus(err, http.StatusNotFound) || ttnstack.HasStatus(err, http.StatusForbidden):
+	case ttnapi.HasStatus(err, http.StatusNotFound) || ttnapi.HasStatus(err, http.StatusForbidden):
 		return true, gatewayTaken(conflict)
 	}
 	return false, err

@@ -9,7 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttnstack"
+	"github.com/frostguard/functions/shared/ttnapi"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -64,12 +64,12 @@ func (s *Server) ttnKey() ([]byte, error) {
 }
 
 // ttnClient opens the organisation's sealed API key into a client.
-func (s *Server) ttnClient(orgID string, creds store.TTNCredentials) (*ttnstack.Client, error) {
+func (s *Server) ttnClient(orgID string, creds store.TTNCredentials) (*ttnapi.Client, error) {
 	k, err := s.ttnKey()
 	if err != nil {
 		return nil, err
 	}
-	apiKey, err := ttnstack.Open(k, creds.SealedKey, []byte(orgID))
+	apiKey, err := ttnapi.Open(k, creds.SealedKey, []byte(orgID))
 	if err != nil {
 		// The configured key changed since the API key was stored.
 		return nil, apperr.Wrap(apperr.Conflict, err,
@@ -78,8 +78,8 @@ func (s *Server) ttnClient(orgID string, creds store.TTNCredentials) (*ttnstack.
 	return s.newTTNClient(creds.Cluster, string(apiKey)), nil
 }
 
-func (s *Server) newTTNClient(cluster, apiKey string) *ttnstack.Client {
-	return &ttnstack.Client{Base: s.TTN.Config.ClusterBase(cluster), IdentityBase: s.TTN.Config.IdentityBase(),
+func (s *Server) newTTNClient(cluster, apiKey string) *ttnapi.Client {
+	return &ttnapi.Client{Base: s.TTN.Config.ClusterBase(cluster), IdentityBase: s.TTN.Config.IdentityBase(),
 		APIKey: apiKey, HTTP: s.TTN.HTTP}
 }
 
@@ -135,11 +135,11 @@ func (s *Server) putTTNCredentials(w http.ResponseWriter, r *http.Request, m Mem
 	if err != nil {
 		return err
 	}
-	if missing := ttnstack.MissingRights(rights, ttnRequiredRights); len(missing) > 0 {
+	if missing := ttnapi.MissingRights(rights, ttnRequiredRights); len(missing) > 0 {
 		return apperr.Validation(apperr.FieldError{Field: "api_key",
 			Message: "lacks the rights " + strings.Join(missing, ", ")})
 	}
-	sealed, err := ttnstack.Seal(k, []byte(apiKey), []byte(m.OrgID))
+	sealed, err := ttnapi.Seal(k, []byte(apiKey), []byte(m.OrgID))
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "could not encrypt the API key")
 	}
@@ -172,7 +172,7 @@ func (s *Server) configureTTNWebhook(w http.ResponseWriter, r *http.Request, m M
 		if err != nil {
 			return err
 		}
-		return client.SetWebhook(r.Context(), creds.ApplicationID, TTNWebhookID, ttnstack.Webhook{
+		return client.SetWebhook(r.Context(), creds.ApplicationID, TTNWebhookID, ttnapi.Webhook{
 			BaseURL: s.TTN.Config.WebhookURL,
 			Headers: map[string]string{domain.TTNWebhookHeader: secret.Value},
 			// ttn-webhook tells uplinks from join-accepts by their body.

@@ -10,7 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttnstack"
+	"github.com/frostguard/functions/shared/ttnapi"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -128,9 +128,9 @@ func (s *Server) provisionSensor(w http.ResponseWriter, r *http.Request, m Membe
 	if err != nil {
 		return err
 	}
-	dev := ttnstack.Device{ApplicationID: creds.ApplicationID, DeviceID: *p.TTNDeviceID, DevEUI: p.DevEUI,
-		JoinEUI: joinEUI, AppKey: appKey, FrequencyPlanID: ttnstack.FrequencyPlans[creds.Cluster],
-		ServerHost: ttnstack.HostOf(client.Base)}
+	dev := ttnapi.Device{ApplicationID: creds.ApplicationID, DeviceID: *p.TTNDeviceID, DevEUI: p.DevEUI,
+		JoinEUI: joinEUI, AppKey: appKey, FrequencyPlanID: ttnapi.FrequencyPlans[creds.Cluster],
+		ServerHost: ttnapi.HostOf(client.Base)}
 	done := map[string]bool{}
 	for _, st := range p.Steps {
 		done[st] = true
@@ -140,27 +140,27 @@ func (s *Server) provisionSensor(w http.ResponseWriter, r *http.Request, m Membe
 	// Once the run has begun its outcome is recorded even if the caller
 	// hangs up: an abandoned 'pending' would block retries for minutes.
 	rec := context.WithoutCancel(ctx)
-	for _, step := range ttnstack.Steps {
+	for _, step := range ttnapi.Steps {
 		// The Join Server step is redone when a key is given, or when the key
 		// it holds was generated and never shown: PUT overwrites it.
-		if done[step] && !(step == ttnstack.StepJS && (appKey != "" || keyUnseen)) {
+		if done[step] && !(step == ttnapi.StepJS && (appKey != "" || keyUnseen)) {
 			continue
 		}
-		if step == ttnstack.StepJS && dev.AppKey == "" {
-			if generated, err = ttnstack.NewAppKey(); err != nil {
+		if step == ttnapi.StepJS && dev.AppKey == "" {
+			if generated, err = ttnapi.NewAppKey(); err != nil {
 				return apperr.Wrap(apperr.Internal, err, "could not generate an AppKey")
 			}
 			dev.AppKey = generated
 		}
 		err := client.RegisterStep(ctx, step, dev)
-		if err != nil && !(step == ttnstack.StepIS && ttnstack.HasStatus(err, http.StatusConflict)) {
+		if err != nil && !(step == ttnapi.StepIS && ttnapi.HasStatus(err, http.StatusConflict)) {
 			msg := step + ": " + apperr.From(err).Message
 			if _, rerr := s.DB.RecordSensorProvisioning(rec, m.OrgID, id, steps, domain.ProvisioningFailed, &msg, keyUnseen); rerr != nil {
 				return rerr
 			}
 			return err
 		}
-		if step == ttnstack.StepJS {
+		if step == ttnapi.StepJS {
 			keyUnseen = generated != ""
 		}
 		if !done[step] {
@@ -216,8 +216,8 @@ func (s *Server) deprovisionSensor(w http.ResponseWriter, r *http.Request, m Mem
 	}
 	remaining := append([]string(nil), p.Steps...)
 	rec := context.WithoutCancel(ctx)
-	for i := len(ttnstack.Steps) - 1; i >= 0; i-- {
-		step := ttnstack.Steps[i]
+	for i := len(ttnapi.Steps) - 1; i >= 0; i-- {
+		step := ttnapi.Steps[i]
 		if err := client.DeleteStep(ctx, step, creds.ApplicationID, *p.TTNDeviceID); err != nil {
 			msg := "removing from " + step + ": " + apperr.From(err).Message
 			if _, rerr := s.DB.RecordSensorProvisioning(rec, m.OrgID, id, remaining, domain.ProvisioningFailed, &msg, p.KeyUnseen); rerr != nil {

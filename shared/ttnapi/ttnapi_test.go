@@ -1,4 +1,4 @@
-package ttnstack
+package ttnapi
 
 import (
 	"bytes"

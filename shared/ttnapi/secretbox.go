@@ -1,4 +1,4 @@
-package ttnstack
+package ttnapi
 
 import (
 	"crypto/aes"
@@ -25,7 +25,7 @@ func Seal(key []byte, plaintext, aad []byte) ([]byte, error) {
 
 // ErrOpen is returned when a sealed value does not decrypt: wrong key (the
 // configuration's key changed), wrong owner, or corrupted data.
-var ErrOpen = errors.New("ttnstack: the sealed value cannot be opened with this key")
+var ErrOpen = errors.New("ttnapi: the sealed value cannot be opened with this key")
 
 // Open reverses Seal.
 func Open(key []byte, sealed, aad []byte) ([]byte, error) {
@@ -45,7 +45,7 @@ func Open(key []byte, sealed, aad []byte) ([]byte, error) {
 
 func newGCM(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
-		return nil, errors.New("ttnstack: the encryption key must be 32 bytes")
+		return nil, errors.New("ttnapi: the encryption key must be 32 bytes")
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -1,4 +1,4 @@
-package ttnstack
+package ttnapi
 
 import (
 	"context"
@@ -140,7 +140,7 @@ func (c *Client) RegisterStep(ctx context.Context, step string, d Device) error 
 		return c.do(ctx, http.MethodPut, false, "/as/applications/"+app+"/devices/"+dev,
 			deviceBody{EndDevice: endDevice{IDs: d.ids()}, FieldMask: &fieldMask{asFieldMask}}, nil)
 	}
-	panic("ttnstack: unknown registry step " + step)
+	panic("ttnapi: unknown registry step " + step)
 }
 
 // DeleteStep removes the device from one registry; a device that registry
@@ -159,7 +159,7 @@ func (c *Client) DeleteStep(ctx context.Context, step, appID, deviceID string) e
 	case StepAS:
 		path = "/as/applications/" + app + "/devices/" + dev
 	default:
-		panic("ttnstack: unknown registry step " + step)
+		panic("ttnapi: unknown registry step " + step)
 	}
 	err := c.do(ctx, http.MethodDelete, identity, path, nil, nil)
 	if HasStatus(err, http.StatusNotFound) {

@@ -1,9 +1,9 @@
-// Package ttnstack is a small client of The Things Stack's HTTP API
+// Package ttnapi is a small client of The Things Stack's HTTP API
 // (/api/v3): API key rights, application webhooks, end device registration
 // across the Identity, Join, Network and Application Servers, and gateway
 // connection statistics. Every error it returns is an *apperr.Error whose
 // cause is a *StatusError when TTN answered.
-package ttnstack
+package ttnapi
 
 import (
 	"bytes"
