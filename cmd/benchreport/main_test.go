@@ -40,7 +40,7 @@ BenchmarkInsertCeiling/concurrency-64-2        	    1000	    282858 ns/op	      
 pkg: github.com/frostguard/functions/shared/api
 BenchmarkDashboard200Units-2   	     638	   1661160 ns/op	  447378 B/op	    3403 allocs/op
 BenchmarkDashboard200Units-2   	     685	   1672550 ns/op	  450325 B/op	    3402 allocs/op
-pkg: github.com/frostguard/functions/shared/ttn
+pkg: github.com/frostguard/functions/shared/lorawan/ttn
 BenchmarkDecode/elsys-2                      	 7251488	       213.9 ns/op	      48 B/op	       6 allocs/op
 BenchmarkParse/join_accept.json-2            	  169555	      7220 ns/op	  94.88 MB/s	    1408 B/op	      24 allocs/op
 ok  	github.com/frostguard/functions/shared/api	7.948s

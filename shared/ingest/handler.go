@@ -1,5 +1,5 @@
 // Package ingest is the ttn-webhook: it authenticates a delivery from The
-// Things Stack, parses it (shared/ttn), judges the reading (shared/alerting,
+// Things Stack, parses it (shared/lorawan/ttn), judges the reading (shared/alerting,
 // pure) and persists everything in one transaction of two round trips
 // (shared/store): request -> verify -> parse -> decide -> persist -> respond.
 //
@@ -20,8 +20,8 @@ import (
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/lorawan/ttn"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttn"
 	"github.com/frostguard/functions/shared/web"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/judge"
+	"github.com/frostguard/functions/shared/lorawan/ttn"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttn"
 )
 
 // uplink stores one reading and applies the alert engine's decision, judged

@@ -14,9 +14,9 @@ import (
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/lorawan/ttn"
 	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
-	"github.com/frostguard/functions/shared/ttn"
 )
 
 // Reading is what is judged: the engine's observation and where it comes

@@ -2,7 +2,7 @@
 // event a network delivers (an uplink to judge and persist, a join, a device status, an
 // acknowledgement...) and the shape every network package shares to produce it.
 //
-// One package per network (shared/ttn, shared/lorawan/chirpstack, ...), in the manner of
+// One package per network (shared/lorawan/ttn, shared/lorawan/chirpstack, ...), in the manner of
 // go-playground/webhooks: each has a Parser with the same three methods, turns a delivery into an
 // Event, and knows nothing of organisations, sensors or the database. Everything after the Event
 // (authentication against the stored secret, dedupe, decoding, the alert engine, persistence) is

@@ -9,7 +9,7 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-// The dedupe rules are The Things Stack's of today (shared/ttn Message.DedupeKey), so moving TTN
+// The dedupe rules are The Things Stack's of today (shared/lorawan/ttn Message.DedupeKey), so moving TTN
 // onto the Event keeps every stored key: the network's message id, else EUI (else device id),
 // frame counter and time; anything but an uplink namespaced by the network's own kind.
 func TestDedupeKey(t *testing.T) {

@@ -3,7 +3,7 @@ package decoders
 import "testing"
 
 // BenchmarkDecode measures one uplink's decode per vendor family (the uplink path runs it once
-// per reading); compare with shared/ttn BenchmarkDecode for the four families it decodes.
+// per reading); compare with shared/lorawan/ttn BenchmarkDecode for the four families it decodes.
 func BenchmarkDecode(b *testing.B) {
 	cases := []struct {
 		model string

@@ -4,7 +4,7 @@ package decoders
 // the type, big-endian. Source: TheThingsNetwork/lorawan-devices vendor/elsys/elsys.js ("ELSYS
 // simple payload decoder", www.elsys.se) and ers/ems/ems-door-codec.yaml. Door polarity of the
 // digital input on the EMS: allthingstalk/device-types ELSYS/EMS/EMS/README.md ("digital: Door
-// Closed"), as shared/ttn decodes it.
+// Closed"), as shared/lorawan/ttn decodes it.
 //
 //	0x01 temperature int16 /10 °C (internal)   0x02 humidity uint8 %   0x07 VDD uint16 mV
 //	0x0C external temperature int16 /10 °C     0x19 external temperature 2, same

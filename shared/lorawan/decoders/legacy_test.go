@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The payloads shared/ttn's built-in decoders are tested with (shared/ttn/decode_test.go
+// The payloads shared/lorawan/ttn's built-in decoders are tested with (shared/lorawan/ttn/decode_test.go
 // TestBuiltinDecoders), through the legacy decoder names they were registered under: the same
 // unit temperature, other probe, humidity, battery and door, and a fault where they had one, so
 // moving ingest onto this package changes no stored reading. One departure, tested below:
@@ -107,7 +107,7 @@ func TestLegacyPayloadsSameResults(t *testing.T) {
 	}
 }
 
-// shared/ttn read the LHT65's Ext bit 7 as a datalog poll reply and dropped the whole reading.
+// shared/lorawan/ttn read the LHT65's Ext bit 7 as a datalog poll reply and dropped the whole reading.
 // The vendor's codec (vendor/dragino/lht65.js) reads bit 7 as "sensor no connection" (the
 // external probe is not connected) and bit 6 as the poll-message flag: the built-in sensor's
 // values of such an uplink are current and kept, the probe is a fault.

@@ -79,7 +79,7 @@ func Decode(model string, fport int, payload []byte) Reading {
 }
 
 // Resolve chooses the model of a sensor from its configured decoder and its model text, the way
-// sensors have named them so far (shared/ttn DecoderFor): a canonical id or alias in either
+// sensors have named them so far (shared/lorawan/ttn DecoderFor): a canonical id or alias in either
 // field, else the model text's family name ("Dragino LHT65N-E1", "EM300-TH-868M", "ELSYS ERS
 // Lite"...). When the decoder names a codec family and the model text a model of that family
 // (decoder "elsys", model "EMS Door"), the model text refines it. ("", false) when neither
@@ -133,7 +133,7 @@ var familyNames = []struct {
 	{text: "ELSYS", id: "elsys/ers"},
 }
 
-// byFamilyName recognises a free-text model name with the rules of shared/ttn DecoderFor
+// byFamilyName recognises a free-text model name with the rules of shared/lorawan/ttn DecoderFor
 // (case-insensitive, ignoring ' ', '-' and '_'), made precise where one family holds several
 // models.
 func byFamilyName(text string) (Model, bool) {

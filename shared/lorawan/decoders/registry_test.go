@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// The names sensors carry today keep selecting the decoder they selected in shared/ttn
+// The names sensors carry today keep selecting the decoder they selected in shared/lorawan/ttn
 // (TestDecoderFor there), now as a model; canonical ids and repository ids select directly.
 func TestResolve(t *testing.T) {
 	cases := []struct{ decoder, model, want string }{
-		// shared/ttn TestDecoderFor, the same names.
+		// shared/lorawan/ttn TestDecoderFor, the same names.
 		{"dragino-lds02", "LHT65N", "dragino/lds02"}, // a configured decoder wins over the model text
 		{" Elsys ", "", "elsys/ers"},
 		{"custom-js", "Dragino LHT65N-E1", "dragino/lht65n"}, // an unknown decoder is ignored
