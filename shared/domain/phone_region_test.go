@@ -51,3 +51,26 @@ func TestPhoneCountryTablesMatchLibphonenumber(t *testing.T) {
 		}
 	}
 }
+
+// Any input: no panic, and either no country or one the tables hold.
+func FuzzPhoneCountry(f *testing.F) {
+	for _, s := range []string{"+12125551234", "+18765551234", "+447911123456", "+1", "+", "", "+999", "+1٢٣٤"} {
+		f.Add(s)
+	}
+	known := map[string]bool{}
+	for _, c := range callingCodeCountry {
+		known[c] = true
+	}
+	for _, c := range nanpAreaCountry {
+		known[c] = true
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := PhoneCountry(s)
+		if c != "" && !known[c] {
+			t.Fatalf("PhoneCountry(%q) = %q, not a country of the tables", s, c)
+		}
+		if SMSCountryAllowed(s, []string{c}) != (c != "") {
+			t.Fatalf("SMSCountryAllowed(%q, [%q]) disagrees with PhoneCountry", s, c)
+		}
+	})
+}
