@@ -2,11 +2,51 @@ package alerting
 
 import "time"
 
-// Step is one escalation step of a notification policy (notification_policies.steps).
+// Step is one escalation step of a notification policy, the only step type:
+// the JSON of notification_policies.steps, the api's request and answer, the
+// store's plans and what paging renders are all this.
 type Step struct {
 	AfterMinutes int      `json:"after_minutes"`
-	Channels     []string `json:"channels"`    // "sms", "email"
+	Channels     []string `json:"channels"`    // domain.NotificationChannels
 	ContactIDs   []string `json:"contact_ids"` // escalation_contacts ids
+	// Repeat, on a policy's last step only, repeats it (ExpandSteps).
+	Repeat bool `json:"repeat,omitempty"`
+}
+
+// MaxRepeats caps the repeats of a policy's last step marked Repeat: a
+// forgotten alert pages every interval for a while, not forever.
+const MaxRepeats = 10
+
+// ExpandSteps returns the policy's steps with the repeats of the last step
+// appended as ordinary steps (step len(steps)-1+k fires k intervals after
+// the last one), so Escalation plans them like any step and each repeat
+// gets its own escalation_step index (the outbox's once-per-step key then
+// holds for repeats too). The interval is the difference between the last
+// two steps' delays, or the last delay for a single step; a non-positive
+// interval disables repeating. The expanded steps carry no Repeat flag.
+func ExpandSteps(steps []Step) []Step {
+	out := make([]Step, 0, len(steps))
+	for _, s := range steps {
+		s.Repeat = false
+		out = append(out, s)
+	}
+	if len(steps) == 0 || !steps[len(steps)-1].Repeat {
+		return out
+	}
+	last := out[len(out)-1]
+	interval := last.AfterMinutes
+	if len(steps) > 1 {
+		interval -= steps[len(steps)-2].AfterMinutes
+	}
+	if interval <= 0 {
+		return out
+	}
+	for k := 1; k <= MaxRepeats; k++ {
+		r := last
+		r.AfterMinutes = last.AfterMinutes + k*interval
+		out = append(out, r)
+	}
+	return out
 }
 
 // Escalation plans the escalation of one alert for the sweeper. Steps fire

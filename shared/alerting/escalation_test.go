@@ -71,3 +71,35 @@ func TestEscalationWalk(t *testing.T) {
 		}
 	}
 }
+
+func policyStep(after int) Step {
+	return Step{AfterMinutes: after, Channels: []string{"sms"}, ContactIDs: []string{"c1"}}
+}
+
+func TestExpandSteps(t *testing.T) {
+	rep := func(s Step) Step { s.Repeat = true; return s }
+	cases := []struct {
+		name  string
+		steps []Step
+		want  []int // after_minutes
+	}{
+		{"no repeat", []Step{policyStep(0), policyStep(10)}, []int{0, 10}},
+		{"repeat the difference", []Step{policyStep(0), rep(policyStep(15))}, []int{0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165}},
+		{"single step repeats its delay", []Step{rep(policyStep(5))}, []int{5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}},
+		{"zero interval does not repeat", []Step{policyStep(5), rep(policyStep(5))}, []int{5, 5}},
+		{"empty", nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ExpandSteps(c.steps)
+			if len(got) != len(c.want) {
+				t.Fatalf("%d steps, want %d", len(got), len(c.want))
+			}
+			for i := range got {
+				if got[i].AfterMinutes != c.want[i] {
+					t.Fatalf("step %d after %d, want %d", i, got[i].AfterMinutes, c.want[i])
+				}
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/frostguard/functions/shared/access"
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
@@ -34,38 +35,15 @@ const (
 // policyInput is the body of POST (steps required) and PATCH (any subset;
 // null clears site_id, unit_id, alert_type, name and the quiet hours).
 type policyInput struct {
-	SiteID          hierOpt[string]      `json:"site_id"`
-	UnitID          hierOpt[string]      `json:"unit_id"`
-	AlertType       hierOpt[string]      `json:"alert_type"`
-	Name            hierOpt[string]      `json:"name"`
-	Steps           hierOpt[[]stepInput] `json:"steps"`
-	NotifyOnResolve hierOpt[bool]        `json:"notify_on_resolve"`
-	QuietHoursStart hierOpt[string]      `json:"quiet_hours_start"`
-	QuietHoursEnd   hierOpt[string]      `json:"quiet_hours_end"`
-	Enabled         hierOpt[bool]        `json:"enabled"`
-}
-
-// stepInput is one escalation step of a request (decoded strictly too).
-type stepInput struct {
-	AfterMinutes *int     `json:"after_minutes"`
-	Channels     []string `json:"channels"`
-	ContactIDs   []string `json:"contact_ids"`
-	Repeat       bool     `json:"repeat"`
-}
-
-// UnmarshalJSON refuses unknown fields inside a step too: hierOpt decodes
-// its value leniently, and a misspelt "contacts" must not silently page
-// nobody.
-func (s *stepInput) UnmarshalJSON(b []byte) error {
-	type plain stepInput
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var p plain
-	if err := dec.Decode(&p); err != nil {
-		return err
-	}
-	*s = stepInput(p)
-	return nil
+	SiteID          hierOpt[string]            `json:"site_id"`
+	UnitID          hierOpt[string]            `json:"unit_id"`
+	AlertType       hierOpt[string]            `json:"alert_type"`
+	Name            hierOpt[string]            `json:"name"`
+	Steps           hierOpt[[]json.RawMessage] `json:"steps"`
+	NotifyOnResolve hierOpt[bool]              `json:"notify_on_resolve"`
+	QuietHoursStart hierOpt[string]            `json:"quiet_hours_start"`
+	QuietHoursEnd   hierOpt[string]            `json:"quiet_hours_end"`
+	Enabled         hierOpt[bool]              `json:"enabled"`
 }
 
 var clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
@@ -138,29 +116,40 @@ func (in policyInput) apply(p *store.NotificationPolicy, create bool) []apperr.F
 
 // validSteps checks the shape of the steps; that the contacts exist and are
 // active is checked by the store, in the write's transaction.
-func validSteps(in []stepInput) ([]store.PolicyStep, []apperr.FieldError) {
+func validSteps(raw []json.RawMessage) ([]alerting.Step, []apperr.FieldError) {
 	var fe []apperr.FieldError
 	add := func(i int, field, msg string) {
 		fe = append(fe, apperr.FieldError{Field: fmt.Sprintf("steps[%d].%s", i, field), Message: msg})
 	}
-	if len(in) < 1 || len(in) > maxPolicySteps {
+	if len(raw) < 1 || len(raw) > maxPolicySteps {
 		return nil, []apperr.FieldError{{Field: "steps", Message: fmt.Sprintf("must have 1 to %d steps", maxPolicySteps)}}
 	}
-	out := make([]store.PolicyStep, len(in))
+	in := make([]alerting.Step, len(raw))
+	hasAfter := make([]bool, len(raw))
+	for i, r := range raw {
+		var err error
+		if in[i], hasAfter[i], err = decodeStep(r); err != nil {
+			fe = append(fe, apperr.FieldError{Field: fmt.Sprintf("steps[%d]", i), Message: err.Error()})
+		}
+	}
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	out := make([]alerting.Step, len(in))
 	prev := 0
 	for i, s := range in {
 		switch {
-		case s.AfterMinutes == nil:
+		case !hasAfter[i]:
 			add(i, "after_minutes", "is required")
-		case *s.AfterMinutes < 0 || *s.AfterMinutes > maxStepAfter:
+		case s.AfterMinutes < 0 || s.AfterMinutes > maxStepAfter:
 			add(i, "after_minutes", fmt.Sprintf("must be from 0 to %d", maxStepAfter))
-		case *s.AfterMinutes < prev:
+		case s.AfterMinutes < prev:
 			add(i, "after_minutes", "must not be smaller than the previous step's (steps fire in order)")
 		default:
-			out[i].AfterMinutes = *s.AfterMinutes
+			out[i].AfterMinutes = s.AfterMinutes
 		}
-		if s.AfterMinutes != nil && *s.AfterMinutes >= prev {
-			prev = *s.AfterMinutes
+		if hasAfter[i] && s.AfterMinutes >= prev {
+			prev = s.AfterMinutes
 		}
 		if len(s.Channels) == 0 {
 			add(i, "channels", "must name at least one channel (sms, email)")
@@ -189,12 +178,9 @@ func validSteps(in []stepInput) ([]store.PolicyStep, []apperr.FieldError) {
 		}
 		if s.Repeat {
 			last := i == len(in)-1
-			interval := 0
-			if s.AfterMinutes != nil {
-				interval = *s.AfterMinutes
-				if i > 0 && in[i-1].AfterMinutes != nil {
-					interval -= *in[i-1].AfterMinutes
-				}
+			interval := s.AfterMinutes
+			if i > 0 {
+				interval -= in[i-1].AfterMinutes
 			}
 			switch {
 			case !last:
@@ -207,6 +193,21 @@ func validSteps(in []stepInput) ([]store.PolicyStep, []apperr.FieldError) {
 		}
 	}
 	return out, fe
+}
+
+// decodeStep reads one step of a request strictly (hierOpt decodes its value
+// leniently, and a misspelt "contacts" must not silently page nobody), and
+// whether it gave after_minutes (required: 0 is "at once", never a default).
+func decodeStep(raw json.RawMessage) (s alerting.Step, hasAfter bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, false, fmt.Errorf("must be a step {after_minutes, channels, contact_ids, repeat}: %v", err)
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields) // an object: it decoded above
+	_, hasAfter = fields["after_minutes"]
+	return s, hasAfter, nil
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, m Member) error {

@@ -126,7 +126,7 @@ func TestPoliciesValidation(t *testing.T) {
 		{"quiet empty window", map[string]any{"quiet_hours_start": "07:00", "quiet_hours_end": "07:00", "steps": e.steps()}, "quiet_hours_end"},
 		{"enabled null", map[string]any{"enabled": nil, "steps": e.steps()}, "enabled"},
 		{"unknown field", map[string]any{"escalate": true, "steps": e.steps()}, ""},
-		{"unknown step field", map[string]any{"steps": []any{map[string]any{"after_minutes": 0, "channels": sms, "contact_ids": []string{e.alice}, "delay": 1}}}, ""},
+		{"unknown step field", map[string]any{"steps": []any{map[string]any{"after_minutes": 0, "channels": sms, "contact_ids": []string{e.alice}, "delay": 1}}}, "steps[0]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ type plans struct{ asked []string }
 
 func (p *plans) NotificationPlan(_ context.Context, typ string) (store.NotificationPlan, error) {
 	p.asked = append(p.asked, typ)
-	return store.NotificationPlan{Found: true, Steps: []store.PolicyStep{
+	return store.NotificationPlan{Found: true, Steps: []alerting.Step{
 		{AfterMinutes: 0, Channels: []string{"sms"}, ContactIDs: []string{"c1"}},
 		{AfterMinutes: 15, Channels: []string{"sms"}, ContactIDs: []string{"c1"}}},
 		Contacts: map[string]store.Contact{"c1": {ID: "c1", Phone: "+15555550100"}}}, nil

@@ -30,7 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/alerting"
 )
 
 // row is one row of one of our tables, by column name. The writer sends
@@ -233,9 +233,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func nonNil(s []store.PolicyStep) []store.PolicyStep {
+func nonNil(s []alerting.Step) []alerting.Step {
 	if s == nil {
-		return []store.PolicyStep{}
+		return []alerting.Step{}
 	}
 	return s
 }

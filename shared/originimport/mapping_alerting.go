@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/frostguard/functions/shared/store"
 )
 
 // Who is paged, the alert history and the hand-kept records (mapping.go lists every table).
@@ -157,15 +157,15 @@ func (p *planner) policies() {
 func (p *planner) hasSite(id string) bool { _, ok := p.siteLive[id]; return ok }
 
 // policySteps builds our steps for an origin policy (see policies).
-func (p *planner) policySteps(r record) []store.PolicyStep {
+func (p *planner) policySteps(r record) []alerting.Step {
 	roles := r.strings("notify_roles")
 	if _, present := r["notify_roles"]; !present || r["notify_roles"] == nil {
 		roles = []string{"owner", "admin"}
 	}
 	roleContacts := p.roleContacts(roles)
-	var steps []store.PolicyStep
+	var steps []alerting.Step
 	if ch := channels(r.strings("initial_channels")); len(ch) > 0 && len(roleContacts) > 0 {
-		steps = append(steps, store.PolicyStep{AfterMinutes: 0, Channels: ch, ContactIDs: roleContacts})
+		steps = append(steps, alerting.Step{AfterMinutes: 0, Channels: ch, ContactIDs: roleContacts})
 	}
 	if !r.boolean("requires_ack", false) {
 		return nonNil(steps)
@@ -198,7 +198,7 @@ func (p *planner) policySteps(r record) []store.PolicyStep {
 		if len(ch) == 0 || len(contacts) == 0 {
 			continue
 		}
-		step := store.PolicyStep{AfterMinutes: after, Channels: ch, ContactIDs: contacts}
+		step := alerting.Step{AfterMinutes: after, Channels: ch, ContactIDs: contacts}
 		if rep, _ := s["repeat"].(bool); rep && i == len(list)-1 && (len(steps) == 0 || after > steps[len(steps)-1].AfterMinutes) {
 			step.Repeat = true
 		}

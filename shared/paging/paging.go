@@ -14,39 +14,6 @@ import (
 	"github.com/frostguard/functions/shared/store"
 )
 
-// MaxRepeats caps the repeats of a policy's last step marked "repeat": a
-// forgotten alert pages every interval for a while, not forever.
-const MaxRepeats = 10
-
-// ExpandSteps returns the policy's steps with the repeats of the last step
-// appended as ordinary steps (step len(steps)-1+k fires k intervals after
-// the last one), so alerting.Escalation plans them like any step and each
-// repeat gets its own escalation_step index (the outbox's once-per-step
-// key then holds for repeats too). The interval is the difference between
-// the last two steps' delays, or the last delay for a single step; a
-// non-positive interval disables repeating.
-func ExpandSteps(steps []store.PolicyStep) []alerting.Step {
-	out := make([]alerting.Step, 0, len(steps))
-	for _, s := range steps {
-		out = append(out, alerting.Step{AfterMinutes: s.AfterMinutes, Channels: s.Channels, ContactIDs: s.ContactIDs})
-	}
-	if len(steps) == 0 || !steps[len(steps)-1].Repeat {
-		return out
-	}
-	last := steps[len(steps)-1]
-	interval := last.AfterMinutes
-	if len(steps) > 1 {
-		interval -= steps[len(steps)-2].AfterMinutes
-	}
-	if interval <= 0 {
-		return out
-	}
-	for k := 1; k <= MaxRepeats; k++ {
-		out = append(out, alerting.Step{AfterMinutes: last.AfterMinutes + k*interval, Channels: last.Channels, ContactIDs: last.ContactIDs})
-	}
-	return out
-}
-
 // StepRows renders one step into outbox rows: one per contact and channel
 // the contact can be reached on. Contacts deactivated since the policy was
 // written (absent from contacts) are skipped.
@@ -78,7 +45,7 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 	if !plan.Found {
 		return w // no policy (any more): nobody to page
 	}
-	steps := ExpandSteps(plan.Steps)
+	steps := alerting.ExpandSteps(plan.Steps)
 	due, next := alerting.Escalation(steps, a.PagingFrom, false, now, a.StepsSent)
 	if !next.IsZero() {
 		w.Next = &next
@@ -128,7 +95,7 @@ func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.Mess
 	}
 	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = o.Type, o.Severity, o.TemperatureC, o.LimitC, o.At, row.AckCode
 	sms, subject, email := alerting.AlarmText(in)
-	steps := ExpandSteps(plan.Steps)
+	steps := alerting.ExpandSteps(plan.Steps)
 	first := steps[0]
 	if first.AfterMinutes > 0 {
 		next := from.Add(time.Duration(first.AfterMinutes) * time.Minute)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -350,15 +351,6 @@ func queueResolveAlert(b *pgx.Batch, orgID, unitID string, r AlertResolveRow, ac
 		orgID, unitID, r.Type, r.At, r.Reason, nullable(r.SensorID), r.SMSBody, r.EmailSubject, r.EmailBody, nullable(actorUserID))
 }
 
-// PolicyStep is one escalation step of a notification policy (Repeat is
-// only meaningful on the last step).
-type PolicyStep struct {
-	AfterMinutes int      `json:"after_minutes"`
-	Channels     []string `json:"channels"`
-	ContactIDs   []string `json:"contact_ids"`
-	Repeat       bool     `json:"repeat,omitempty"`
-}
-
 // Contact is an escalation contact.
 type Contact struct {
 	ID, Name, Phone, Email string
@@ -368,7 +360,7 @@ type Contact struct {
 // organisation's active contacts.
 type NotificationPlan struct {
 	Found    bool
-	Steps    []PolicyStep
+	Steps    []alerting.Step
 	Contacts map[string]Contact
 }
 

@@ -11,22 +11,23 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
 )
 
 // NotificationPolicy says who is paged, how and when, for an organisation,
 // a site or a unit, and one alert type or all (alert_type null).
 type NotificationPolicy struct {
-	ID              string       `json:"id"`
-	SiteID          *string      `json:"site_id"`
-	UnitID          *string      `json:"unit_id"`
-	AlertType       *string      `json:"alert_type"`
-	Name            *string      `json:"name"`
-	Steps           []PolicyStep `json:"steps"`
-	NotifyOnResolve bool         `json:"notify_on_resolve"`
-	QuietHoursStart *string      `json:"quiet_hours_start"` // "HH:MM", the site's local time
-	QuietHoursEnd   *string      `json:"quiet_hours_end"`
-	Enabled         bool         `json:"enabled"`
+	ID              string          `json:"id"`
+	SiteID          *string         `json:"site_id"`
+	UnitID          *string         `json:"unit_id"`
+	AlertType       *string         `json:"alert_type"`
+	Name            *string         `json:"name"`
+	Steps           []alerting.Step `json:"steps"`
+	NotifyOnResolve bool            `json:"notify_on_resolve"`
+	QuietHoursStart *string         `json:"quiet_hours_start"` // "HH:MM", the site's local time
+	QuietHoursEnd   *string         `json:"quiet_hours_end"`
+	Enabled         bool            `json:"enabled"`
 	// Warnings name the contacts of the steps that may not be paged as
 	// written (unverified, outside the SMS countries); the api fills it.
 	Warnings  []PolicyWarning `json:"warnings"`
@@ -62,7 +63,7 @@ func scanPolicy(row pgx.Row) (NotificationPolicy, error) {
 		err = json.Unmarshal(steps, &p.Steps)
 	}
 	if p.Steps == nil {
-		p.Steps = []PolicyStep{}
+		p.Steps = []alerting.Step{}
 	}
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return p, err

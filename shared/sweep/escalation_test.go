@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frostguard/functions/shared/paging"
+	"github.com/frostguard/functions/shared/alerting"
 )
 
 // openAlert inserts an active alert triggered at t0 whose first step is due.
@@ -122,8 +122,8 @@ func TestEscalationRepeatsTheLastStep(t *testing.T) {
 	f.at(10 * time.Hour)
 	f.run("escalation")
 	got := f.sent(id)
-	if len(got) != 5 || got[4].Step != 1+paging.MaxRepeats {
-		t.Fatalf("after 10 h: %+v, want one more row, step %d", got, 1+paging.MaxRepeats)
+	if len(got) != 5 || got[4].Step != 1+alerting.MaxRepeats {
+		t.Fatalf("after 10 h: %+v, want one more row, step %d", got, 1+alerting.MaxRepeats)
 	}
 	if a, _ := f.alert("temp_excursion"); a.Next != nil || a.Status != "active" {
 		t.Fatalf("after the last repeat: %+v", a)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 )
@@ -65,7 +66,7 @@ func (f *fixture) count(sql string, args ...any) int {
 }
 
 // policy writes the org-wide policy for every type.
-func (f *fixture) policy(steps ...store.PolicyStep) {
+func (f *fixture) policy(steps ...alerting.Step) {
 	f.t.Helper()
 	b, _ := json.Marshal(steps)
 	f.exec(`INSERT INTO notification_policies (organization_id, steps) VALUES ($1, $2)
@@ -124,8 +125,8 @@ func (f *fixture) unitStatus() string {
 	return s
 }
 
-func step(after int, channels []string, contacts ...string) store.PolicyStep {
-	return store.PolicyStep{AfterMinutes: after, Channels: channels, ContactIDs: contacts}
+func step(after int, channels []string, contacts ...string) alerting.Step {
+	return alerting.Step{AfterMinutes: after, Channels: channels, ContactIDs: contacts}
 }
 
 var sms = []string{"sms"}
