@@ -144,3 +144,48 @@ func TestMissedManualEntryPagesAndTheNextLogResolvesIt(t *testing.T) {
 		t.Fatalf("%d still open, want the bare unit's", n)
 	}
 }
+
+// Issue 14: a snooze or maintenance window. A manager silences the cooler
+// for cleaning; it warms up: the readings are stored and judged and the
+// alarm opens (showing "silenced until"), but nobody is paged. Ending the
+// silence resumes paging at once, with the page saying what was held.
+func TestSilencedUnitHoldsPagingThenResumes(t *testing.T) {
+	s := newAlarmStack(t)
+	code, body := s.api(http.MethodPost, "/units/"+s.seed.UnitID+"/silence", `{"minutes": 60, "reason": "cleaning", "note": "deep clean"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("silence: %d %s", code, body)
+	}
+	now := time.Now().UTC()
+	s.uplink(s.seed.SensorDevEUI, 1, now.Add(-15*time.Minute), `{"TempC_SHT": 9.1}`)
+	s.uplink(s.seed.SensorDevEUI, 2, now.Add(-2*time.Minute), `{"TempC_SHT": 9.4}`)
+	var status string
+	var silenced *time.Time
+	s.row([]any{&status}, `SELECT status FROM units WHERE id = $1`, s.seed.UnitID)
+	if status != "alarm_active" {
+		t.Fatalf("unit %s: readings are still judged", status)
+	}
+	code, body = s.api(http.MethodGet, "/alerts?status=open", "")
+	var alerts struct {
+		Items []struct {
+			Type          string     `json:"type"`
+			SilencedUntil *time.Time `json:"silenced_until"`
+		} `json:"items"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &alerts) != nil || len(alerts.Items) != 1 || alerts.Items[0].SilencedUntil == nil {
+		t.Fatalf("open alerts: %d %s", code, body)
+	}
+	silenced = alerts.Items[0].SilencedUntil
+	s.sweep()
+	if texts := s.smsTo(onCall); len(texts) != 0 {
+		t.Fatalf("paged while silenced (until %v): %q", silenced, texts)
+	}
+
+	if code, body := s.api(http.MethodDelete, "/units/"+s.seed.UnitID+"/silence", ""); code != http.StatusOK {
+		t.Fatalf("end the silence: %d %s", code, body)
+	}
+	s.sweep()
+	texts := s.smsTo(onCall)
+	if len(texts) != 1 || !strings.Contains(texts[0], "CRITICAL") || !strings.Contains(texts[0], "Silenced for cleaning") {
+		t.Fatalf("after the silence: %q", texts)
+	}
+}

@@ -43,6 +43,7 @@ const (
 	ManagePolicies    Permission = "manage_policies"    // notification policies
 	AcknowledgeAlerts Permission = "acknowledge_alert"  // stops escalation
 	ResolveAlerts     Permission = "resolve_alert"      // closes an alert with a note
+	SilenceAlarms     Permission = "silence_alarms"     // snooze a unit's paging for a bounded window
 	LogTemperatures   Permission = "log_temperature"    // manual temperature logs
 	ManageBilling     Permission = "manage_billing"     // checkout and billing portal
 	ManageIntegration Permission = "manage_integration" // TTN connection and its secret
@@ -65,6 +66,7 @@ var matrix = map[Permission]Role{
 	ManageSensors:     Manager,
 	ManageContacts:    Manager,
 	ResolveAlerts:     Manager,
+	SilenceAlarms:     Manager,
 	AcknowledgeAlerts: Staff,
 	LogTemperatures:   Staff,
 }

@@ -20,6 +20,7 @@ func TestMatrix(t *testing.T) {
 		ManageSensors:     {Owner, Admin, Manager},
 		ManageContacts:    {Owner, Admin, Manager},
 		ResolveAlerts:     {Owner, Admin, Manager},
+		SilenceAlarms:     {Owner, Admin, Manager},
 		AcknowledgeAlerts: {Owner, Admin, Manager, Staff},
 		LogTemperatures:   {Owner, Admin, Manager, Staff},
 	}

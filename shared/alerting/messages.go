@@ -18,6 +18,15 @@ type MessageInput struct {
 	At                                      time.Time      // reading time of the event
 	TimeZone                                *time.Location // the site's; nil = UTC
 	AckCode, AckURL                         string
+	// Held says paging of this alert waited for a silence of the unit (a
+	// snooze or maintenance window); the message says so.
+	Held *Held
+}
+
+// Held is a silence that held an alarm's pages.
+type Held struct {
+	Reason      string // cleaning, defrost, stocking, maintenance, other
+	From, Until time.Time
 }
 
 // NewMessageInput is the part of a message's input that comes from where
@@ -54,8 +63,15 @@ func AlarmText(in MessageInput) (sms string, subject string, email string) {
 	case in.AckURL != "":
 		ack = " Open " + in.AckURL
 	}
+	held := ""
+	if h := in.Held; h != nil {
+		// What happened meanwhile: the alarm began during the silence (or
+		// before it) and is still on now that the silence is over.
+		held = fmt.Sprintf(" Silenced for %s until %s; still alarming.", oneLine(h.Reason, 20),
+			h.Until.In(location(in)).Format("15:04"))
+	}
 	sms = fitSMS(func(site, unit string, withAck bool) string {
-		s := fmt.Sprintf("FrostGuard %s: %s / %s: %s%s.", asciiSafe(sev), site, unit, asciiSafe(cond), when)
+		s := fmt.Sprintf("FrostGuard %s: %s / %s: %s%s.%s", asciiSafe(sev), site, unit, asciiSafe(cond), when, asciiSafe(held))
 		if withAck {
 			s += asciiSafe(ack)
 		}
@@ -69,6 +85,11 @@ func AlarmText(in MessageInput) (sms string, subject string, email string) {
 	fmt.Fprintf(&b, "%s.\n", capitalize(cond))
 	if t := longTime(in); t != "" {
 		fmt.Fprintf(&b, "Time: %s\n", t)
+	}
+	if h := in.Held; h != nil {
+		loc := location(in)
+		fmt.Fprintf(&b, "\nThe unit was silenced for %s from %s to %s: this alarm was held, and it is still on now that the silence is over.\n",
+			oneLine(h.Reason, 40), h.From.In(loc).Format("Mon 2 Jan 15:04"), h.Until.In(loc).Format("Mon 2 Jan 15:04 MST"))
 	}
 	b.WriteString("\n")
 	switch {

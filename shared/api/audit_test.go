@@ -18,11 +18,17 @@ import (
 // around the subscription check around the router.
 func newAuditHarness(t *testing.T) *harness {
 	h := newHarness(t)
+	h.wireAsInProduction()
+	return h
+}
+
+// wireAsInProduction puts the audit trail and the subscription check
+// around h's router, as apifn does.
+func (h *harness) wireAsInProduction() {
 	mux := http.NewServeMux()
 	h.srv.Register(mux)
 	mux.Handle("/", web.NotFound())
 	h.h = web.Standard(h.srv.Audit(h.srv.EnforceSubscriptions(mux)), web.Options{Function: "api"})
-	return h
 }
 
 // doWithRequestID is h.do with an X-Request-Id.

@@ -27,7 +27,8 @@ const orgsPrefix = "/api/v1/orgs/"
 // get their 404/405 and exemptions are decided on the registered pattern,
 // not on a raw path that the router would clean or redirect.
 //
-// Writes that stay open whatever the subscription (see writeExempt):
+// Writes that stay open whatever the subscription (see writeExempt; a unit's
+// silence is alarm handling too):
 // billing (paying is how an organisation gets out of read-only), exports,
 // acknowledging and resolving alerts (alarms keep firing and people must be
 // able to handle them: food safety does not wait for a card), removing a
@@ -140,6 +141,9 @@ func writeExempt(method, routePath string) bool {
 		return true
 	case len(segs) == 3 && segs[0] == "alerts" && (segs[2] == "acknowledge" || segs[2] == "resolve"):
 		return method == http.MethodPost
+	case len(segs) == 3 && segs[0] == "units" && segs[2] == "silence":
+		// Silencing alarms is handling them: it stays open.
+		return method == http.MethodPost || method == http.MethodDelete
 	case len(segs) == 2 && (segs[0] == "members" || segs[0] == "invitations"):
 		return method == http.MethodDelete
 	case len(segs) == 2 && segs[0] == "ttn-connection" && segs[1] == "rotate-secret":

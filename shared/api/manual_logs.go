@@ -91,7 +91,7 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 	if err != nil {
 		return err
 	}
-	in := store.ManualLogInput{OrgID: m.OrgID, UnitID: unitID, UserID: m.UserID, TemperatureC: tempC, RecordedAt: at,
+	in := store.ManualLogInput{OrgID: m.OrgID, UnitID: unitID, UserID: m.UserID, TemperatureC: tempC, RecordedAt: at, Now: s.Now(),
 		Note: strings.TrimSpace(manualLogText(req.Note)), CorrectiveAction: strings.TrimSpace(manualLogText(req.CorrectiveAction))}
 	var res domain.ManualLogResult
 	var opened []store.AlertOpenRow

@@ -93,6 +93,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerBilling(mux)
 	s.registerContacts(mux)
 	s.registerSensorModels(mux)
+	s.registerSilences(mux)
 	s.registerPolicies(mux)
 	s.registerOptOuts(mux)
 	s.registerManualLogs(mux)

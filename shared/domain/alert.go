@@ -71,9 +71,12 @@ type Alert struct {
 	NextEscalationAt   *time.Time      `json:"next_escalation_at"`
 	// AckCode is the "ACK <code>" SMS code; null once resolved (it is only
 	// unique among open alerts and may be reused).
-	AckCode   *string   `json:"ack_code"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	AckCode *string `json:"ack_code"`
+	// SilencedUntil: the alert is open but its unit's alarms are silenced
+	// (a snooze or maintenance window) until then; null otherwise.
+	SilencedUntil *time.Time `json:"silenced_until"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // AlertEvent is one entry of an alert's audit trail.
@@ -96,7 +99,7 @@ type AlertDetail struct {
 // UTC puts every time of the alert in UTC, so JSON shows them as ...Z.
 func (a *Alert) UTC() {
 	a.TriggeredAt, a.CreatedAt, a.UpdatedAt = a.TriggeredAt.UTC(), a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-	for _, t := range []*time.Time{a.AcknowledgedAt, a.ResolvedAt, a.NextEscalationAt} {
+	for _, t := range []*time.Time{a.AcknowledgedAt, a.ResolvedAt, a.NextEscalationAt, a.SilencedUntil} {
 		if t != nil {
 			*t = t.UTC()
 		}

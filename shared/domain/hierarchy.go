@@ -297,14 +297,18 @@ type Unit struct {
 	LastTempC     *float64   `json:"last_temp_c"`
 	// LastTemperatureAt is when the unit's temperature was last measured
 	// (its check-ins); LastReadingAt includes door and battery uplinks.
-	LastTemperatureAt *time.Time  `json:"last_temperature_at"`
-	DoorOpen          bool        `json:"door_open"`
-	DoorChangedAt     *time.Time  `json:"door_changed_at"`
-	LastManualLogAt   *time.Time  `json:"last_manual_log_at"`
-	CreatedAt         time.Time   `json:"created_at"`
-	UpdatedAt         time.Time   `json:"updated_at"`
-	DeletedAt         *time.Time  `json:"deleted_at,omitempty"`
-	Display           UnitDisplay `json:"display"`
+	LastTemperatureAt *time.Time `json:"last_temperature_at"`
+	DoorOpen          bool       `json:"door_open"`
+	DoorChangedAt     *time.Time `json:"door_changed_at"`
+	LastManualLogAt   *time.Time `json:"last_manual_log_at"`
+	// SilencedUntil and SilenceReason: the unit's alarms are silenced (a
+	// snooze or maintenance window) until then, why; null otherwise.
+	SilencedUntil *time.Time  `json:"silenced_until"`
+	SilenceReason *string     `json:"silence_reason"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+	DeletedAt     *time.Time  `json:"deleted_at,omitempty"`
+	Display       UnitDisplay `json:"display"`
 }
 
 // UnitDisplay is a unit's temperatures in the organisation's preferred unit,
@@ -343,4 +347,40 @@ func IsIANAZone(name string) bool {
 	}
 	_, err := time.LoadLocation(name)
 	return err == nil
+}
+
+// UnitSilence is a snooze or maintenance window of a unit: its readings are
+// still stored and judged and its alerts still open, but no alarm message
+// goes out until it ends; paging then resumes.
+type UnitSilence struct {
+	ID            string     `json:"id"`
+	UnitID        string     `json:"unit_id"`
+	Reason        string     `json:"reason"`
+	Note          *string    `json:"note"`
+	StartsAt      time.Time  `json:"starts_at"`
+	EndsAt        time.Time  `json:"ends_at"` // as set; EndedEarlyAt when ended before
+	EndedEarlyAt  *time.Time `json:"ended_early_at"`
+	Active        bool       `json:"active"`
+	CreatedBy     *string    `json:"created_by"`
+	CreatedByName *string    `json:"created_by_name"`
+	EndedBy       *string    `json:"ended_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+}
+
+// Silence reasons and bounds.
+var SilenceReasons = []string{"cleaning", "defrost", "stocking", "maintenance", "other"}
+
+const (
+	MinSilenceMinutes = 5
+	MaxSilenceMinutes = 720 // 12 hours
+	MaxSilenceNote    = 500
+)
+
+// UTC puts the silence's times in UTC.
+func (s *UnitSilence) UTC() {
+	s.StartsAt, s.EndsAt, s.CreatedAt = s.StartsAt.UTC(), s.EndsAt.UTC(), s.CreatedAt.UTC()
+	if s.EndedEarlyAt != nil {
+		t := s.EndedEarlyAt.UTC()
+		s.EndedEarlyAt = &t
+	}
 }

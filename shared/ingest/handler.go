@@ -123,7 +123,7 @@ func (h *Handler) now() time.Time {
 
 func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (Result, error) {
 	at := msg.ReceivedAt
-	key := store.UplinkKey{DevEUI: msg.DevEUI, ReceivedAt: at}
+	key := store.UplinkKey{DevEUI: msg.DevEUI, ReceivedAt: at, Now: h.now()}
 	if msg.Kind == ttn.KindUplink {
 		key.DedupeKey = msg.DedupeKey()
 		if !msg.Uplink.ReceivedAt.IsZero() {

@@ -155,7 +155,7 @@ func Judge(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
 		if err != nil {
 			return v, fmt.Errorf("judge: %w", err)
 		}
-		row := paging.OpenRow(op, plan, msgIn, r.Now)
+		row := paging.OpenRow(op, plan, msgIn, r.Now, u.Silence)
 		row.EventData = triggered[op.Type+"@"+op.SensorID]
 		if manual {
 			if row.EventData == nil {

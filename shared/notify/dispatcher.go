@@ -197,7 +197,7 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 			Location: domain.Location(c.TimeZone), Limits: limits,
 			RecipientSends: u.Recipient[c.Recipient], OrgSends: u.Org[c.OrgID],
 			Trial: c.Trial, RecipientVerified: c.RecipientVerified, AllowedCountries: c.AllowedCountries,
-			OrgDaySends: u.OrgDay[c.OrgID][c.Channel],
+			OrgDaySends: u.OrgDay[c.OrgID][c.Channel], SilencedUntil: c.SilencedUntil,
 		}
 		if c.QuietStart != nil && c.QuietEnd != nil {
 			in.Quiet = QuietHours{Set: true, Start: *c.QuietStart, End: *c.QuietEnd}

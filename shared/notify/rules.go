@@ -29,6 +29,9 @@ import (
 //     driving to the site); for a non-critical one it waits like its alarm
 //     did, so nobody is woken for good news about a warning they never got.
 //     'test' messages (sent from settings, someone is waiting) are never held.
+//   - An 'alert' message of a unit whose alarms a manager silenced (a
+//     snooze or maintenance window, bounded) waits until the silence ends,
+//     critical or not; 'resolved' and 'test' messages are not held.
 //   - An 'alert' message whose alert was acknowledged or resolved meanwhile
 //     (e.g. held by quiet hours) is skipped: acknowledging stops escalation.
 //     A 'resolved' message goes only to a recipient the alarm reached.
@@ -64,6 +67,7 @@ const (
 	ReasonCountryNotAllowed = "country_not_allowed" // trial: the number's country is not allowed
 	ReasonTrialDailyCap     = "trial_daily_cap"     // trial: the day's sends on this channel are used up
 	ReasonCriticalCap       = "critical_safety_cap"
+	ReasonSilenced          = "silenced" // the unit's alarms are silenced (snooze, maintenance window)
 )
 
 // TrialWindow is the trial daily caps' sliding window.
@@ -163,9 +167,12 @@ type RuleInput struct {
 	Recipient             string
 	Severity, AlertStatus string // "" for test notifications
 	OptedOut              bool
-	AlarmReached          bool // resolved: an alert message of the alert reached this recipient
-	Location              *time.Location
-	Quiet                 QuietHours
+	// SilencedUntil: the unit of an alarm message is silenced until then
+	// (nil: not silenced).
+	SilencedUntil *time.Time
+	AlarmReached  bool // resolved: an alert message of the alert reached this recipient
+	Location      *time.Location
+	Quiet         QuietHours
 	// send times in the rate window (ascending), without this row
 	RecipientSends, OrgSends []time.Time
 	Limits                   Limits
@@ -190,8 +197,10 @@ type Decision struct {
 	Until  time.Time // ActionDefer
 }
 
-// Decide applies the rules in order: address, opt-out, alert state, quiet
-// hours, rate limits. Limits must already carry the defaults.
+// Decide applies the rules in order: address, opt-out, the trial's abuse
+// limits, alert state, the unit's silence, quiet hours, rate limits. It is
+// the one place a message's fate is decided. Limits must already carry the
+// defaults.
 func Decide(in RuleInput) Decision {
 	if in.Channel == "sms" && !ValidE164(in.Recipient) {
 		return Decision{Action: ActionSkip, Reason: ReasonInvalidNumber}
@@ -217,6 +226,11 @@ func Decide(in RuleInput) Decision {
 		if !in.AlarmReached {
 			return Decision{Action: ActionSkip, Reason: ReasonAlarmNotSent}
 		}
+	}
+	if in.Kind == "alert" && in.SilencedUntil != nil && in.SilencedUntil.After(in.Now) {
+		// A manager silenced the unit (cleaning, defrost...): its alarm
+		// messages, critical ones included, wait for the silence's end.
+		return Decision{Action: ActionDefer, Reason: ReasonSilenced, Until: *in.SilencedUntil}
 	}
 	if in.Kind != "test" && !critical {
 		if until, quiet := QuietUntil(in.Now, in.Location, in.Quiet); quiet {

@@ -138,6 +138,20 @@ func TestDecide(t *testing.T) {
 		want Decision
 	}{
 		{"plain send", base(func(*RuleInput) {}), Decision{Action: ActionSend}},
+		// Issue 14: a silenced unit's alarm messages wait for the silence's
+		// end, critical ones too; "back to normal" is not held.
+		{"silenced unit holds a critical page", base(func(in *RuleInput) {
+			until := dayNow.Add(30 * time.Minute)
+			in.SilencedUntil, in.Severity = &until, "critical"
+		}), Decision{Action: ActionDefer, Reason: ReasonSilenced, Until: dayNow.Add(30 * time.Minute)}},
+		{"a silence that ended holds nothing", base(func(in *RuleInput) {
+			until := dayNow.Add(-time.Minute)
+			in.SilencedUntil = &until
+		}), Decision{Action: ActionSend}},
+		{"silence does not hold back to normal", base(func(in *RuleInput) {
+			until := dayNow.Add(30 * time.Minute)
+			in.SilencedUntil, in.Kind, in.AlarmReached = &until, "resolved", true
+		}), Decision{Action: ActionSend}},
 		{"invalid number", base(func(in *RuleInput) { in.Recipient = "0612345678" }), Decision{Action: ActionSkip, Reason: ReasonInvalidNumber}},
 		{"email not checked as E.164", base(func(in *RuleInput) { in.Channel, in.Recipient = "email", "a@b.example" }), Decision{Action: ActionSend}},
 		{"opted out", base(func(in *RuleInput) { in.OptedOut = true }), Decision{Action: ActionSkip, Reason: ReasonOptedOut}},
@@ -450,5 +464,25 @@ func TestDecideTrialDailyCapHoldsForCriticalAlerts(t *testing.T) {
 	sms.Trial = false
 	if d := Decide(sms); d.Action != ActionSend {
 		t.Errorf("a paying organisation has no daily cap: %+v", d)
+	}
+}
+
+// Issue 14: through the claim query, a pending alarm message of a silenced
+// unit waits for the silence's end; another unit's goes.
+func TestDispatchSilencedUnit(t *testing.T) {
+	e := dspSetup(t, "UTC", nil)
+	crit := e.alert("critical", "active")
+	held := e.row(dspRow{AlertID: crit, Channel: "sms", Recipient: "+15555550100"})
+	until := e.now().Add(30 * time.Minute)
+	e.exec(`INSERT INTO unit_silences (organization_id, unit_id, reason, starts_at, ends_at) VALUES ($1, $2, 'cleaning', $3, $4)`,
+		e.org, e.unit, e.now().Add(-time.Minute), until)
+	e.dispatch(Report{Claimed: 1, Deferred: 1})
+	if s := e.state(held); s.Status != "pending" || s.LastError != ReasonSilenced || !s.NextAttempt.Equal(until) {
+		t.Fatalf("held: %+v", s)
+	}
+	e.advance(31 * time.Minute)
+	e.dispatch(Report{Claimed: 1, Sent: 1})
+	if s := e.state(held); s.Status != "sent" {
+		t.Fatalf("after the silence: %+v", s)
 	}
 }

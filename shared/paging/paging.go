@@ -6,6 +6,7 @@
 package paging
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -45,6 +46,13 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 	if !plan.Found {
 		return w // no policy (any more): nobody to page
 	}
+	if a.Silence != nil && a.Silence.Until.After(now) {
+		// The unit is silenced: nothing goes out before the silence ends;
+		// then every step due by then is sent, saying why it waited.
+		until := a.Silence.Until
+		w.Next, w.Held = &until, a.Silence
+		return w
+	}
 	steps := alerting.ExpandSteps(plan.Steps)
 	due, next := alerting.Escalation(steps, a.PagingFrom, false, now, a.StepsSent)
 	if !next.IsZero() {
@@ -64,6 +72,9 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 	}
 	in := alerting.NewMessageInput(a.SiteName, a.UnitName, a.TimeZone, domain.TempUnit(a.TempUnit), frontendURL)
 	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = a.Type, a.Severity, a.TemperatureC, a.LimitC, a.TriggeredAt, a.AckCode
+	if p := a.EndedSilence; p != nil {
+		in.Held = &alerting.Held{Reason: p.Reason, From: p.From, Until: p.Until}
+	}
 	sms, subject, email := alerting.AlarmText(in)
 	w.Steps = map[int][]store.OutboxRow{}
 	for _, i := range due {
@@ -79,13 +90,19 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 // alert's time and start (the caller's now): an alert opened for a
 // condition that began earlier (a check-in missed 25 minutes ago, a late
 // reading) pages its first step now and each later step after its own
-// delay, never all of them at once. Step 0 goes out with the opening when
+// delay, never all of them at once. While the unit is silenced (silence),
+// paging starts when the silence ends: nothing is queued now, the
+// escalation task sends the first step then. Step 0 goes out with the opening when
 // it has no delay; later steps (and a delayed first one) are the sweeper's
 // escalation task's.
-func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.MessageInput, start time.Time) store.AlertOpenRow {
+func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.MessageInput, start time.Time, silence *store.Silence) store.AlertOpenRow {
 	from := o.At
 	if start.After(from) {
 		from = start
+	}
+	held := silence != nil && silence.Until.After(from)
+	if held {
+		from = silence.Until
 	}
 	row := store.AlertOpenRow{Type: o.Type, Severity: o.Severity, Title: o.Title, Message: o.Message, SensorID: o.SensorID,
 		TemperatureC: o.TemperatureC, LimitC: o.LimitC, At: o.At, AckCode: store.NewAckCode(), PagingFrom: from}
@@ -97,9 +114,15 @@ func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.Mess
 	sms, subject, email := alerting.AlarmText(in)
 	steps := alerting.ExpandSteps(plan.Steps)
 	first := steps[0]
-	if first.AfterMinutes > 0 {
-		next := from.Add(time.Duration(first.AfterMinutes) * time.Minute)
+	if held || first.AfterMinutes > 0 {
+		// A silenced unit's alert pages when the silence ends (the
+		// escalation task sends its first step then); a delayed first step
+		// at its delay.
+		next := from.Add(time.Duration(max(first.AfterMinutes, 0)) * time.Minute)
 		row.NextEscalationAt = &next
+		if held {
+			row.EventNote = fmt.Sprintf("paging held: the unit is silenced (%s) until %s", silence.Reason, silence.Until.UTC().Format(time.RFC3339))
+		}
 		return row
 	}
 	if len(steps) > 1 {

@@ -22,7 +22,8 @@ const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, a.sensor_id, a.t
 	a.resolved_at, a.resolved_by, res.display_name, a.resolved_note, a.resolution,
 	a.escalation_step, a.next_escalation_at,
 	CASE WHEN a.status <> 'resolved' THEN a.ack_code END,
-	a.created_at, a.updated_at, o.temp_unit
+	a.created_at, a.updated_at, o.temp_unit,
+	CASE WHEN a.status <> 'resolved' THEN (SELECT coalesce(ended_early_at, ends_at) FROM active_unit_silence(a.unit_id, now())) END
 FROM alerts a
 JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
 JOIN organizations o ON o.id = a.organization_id
@@ -36,7 +37,7 @@ func scanAlert(row pgx.Row) (domain.Alert, error) {
 		&a.Title, &a.Message, &a.TemperatureC, &a.LimitC, &a.Details, &a.TriggeredAt,
 		&a.AcknowledgedAt, &a.AcknowledgedBy, &a.AcknowledgedByName, &a.AcknowledgedNote,
 		&a.ResolvedAt, &a.ResolvedBy, &a.ResolvedByName, &a.ResolvedNote, &a.Resolution,
-		&a.EscalationStep, &a.NextEscalationAt, &a.AckCode, &a.CreatedAt, &a.UpdatedAt, &unit)
+		&a.EscalationStep, &a.NextEscalationAt, &a.AckCode, &a.CreatedAt, &a.UpdatedAt, &unit, &a.SilencedUntil)
 	a.UTC()
 	a.SetDisplayUnit(unit)
 	return a, err

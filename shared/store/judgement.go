@@ -44,6 +44,11 @@ type UnitAlerting struct {
 	// Recent are the unit's stored sensor temperatures before the reading
 	// being judged (oldest first, at most cooling_readings, 6 hours back).
 	Recent []TempSample
+	// Silence is the unit's active silence (nil: none): alerts still open,
+	// their paging waits for its end.
+	Silence       *Silence
+	silenceUntil  *time.Time
+	silenceReason string
 }
 
 // TempSample is one stored temperature of a unit.
@@ -60,9 +65,10 @@ type OpenAlertRef struct {
 
 // unitAlertingSQL is THE read of a unit for judging a reading: cond selects
 // the unit (u), at is the placeholder of the reading's time (the recent
-// temperatures are those before it). The unit row is locked FOR UPDATE, so
+// temperatures are those before it), now of the clock (the unit's active
+// silence). The unit row is locked FOR UPDATE, so
 // readings of one unit (uplinks, manual logs) are judged one after another.
-func unitAlertingSQL(cond, at string) string {
+func unitAlertingSQL(cond, at, now string) string {
 	return `SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone), o.temp_unit, u.type,
 			u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds, u.door_confirm_seconds,
 			u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule,
@@ -72,9 +78,11 @@ func unitAlertingSQL(cond, at string) string {
 				FROM (SELECT recorded_at, temperature_c FROM sensor_readings
 					WHERE unit_id = u.id AND temperature_c IS NOT NULL
 						AND recorded_at < ` + at + ` AND recorded_at >= ` + at + `::timestamptz - interval '6 hours'
-					ORDER BY recorded_at DESC LIMIT u.cooling_readings) r)
+					ORDER BY recorded_at DESC LIMIT u.cooling_readings) r),
+			coalesce(sl.ended_early_at, sl.ends_at), coalesce(sl.reason, '')
 		FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
 			JOIN organizations o ON o.id = u.organization_id
+			LEFT JOIN LATERAL active_unit_silence(u.id, ` + now + `) sl ON true
 		WHERE u.deleted_at IS NULL AND ` + cond + `
 		FOR UPDATE OF u`
 }
@@ -85,7 +93,28 @@ func (u *UnitAlerting) scanArgs(recent *[]byte) []any {
 		&u.MinC, &u.MaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
 		&u.CoolingSlopeCPerHour, &u.CoolingReadings, &u.DefrostSchedule,
 		&u.Status, &u.StatusSince, &u.InBandCount, &u.LastReadingAt, &u.LastManualLogAt, &u.LastTemperatureAt,
-		&u.DoorOpen, &u.DoorChangedAt, recent}
+		&u.DoorOpen, &u.DoorChangedAt, recent, &u.silenceUntil, &u.silenceReason}
+}
+
+// finish completes a scanned unit: its recent temperatures and silence.
+func (u *UnitAlerting) finish(recent []byte) (err error) {
+	u.Recent, err = decodeRecent(recent)
+	u.Silence = newSilence(u.silenceUntil, u.silenceReason)
+	return err
+}
+
+// Silence is a unit's active silence (snooze, maintenance window): its
+// paging is held until Until.
+type Silence struct {
+	Until  time.Time
+	Reason string // cleaning, defrost, stocking, maintenance, other
+}
+
+func newSilence(until *time.Time, reason string) *Silence {
+	if until == nil {
+		return nil
+	}
+	return &Silence{Until: *until, Reason: reason}
 }
 
 // decodeRecent reads the [[epoch, °C], ...] of unitAlertingSQL.

@@ -20,6 +20,14 @@ type ManualLogInput struct {
 	RecordedAt            time.Time
 	Note                  string
 	CorrectiveAction      string
+	Now                   time.Time // the clock (the unit's active silence); zero: time.Now
+}
+
+func (in ManualLogInput) now() time.Time {
+	if in.Now.IsZero() {
+		return time.Now()
+	}
+	return in.Now
 }
 
 // ManualLogJudge decides, under the unit's row lock, what a manual log does
@@ -53,7 +61,7 @@ func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge Manu
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var u UnitAlerting
 		var recent []byte
-		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3"), in.OrgID, in.UnitID, in.RecordedAt).
+		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3", "$4"), in.OrgID, in.UnitID, in.RecordedAt, in.now()).
 			Scan(u.scanArgs(&recent)...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "unit not found")
@@ -61,7 +69,7 @@ func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge Manu
 		if err != nil {
 			return err
 		}
-		if u.Recent, err = decodeRecent(recent); err != nil {
+		if err := u.finish(recent); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, openAlertsSQL+`organization_id = $1 AND unit_id = $2`, in.OrgID, in.UnitID)

@@ -42,6 +42,9 @@ type OutboxClaim struct {
 	Trial             bool
 	RecipientVerified bool
 	AllowedCountries  []string
+	// SilencedUntil is set for an alarm message of a unit with an active
+	// silence: it waits until then.
+	SilencedUntil *time.Time
 }
 
 // OutboxUsage is the send times in the rate window (ascending), per
@@ -87,7 +90,8 @@ SELECT n.id, n.organization_id, n.kind, n.channel, n.recipient, coalesce(n.subje
 	` + orgDoesNotPay + `,
 	coalesce(CASE WHEN n.channel = 'sms' THEN ct.phone_verified_at IS NOT NULL AND ct.phone = n.recipient
 		ELSE ct.email_verified_at IS NOT NULL AND lower(ct.email) = n.recipient END, false),
-	` + effectiveSMSCountries + `
+	` + effectiveSMSCountries + `,
+	CASE WHEN n.kind = 'alert' THEN (SELECT coalesce(ended_early_at, ends_at) FROM active_unit_silence(a.unit_id, $1)) END
 FROM notifications n
 JOIN organizations o ON o.id = n.organization_id
 LEFT JOIN escalation_contacts ct ON ct.id = n.contact_id
@@ -139,7 +143,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, p OutboxClaimParams,
 			var qs, qe pgtype.Time
 			err := r.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Channel, &c.Recipient, &c.Subject, &c.Body, &c.Status,
 				&c.Attempts, &c.Provider, &c.LastError, &c.Severity, &c.AlertStatus, &c.TimeZone, &qs, &qe,
-				&c.OptedOut, &c.AlarmReached, &c.DueAt, &c.Trial, &c.RecipientVerified, &c.AllowedCountries)
+				&c.OptedOut, &c.AlarmReached, &c.DueAt, &c.Trial, &c.RecipientVerified, &c.AllowedCountries, &c.SilencedUntil)
 			if qs.Valid && qe.Valid {
 				s, e := time.Duration(qs.Microseconds)*time.Microsecond, time.Duration(qe.Microseconds)*time.Microsecond
 				c.QuietStart, c.QuietEnd = &s, &e

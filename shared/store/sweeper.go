@@ -49,6 +49,9 @@ type SweepUnit struct {
 	ManualLogInterval time.Duration
 	LastManualLogAt   *time.Time
 	CreatedAt         time.Time
+	// Silence is the unit's active silence (nil: none): alerts the sweeper
+	// opens wait for its end to page.
+	Silence *Silence
 	// Open are the unit-level open alerts of the sweeper's types, by type.
 	Open map[string]SweepAlert
 }
@@ -202,7 +205,7 @@ func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error
 // WithSweepUnit runs fn in a transaction holding the unit's row lock. A
 // unit that is locked (an uplink, or the other sweep) or gone is skipped:
 // fn is not called and ok is false.
-func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
+func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("WithSweepUnit: %w", Classify(err))
@@ -212,18 +215,22 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 	found, err := func() (bool, error) {
 		var interval, doorWarn, doorCrit int
 		var manual *int
+		var silenceUntil *time.Time
+		var silenceReason string
 		b := &pgx.Batch{}
 		b.Queue(`BEGIN`)
 		b.Queue(`SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
 				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.last_temperature_at, u.door_open, u.door_changed_at,
 				u.door_warn_minutes, u.door_critical_minutes, u.last_manual_log_at, u.created_at,
 				greatest(u.created_at, s.changed), s.changed IS NOT NULL, s.expects_temperature,
-				coalesce(u.manual_log_interval_seconds, CASE WHEN o.compliance_mode = 'haccp' AND s.changed IS NULL THEN $2::int END)
+				coalesce(u.manual_log_interval_seconds, CASE WHEN o.compliance_mode = 'haccp' AND s.changed IS NULL THEN $2::int END),
+				coalesce(sl.ended_early_at, sl.ends_at), coalesce(sl.reason, '')
 			FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
 				JOIN organizations o ON o.id = u.organization_id
 				CROSS JOIN LATERAL (`+liveSensorsSQL+`) s
+				LEFT JOIN LATERAL active_unit_silence(u.id, $3) sl ON true
 			WHERE u.id = $1 AND u.deleted_at IS NULL AND o.import_state IS NULL
-			FOR UPDATE OF u SKIP LOCKED`, unitID, int(DefaultHACCPManualLogInterval/time.Second))
+			FOR UPDATE OF u SKIP LOCKED`, unitID, int(DefaultHACCPManualLogInterval/time.Second), now)
 		b.Queue(`SELECT a.id, a.type, a.severity, a.status, a.triggered_at FROM alerts a JOIN units u ON u.id = a.unit_id
 			WHERE a.unit_id = $1 AND a.organization_id = u.organization_id AND a.sensor_id IS NULL AND a.status <> 'resolved'
 				AND a.type IN ('monitoring_interrupted', 'door_open', 'missed_manual_entry')`, unitID)
@@ -234,8 +241,10 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, fn func(*SweepTx
 		}
 		err := br.QueryRow().Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
 			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt,
-			&doorWarn, &doorCrit, &u.LastManualLogAt, &u.CreatedAt, &u.WatchedSince, &u.HasSensor, &u.ExpectsTemperature, &manual)
+			&doorWarn, &doorCrit, &u.LastManualLogAt, &u.CreatedAt, &u.WatchedSince, &u.HasSensor, &u.ExpectsTemperature, &manual,
+			&silenceUntil, &silenceReason)
 		found := err == nil
+		u.Silence = newSilence(silenceUntil, silenceReason)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return false, err
 		}
@@ -368,6 +377,17 @@ type EscalationAlert struct {
 	TemperatureC, LimitC                               *float64
 	StepsSent                                          int // alerts.escalation_step
 	NextEscalationAt                                   *time.Time
+	// Silence is the unit's active silence (nil: none): escalation waits.
+	Silence *Silence
+	// EndedSilence is the unit's latest silence that ended since the alert
+	// triggered (nil: none): its pages say paging was held.
+	EndedSilence *PastSilence
+}
+
+// PastSilence is a silence that has ended.
+type PastSilence struct {
+	Reason      string
+	From, Until time.Time
 }
 
 // EscalationWrite is what one escalation run writes for an alert.
@@ -375,6 +395,7 @@ type EscalationWrite struct {
 	Steps     map[int][]OutboxRow // step index -> its notifications
 	StepsSent int                 // the new alerts.escalation_step
 	Next      *time.Time          // nil: nothing more to send (the alert stays open)
+	Held      *Silence            // escalation waits for this silence's end (a paging_held event)
 }
 
 // WithDueEscalation runs fn for one alert under its row lock, if it is still
@@ -386,16 +407,24 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 	fn func(*SweepTx, EscalationAlert) (EscalationWrite, error)) (ok bool, err error) {
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var a EscalationAlert
+		var silenceUntil, pastStart, pastEnd *time.Time
+		var silenceReason, pastReason string
 		err := tx.QueryRow(ctx, `SELECT a.id, a.organization_id, a.unit_id, u.site_id, a.type, a.severity, a.ack_code,
 				si.name, u.name, coalesce(si.timezone, o.timezone), o.temp_unit, a.triggered_at, coalesce(a.paging_started_at, a.triggered_at),
-				a.temperature_c::float8, a.limit_c::float8, a.escalation_step, a.next_escalation_at
+				a.temperature_c::float8, a.limit_c::float8, a.escalation_step, a.next_escalation_at,
+				coalesce(sl.ended_early_at, sl.ends_at), coalesce(sl.reason, ''), ps.starts_at, ps.ended, coalesce(ps.reason, '')
 			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
 				JOIN sites si ON si.id = u.site_id AND si.organization_id = a.organization_id
 				JOIN organizations o ON o.id = a.organization_id
+				LEFT JOIN LATERAL active_unit_silence(a.unit_id, $2) sl ON true
+				LEFT JOIN LATERAL (SELECT reason, starts_at, coalesce(ended_early_at, ends_at) AS ended FROM unit_silences s
+					WHERE s.unit_id = a.unit_id AND coalesce(s.ended_early_at, s.ends_at) <= $2
+						AND coalesce(s.ended_early_at, s.ends_at) > a.triggered_at
+					ORDER BY 3 DESC LIMIT 1) ps ON true
 			WHERE a.id = $1 AND a.status = 'active' AND a.next_escalation_at <= $2 AND o.import_state IS NULL
 			FOR UPDATE OF a SKIP LOCKED`, alertID, now).Scan(&a.ID, &a.OrgID, &a.UnitID, &a.SiteID, &a.Type, &a.Severity,
 			&a.AckCode, &a.SiteName, &a.UnitName, &a.TimeZone, &a.TempUnit, &a.TriggeredAt, &a.PagingFrom, &a.TemperatureC, &a.LimitC,
-			&a.StepsSent, &a.NextEscalationAt)
+			&a.StepsSent, &a.NextEscalationAt, &silenceUntil, &silenceReason, &pastStart, &pastEnd, &pastReason)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -403,6 +432,10 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 			return err
 		}
 		ok = true
+		a.Silence = newSilence(silenceUntil, silenceReason)
+		if pastStart != nil && pastEnd != nil {
+			a.EndedSilence = &PastSilence{Reason: pastReason, From: *pastStart, Until: *pastEnd}
+		}
 		w, err := fn(&SweepTx{q: tx}, a)
 		if err != nil {
 			return err
@@ -427,6 +460,11 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 		}
 		b.Queue(`UPDATE alerts SET escalation_step = $3, next_escalation_at = $4, updated_at = now()
 			WHERE organization_id = $1 AND id = $2 AND escalation_step = $5`, a.OrgID, a.ID, w.StepsSent, w.Next, a.StepsSent)
+		if w.Held != nil {
+			data, _ := json.Marshal(map[string]any{"silenced_until": w.Held.Until, "reason": w.Held.Reason})
+			b.Queue(`INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at) VALUES ($1, $2, 'paging_held', $3, $4, $5)`,
+				a.OrgID, a.ID, "escalation held: the unit is silenced ("+w.Held.Reason+")", data, now)
+		}
 		if len(stepsQueued) > 0 {
 			sort.Ints(stepsQueued)
 			data, _ := json.Marshal(map[string]any{"steps": stepsQueued, "escalation_step": w.StepsSent})

@@ -18,14 +18,15 @@ import (
 const unitFrom = ` FROM units u
 	JOIN areas a ON a.id = u.area_id AND a.organization_id = u.organization_id
 	JOIN sites s ON s.id = u.site_id AND s.organization_id = u.organization_id
-	JOIN organizations o ON o.id = u.organization_id`
+	JOIN organizations o ON o.id = u.organization_id
+	LEFT JOIN LATERAL active_unit_silence(u.id, now()) sl ON true`
 
 const unitCols = `u.id, u.organization_id, u.site_id, u.area_id, s.name, a.name, u.name, u.description, u.type,
 	u.sort_order, u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds,
 	u.door_confirm_seconds, u.checkin_interval_seconds, u.manual_log_interval_seconds, u.door_warn_minutes,
 	u.door_critical_minutes, u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule, u.status, u.status_since,
 	u.last_reading_at, u.last_temp_c::float8, u.last_temperature_at, u.door_open, u.door_changed_at, u.last_manual_log_at,
-	u.created_at, u.updated_at, u.deleted_at, o.temp_unit`
+	u.created_at, u.updated_at, u.deleted_at, o.temp_unit, coalesce(sl.ended_early_at, sl.ends_at), sl.reason`
 
 func scanUnit(row pgx.Row) (domain.Unit, error) {
 	var u domain.Unit
@@ -34,10 +35,11 @@ func scanUnit(row pgx.Row) (domain.Unit, error) {
 		&u.Type, &u.SortOrder, &u.TempMinC, &u.TempMaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
 		&u.CheckinIntervalSeconds, &u.ManualLogIntervalSeconds, &u.DoorWarnMinutes, &u.DoorCriticalMinutes,
 		&u.CoolingSlopeCPerHour, &u.CoolingReadings, &u.DefrostSchedule, &u.Status, &u.StatusSince, &u.LastReadingAt,
-		&u.LastTempC, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt, &u.LastManualLogAt, &u.CreatedAt, &u.UpdatedAt, &u.DeletedAt, &tu)
+		&u.LastTempC, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt, &u.LastManualLogAt, &u.CreatedAt, &u.UpdatedAt, &u.DeletedAt, &tu,
+		&u.SilencedUntil, &u.SilenceReason)
 	u.StatusSince, u.CreatedAt, u.UpdatedAt = u.StatusSince.UTC(), u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	u.LastReadingAt, u.DoorChangedAt = hierUTC(u.LastReadingAt), hierUTC(u.DoorChangedAt)
-	u.LastTemperatureAt = hierUTC(u.LastTemperatureAt)
+	u.LastTemperatureAt, u.SilencedUntil = hierUTC(u.LastTemperatureAt), hierUTC(u.SilencedUntil)
 	if u.DefrostSchedule == nil {
 		u.DefrostSchedule = []domain.DefrostWindow{}
 	}

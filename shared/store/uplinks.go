@@ -59,6 +59,14 @@ type UplinkKey struct {
 	DevEUI       string // "" when TTN did not send one
 	DedupeKey    string // "" for messages that are not uplinks (no dedupe)
 	ReceivedAt   time.Time
+	Now          time.Time // the clock (the unit's active silence); zero: time.Now
+}
+
+func (k UplinkKey) now() time.Time {
+	if k.Now.IsZero() {
+		return time.Now()
+	}
+	return k.Now
 }
 
 // UplinkTarget is what the first round trip found.
@@ -127,7 +135,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 		JOIN ttn_connections c ON c.organization_id = s.organization_id
 		LEFT JOIN sensor_model_settings ms ON ms.organization_id = s.organization_id AND ms.model_key = upper(btrim(s.model))
 		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
-	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5"), with(key.DevEUI, key.ReceivedAt)...)
+	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5", "$6"), with(key.DevEUI, key.ReceivedAt, key.now())...)
 	b.Queue(openAlertsSQL+`unit_id = (SELECT unit_id FROM (`+sensor+`) s)`, with(key.DevEUI)...)
 
 	t := &tx.target
@@ -163,7 +171,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 		err = br.QueryRow().Scan(u.scanArgs(&recent)...)
 		switch {
 		case err == nil:
-			if u.Recent, err = decodeRecent(recent); err != nil {
+			if err := u.finish(recent); err != nil {
 				return err
 			}
 			t.Unit = &u

@@ -97,7 +97,7 @@ func (r unitRule) run(ctx context.Context, db *store.DB, now time.Time, frontend
 			if err := ctx.Err(); err != nil {
 				return changed, errors.Join(append(errs, err)...)
 			}
-			_, err := db.WithSweepUnit(ctx, id, func(tx *store.SweepTx, u store.SweepUnit) error {
+			_, err := db.WithSweepUnit(ctx, id, now, func(tx *store.SweepTx, u store.SweepUnit) error {
 				c, err := r.judge(ctx, tx, u, now, frontendURL)
 				if c && err == nil {
 					changed++
@@ -180,7 +180,7 @@ func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now 
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now, u.Silence)
 	row.EventData = map[string]any{"missed_checkins": missed, "severity": severity, "last_checkin_at": last,
 		"last_reading_at": u.LastReadingAt, "checks": checkedQuantity(u)}
 	return true, tx.OpenAlert(ctx, u, row)

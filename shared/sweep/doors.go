@@ -59,7 +59,7 @@ func doorUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now tim
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now, u.Silence)
 	row.EventData = map[string]any{"door_opened_at": st.DoorChangedAt, "severity": severity}
 	return true, tx.OpenAlert(ctx, u, row)
 }

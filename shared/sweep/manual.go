@@ -55,7 +55,7 @@ func manualLogUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, no
 	if err != nil {
 		return false, err
 	}
-	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now)
+	row := paging.OpenRow(o, plan, unitMessageInput(u, frontendURL), now, u.Silence)
 	row.EventData = map[string]any{"last_manual_log_at": u.LastManualLogAt, "interval_seconds": int(u.ManualLogInterval / time.Second),
 		"severity": alerting.SeverityWarning}
 	return true, tx.OpenAlert(ctx, u, row)
