@@ -22,7 +22,7 @@ func ultraLow() Config {
 
 var (
 	lht65  = &Range{-55, 125} // Dragino LHT65: internal SHT and external DS18B20 probe
-	em300  = &Range{-40, 85}  // Milesight EM300-TH
+	em300  = &Range{-40, 85}  // a model that measures -40..85 °C
 	miss   = []string{"missed_manual_entry"}
 	fltRes = fltR
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
-	"github.com/frostguard/functions/shared/lorawan/ttn"
+	"github.com/frostguard/functions/shared/lorawan/decoders"
 	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
 )
@@ -59,9 +59,7 @@ func Inputs(u store.UnitAlerting, open []store.OpenAlertRef, r Reading) (alertin
 	}
 	var model *alerting.Range
 	if !r.Obs.Manual {
-		if lo, hi, ok := ttn.MeasuringRange(r.SensorDecoder, r.SensorModel); ok {
-			model = &alerting.Range{MinC: lo, MaxC: hi}
-		}
+		model = MeasuringRange(r.SensorDecoder, r.SensorModel)
 	}
 	cfg.Plausible = alerting.PlausibleRange(domain.UnitType(u.Type), u.MinC, u.MaxC, model)
 	if len(u.DefrostSchedule) > 0 {
@@ -182,6 +180,30 @@ func Judge(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
 		w.Resolves = append(w.Resolves, row)
 	}
 	return v, nil
+}
+
+// MeasuringRange is the temperature range (°C) the sensor's model can
+// measure, from the sensor model registry (shared/lorawan/decoders): the span
+// of its probes' documented ranges (the reading may come from any of them);
+// nil when the model, or every probe's range, is unknown (the unit type's
+// band applies alone).
+func MeasuringRange(decoder, model string) *alerting.Range {
+	m, ok := decoders.Resolve(decoder, model)
+	if !ok {
+		return nil
+	}
+	var r *alerting.Range
+	for _, p := range m.Probes {
+		if !p.Documented() {
+			continue
+		}
+		if r == nil {
+			r = &alerting.Range{MinC: p.MinC, MaxC: p.MaxC}
+			continue
+		}
+		r.MinC, r.MaxC = min(r.MinC, p.MinC), max(r.MaxC, p.MaxC)
+	}
+	return r
 }
 
 func sensorOf(data map[string]any) string {

@@ -29,7 +29,7 @@ func TestInputs(t *testing.T) {
 	open := []store.OpenAlertRef{{Type: "temp_excursion"}, {Type: "sensor_fault", SensorID: "s1"}}
 	sensor := Reading{Obs: alerting.Observation{At: t0, SensorID: "s1"}, SensorModel: "Milesight EM300-TH"}
 	cfg, st, o := Inputs(u, open, sensor)
-	if cfg.Plausible != (alerting.Range{MinC: -40, MaxC: 60}) || cfg.Cooling.SlopeCPerHour != 1.5 || len(cfg.Defrost) != 1 ||
+	if cfg.Plausible != (alerting.Range{MinC: -30, MaxC: 60}) || cfg.Cooling.SlopeCPerHour != 1.5 || len(cfg.Defrost) != 1 ||
 		cfg.Defrost[0].StartMinute != 120 || cfg.Location.String() != "Europe/Paris" {
 		t.Fatalf("sensor config %+v", cfg)
 	}
@@ -78,5 +78,24 @@ func TestJudgeImplausibleLateReading(t *testing.T) {
 	}
 	if len(p.asked) != 1 || p.asked[0] != "sensor_fault" {
 		t.Fatalf("plans asked %v", p.asked)
+	}
+}
+
+// The measuring range comes from the sensor model registry (issue 15's
+// shared/lorawan/decoders): the span of the model's documented probes.
+func TestMeasuringRangeFromTheRegistry(t *testing.T) {
+	cases := []struct {
+		decoder, model string
+		want           *alerting.Range
+	}{
+		{"", "Dragino LHT65", &alerting.Range{MinC: -55, MaxC: 125}}, // built-in -40..85 and the external probe -55..125
+		{"dragino-lht65", "", &alerting.Range{MinC: -55, MaxC: 125}},
+		{"", "a probe nobody knows", nil},
+	}
+	for _, c := range cases {
+		got := MeasuringRange(c.decoder, c.model)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("%q/%q: %v, want %v", c.decoder, c.model, got, c.want)
+		}
 	}
 }
