@@ -45,6 +45,7 @@ const (
 	ResolveAlerts     Permission = "resolve_alert"      // closes an alert with a note
 	SilenceAlarms     Permission = "silence_alarms"     // snooze a unit's paging for a bounded window
 	LogTemperatures   Permission = "log_temperature"    // manual temperature logs
+	Annotate          Permission = "annotate"           // notes on a unit's chart (one's own; ManageUnits: anyone's)
 	ManageBilling     Permission = "manage_billing"     // checkout and billing portal
 	ManageIntegration Permission = "manage_integration" // TTN connection and its secret
 	Offboard          Permission = "offboard"           // export everything, delete the organisation
@@ -69,6 +70,7 @@ var matrix = map[Permission]Role{
 	SilenceAlarms:     Manager,
 	AcknowledgeAlerts: Staff,
 	LogTemperatures:   Staff,
+	Annotate:          Staff,
 }
 
 // inspectorMay is everything an inspector may do: read and export.

@@ -23,6 +23,7 @@ func TestMatrix(t *testing.T) {
 		SilenceAlarms:     {Owner, Admin, Manager},
 		AcknowledgeAlerts: {Owner, Admin, Manager, Staff},
 		LogTemperatures:   {Owner, Admin, Manager, Staff},
+		Annotate:          {Owner, Admin, Manager, Staff},
 	}
 	if len(allowed) != len(matrix) {
 		t.Fatalf("the test covers %d permissions, the matrix has %d", len(allowed), len(matrix))

@@ -31,7 +31,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, m Member) er
 		return err
 	}
 	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"unit_id", f.UnitID, []string{store.EntityUnit}},
-		idFilter{"site_id", f.SiteID, []string{store.EntitySite}}); err != nil {
+		idFilter{"site_id", f.SiteID, []string{store.EntitySite}}, idFilter{"area_id", f.AreaID, []string{store.EntityArea}}); err != nil {
 		return err
 	}
 	f.Limit, f.AfterTime, f.AfterID = page.Limit+1, page.After.Time, page.After.ID
@@ -60,11 +60,13 @@ func alertFilterFrom(r *http.Request) (store.AlertFilter, error) {
 	collect(err)
 	f.SiteID, err = QueryUUID(r, "site_id")
 	collect(err)
-	f.Status, err = QueryEnum(r, "status", append([]string{"open"}, domain.AlertStatuses...)...)
+	f.AreaID, err = QueryUUID(r, "area_id")
+	collect(err)
+	f.Statuses, err = QueryEnums(r, "status", append([]string{"open"}, domain.AlertStatuses...)...)
 	collect(err)
 	f.Type, err = QueryEnum(r, "type", domain.AlertTypes...)
 	collect(err)
-	f.Severity, err = QueryEnum(r, "severity", domain.AlertSeverities...)
+	f.Severities, err = QueryEnums(r, "severity", domain.AlertSeverities...)
 	collect(err)
 	f.From, err = QueryTime(r, "from")
 	collect(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,26 @@ func QueryEnum(r *http.Request, name string, allowed ...string) (string, error) 
 		}
 	}
 	return "", apperr.Validation(apperr.FieldError{Field: name, Message: "must be one of " + strings.Join(allowed, ", ")})
+}
+
+// QueryEnums returns an optional comma-separated list of values restricted
+// to allowed (status=active,acknowledged), without repeats.
+func QueryEnums(r *http.Request, name string, allowed ...string) ([]string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if !slices.Contains(allowed, item) {
+			return nil, apperr.Validation(apperr.FieldError{Field: name, Message: "must be one or more (comma-separated) of " + strings.Join(allowed, ", ")})
+		}
+		if !slices.Contains(out, item) {
+			out = append(out, item)
+		}
+	}
+	return out, nil
 }
 
 // Page is a page request: its limit and the decoded cursor of the previous

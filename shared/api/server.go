@@ -102,6 +102,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerSiteContext(mux)
 	s.registerTTNManagement(mux)
 	s.registerOffboarding(mux)
+	s.registerLiveScreens(mux)
+}
+
+// registerLiveScreens adds what the SPA's dashboard, site and unit screens
+// ask for beside the lists above (issue 19).
+func (s *Server) registerLiveScreens(mux *http.ServeMux) {
+	s.registerProfile(mux)
+	s.registerStats(mux)
+	s.registerUnitHistory(mux)
+	s.registerLayouts(mux)
+	s.registerDeviceEdits(mux)
+	s.registerPurge(mux)
 }
 
 // Routes lists the registered patterns ("METHOD /path"), sorted.

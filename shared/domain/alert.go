@@ -42,6 +42,9 @@ type Alert struct {
 	UnitID       string   `json:"unit_id"`
 	UnitName     string   `json:"unit_name"`
 	SiteID       string   `json:"site_id"`
+	SiteName     string   `json:"site_name"`
+	AreaID       string   `json:"area_id"`
+	AreaName     string   `json:"area_name"`
 	SensorID     *string  `json:"sensor_id"`
 	Type         string   `json:"type"`
 	Severity     string   `json:"severity"`

@@ -25,6 +25,9 @@ type Site struct {
 	Timezone       *string    `json:"timezone"` // nil: the organisation's
 	Latitude       *float64   `json:"latitude"`
 	Longitude      *float64   `json:"longitude"`
+	AreaCount      int        `json:"area_count"`       // live areas
+	UnitCount      int        `json:"unit_count"`       // live units
+	OpenAlertCount int        `json:"open_alert_count"` // open alerts of its live units
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	DeletedAt      *time.Time `json:"deleted_at,omitempty"`
@@ -38,6 +41,7 @@ type Area struct {
 	Name           string     `json:"name"`
 	Description    *string    `json:"description"`
 	SortOrder      int        `json:"sort_order"`
+	UnitCount      int        `json:"unit_count"` // live units
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	DeletedAt      *time.Time `json:"deleted_at,omitempty"`

@@ -9,9 +9,11 @@ type Reading struct {
 	// ID is the position of the reading for pagination only.
 	ID             int64     `json:"-"`
 	RecordedAt     time.Time `json:"recorded_at"`
+	SensorID       *string   `json:"sensor_id"`
 	TemperatureC   *float64  `json:"temperature_c"`
 	Humidity       *float64  `json:"humidity"`
 	BatteryPercent *int      `json:"battery_percent"`
+	BatteryVolts   *float64  `json:"battery_volts"`
 	DoorOpen       *bool     `json:"door_open"`
 	RSSI           *int      `json:"rssi"`
 	SNR            *float64  `json:"snr"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // alertSelect reads domain.Alert (scanAlert's order). Every use adds
 // "WHERE a.organization_id = ...": the joins are tenant-consistent by the
 // composite keys, the filter is what scopes the query.
-const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, a.sensor_id, a.type, a.severity, a.status,
+const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, si.name, u.area_id, ar.name, a.sensor_id, a.type, a.severity, a.status,
 	a.title, a.message, a.temperature_c::float8, a.limit_c::float8, a.details, a.triggered_at,
 	a.acknowledged_at, a.acknowledged_by, ack.display_name, a.acknowledged_note,
 	a.resolved_at, a.resolved_by, res.display_name, a.resolved_note, a.resolution,
@@ -26,6 +27,8 @@ const alertSelect = `SELECT a.id, a.unit_id, u.name, u.site_id, a.sensor_id, a.t
 	CASE WHEN a.status <> 'resolved' THEN (SELECT coalesce(ended_early_at, ends_at) FROM active_unit_silence(a.unit_id, now())) END
 FROM alerts a
 JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
+JOIN sites si ON si.id = u.site_id AND si.organization_id = a.organization_id
+JOIN areas ar ON ar.id = u.area_id AND ar.organization_id = a.organization_id
 JOIN organizations o ON o.id = a.organization_id
 LEFT JOIN users ack ON ack.id = a.acknowledged_by
 LEFT JOIN users res ON res.id = a.resolved_by`
@@ -33,7 +36,7 @@ LEFT JOIN users res ON res.id = a.resolved_by`
 func scanAlert(row pgx.Row) (domain.Alert, error) {
 	var a domain.Alert
 	var unit domain.TempUnit
-	err := row.Scan(&a.ID, &a.UnitID, &a.UnitName, &a.SiteID, &a.SensorID, &a.Type, &a.Severity, &a.Status,
+	err := row.Scan(&a.ID, &a.UnitID, &a.UnitName, &a.SiteID, &a.SiteName, &a.AreaID, &a.AreaName, &a.SensorID, &a.Type, &a.Severity, &a.Status,
 		&a.Title, &a.Message, &a.TemperatureC, &a.LimitC, &a.Details, &a.TriggeredAt,
 		&a.AcknowledgedAt, &a.AcknowledgedBy, &a.AcknowledgedByName, &a.AcknowledgedNote,
 		&a.ResolvedAt, &a.ResolvedBy, &a.ResolvedByName, &a.ResolvedNote, &a.Resolution,
@@ -45,9 +48,11 @@ func scanAlert(row pgx.Row) (domain.Alert, error) {
 
 // AlertFilter selects alerts for ListAlerts. Empty fields do not filter.
 type AlertFilter struct {
-	UnitID, SiteID string
-	// Status is open (not resolved), active, acknowledged or resolved.
-	Status, Type, Severity string
+	UnitID, SiteID, AreaID string
+	// Statuses are any of open (not resolved), active, acknowledged and
+	// resolved; Severities any of the alert severities.
+	Statuses, Severities []string
+	Type                 string
 	// From and To bound triggered_at (inclusive, exclusive).
 	From, To     time.Time
 	UpdatedSince time.Time
@@ -72,19 +77,26 @@ func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]do
 	if f.SiteID != "" {
 		add("u.site_id = $%d", f.SiteID)
 	}
-	switch f.Status {
-	case "":
-	case "open":
+	if f.AreaID != "" {
+		add("u.area_id = $%d", f.AreaID)
+	}
+	switch statuses := f.Statuses; {
+	case len(statuses) == 0:
+	case len(statuses) == 1 && statuses[0] == "open":
 		// Matches alerts_org_open_idx's predicate, so the planner can use it.
 		where = append(where, "a.status <> 'resolved'")
+	case slices.Contains(statuses, "open") && !slices.Contains(statuses, "resolved"):
+		where = append(where, "a.status <> 'resolved'") // open covers active and acknowledged
+	case slices.Contains(statuses, "open"):
+		// open and resolved: every status
 	default:
-		add("a.status = $%d", f.Status)
+		add("a.status = ANY($%d)", statuses)
 	}
 	if f.Type != "" {
 		add("a.type = $%d", f.Type)
 	}
-	if f.Severity != "" {
-		add("a.severity = $%d", f.Severity)
+	if len(f.Severities) > 0 {
+		add("a.severity = ANY($%d)", f.Severities)
 	}
 	if !f.From.IsZero() {
 		add("a.triggered_at >= $%d", f.From)

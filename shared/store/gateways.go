@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -282,4 +283,40 @@ func (db *DB) TTNGatewayKey(ctx context.Context, orgID string) (GatewayCredentia
 	}
 	c.OwnerType, c.OwnerID = *kind, *id
 	return c, nil
+}
+
+// GatewayChange is a PATCH of a gateway's FrostGuard fields: nil fields
+// stay, Clear* set NULL.
+type GatewayChange struct {
+	Name, SiteID         *string
+	ClearName, ClearSite bool
+}
+
+// UpdateGateway renames a live gateway of the organisation or moves it to
+// another of its live sites (a field error on site_id otherwise). The
+// gateway's registration in The Things Stack is not touched: its TTN id,
+// EUI and frequency plan cannot change.
+func (db *DB) UpdateGateway(ctx context.Context, orgID, id string, c GatewayChange) (Gateway, error) {
+	g, err := txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
+		if c.SiteID != nil {
+			var live bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL)`,
+				orgID, *c.SiteID).Scan(&live); err != nil {
+				return Gateway{}, err
+			}
+			if !live {
+				return Gateway{}, apperr.Validation(apperr.FieldError{Field: "site_id", Message: "is not a site of this organization"})
+			}
+		}
+		return scanGateway(tx.QueryRow(ctx, `UPDATE gateways SET
+				name = CASE WHEN $3 THEN NULL ELSE coalesce($4, name) END,
+				site_id = CASE WHEN $5 THEN NULL ELSE coalesce($6::uuid, site_id) END,
+				updated_at = now()
+			WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING `+gatewayColumns,
+			orgID, id, c.ClearName, c.Name, c.ClearSite, c.SiteID))
+	})
+	if err != nil {
+		return g, fmt.Errorf("UpdateGateway: %w", Classify(err))
+	}
+	return g, nil
 }

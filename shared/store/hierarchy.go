@@ -72,13 +72,21 @@ func hierUTC(t *time.Time) *time.Time {
 // Sites
 // ---------------------------------------------------------------------------------------------
 
+// siteCols are a site's columns (alias s) and what the sites screen counts
+// under it: live areas, live units and their open alerts (one index probe
+// each, per site).
 const siteCols = `s.id, s.organization_id, s.name, s.address_line1, s.address_line2, s.city, s.region,
-	s.postal_code, s.country, s.timezone, s.latitude, s.longitude, s.created_at, s.updated_at, s.deleted_at`
+	s.postal_code, s.country, s.timezone, s.latitude, s.longitude, s.created_at, s.updated_at, s.deleted_at,
+	(SELECT count(*) FROM areas x WHERE x.site_id = s.id AND x.organization_id = s.organization_id AND x.deleted_at IS NULL),
+	(SELECT count(*) FROM units x WHERE x.site_id = s.id AND x.organization_id = s.organization_id AND x.deleted_at IS NULL),
+	(SELECT count(*) FROM alerts x JOIN units xu ON xu.id = x.unit_id AND xu.organization_id = x.organization_id
+		WHERE xu.site_id = s.id AND x.organization_id = s.organization_id AND x.status <> 'resolved' AND xu.deleted_at IS NULL)`
 
 func scanSite(row pgx.Row) (domain.Site, error) {
 	var s domain.Site
 	err := row.Scan(&s.ID, &s.OrganizationID, &s.Name, &s.AddressLine1, &s.AddressLine2, &s.City, &s.Region,
-		&s.PostalCode, &s.Country, &s.Timezone, &s.Latitude, &s.Longitude, &s.CreatedAt, &s.UpdatedAt, &s.DeletedAt)
+		&s.PostalCode, &s.Country, &s.Timezone, &s.Latitude, &s.Longitude, &s.CreatedAt, &s.UpdatedAt, &s.DeletedAt,
+		&s.AreaCount, &s.UnitCount, &s.OpenAlertCount)
 	s.CreatedAt, s.UpdatedAt, s.DeletedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC(), hierUTC(s.DeletedAt)
 	return s, err
 }
@@ -204,11 +212,14 @@ func (db *DB) RestoreSite(ctx context.Context, orgID, id string) (domain.Site, e
 // Areas
 // ---------------------------------------------------------------------------------------------
 
-const areaCols = `a.id, a.organization_id, a.site_id, a.name, a.description, a.sort_order, a.created_at, a.updated_at, a.deleted_at`
+// areaCols are an area's columns (alias a) and the count of its live units.
+const areaCols = `a.id, a.organization_id, a.site_id, a.name, a.description, a.sort_order, a.created_at, a.updated_at, a.deleted_at,
+	(SELECT count(*) FROM units x WHERE x.organization_id = a.organization_id AND x.site_id = a.site_id AND x.area_id = a.id AND x.deleted_at IS NULL)`
 
 func scanArea(row pgx.Row) (domain.Area, error) {
 	var a domain.Area
-	err := row.Scan(&a.ID, &a.OrganizationID, &a.SiteID, &a.Name, &a.Description, &a.SortOrder, &a.CreatedAt, &a.UpdatedAt, &a.DeletedAt)
+	err := row.Scan(&a.ID, &a.OrganizationID, &a.SiteID, &a.Name, &a.Description, &a.SortOrder, &a.CreatedAt, &a.UpdatedAt, &a.DeletedAt,
+		&a.UnitCount)
 	a.CreatedAt, a.UpdatedAt, a.DeletedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC(), hierUTC(a.DeletedAt)
 	return a, err
 }

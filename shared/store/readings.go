@@ -48,15 +48,30 @@ func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (ReadingUni
 	return u, Classify(err)
 }
 
-// ReadingRange selects a unit's readings recorded in [From, To). Both
+// ReadingRange selects a unit's readings (or, with SensorID and no
+// UnitID, a sensor's, whatever unit it was in) recorded in [From, To). Both
 // bounds are always given: sensor_readings is partitioned by recorded_at
 // and the bounds are what prune the months that cannot match.
 type ReadingRange struct {
 	OrgID, UnitID string
+	SensorID      string
 	From, To      time.Time
 	// RawFrom (ReadingUnit.RawFrom): buckets before it come from the hourly
 	// rollups, at an hour's resolution.
 	RawFrom time.Time
+}
+
+// readingCols are a raw reading's columns, as scanReading reads them.
+const readingCols = `id, recorded_at, sensor_id, temperature_c::float8, humidity::float8, battery_percent,
+	battery_voltage::float8, door_open, rssi, snr::float8, source`
+
+func scanReading(r pgx.Row) (domain.Reading, error) {
+	var x domain.Reading
+	var battery, rssi *int16
+	err := r.Scan(&x.ID, &x.RecordedAt, &x.SensorID, &x.TemperatureC, &x.Humidity, &battery, &x.BatteryVolts, &x.DoorOpen, &rssi, &x.SNR, &x.Source)
+	x.RecordedAt = x.RecordedAt.UTC()
+	x.BatteryPercent, x.RSSI = sensorInt(battery), sensorInt(rssi)
+	return x, err
 }
 
 // Readings returns up to limit raw readings of the range, oldest first
@@ -72,25 +87,39 @@ func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time
 			from = afterTime
 		}
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT id, recorded_at, temperature_c::float8, humidity::float8, battery_percent,
-		door_open, rssi, snr::float8, source
+	// A unit's range reads (unit_id, recorded_at), a sensor's the unique
+	// (sensor_id, recorded_at) index.
+	owner, id := "unit_id", rg.UnitID
+	if rg.UnitID == "" {
+		owner, id = "sensor_id", rg.SensorID
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT `+readingCols+`
 		FROM sensor_readings
-		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
+		WHERE organization_id = $1 AND `+owner+` = $2 AND recorded_at >= $3 AND recorded_at < $4
 		AND ($5::bigint IS NULL OR recorded_at > $6 OR (recorded_at = $6 AND id > $5))
 		ORDER BY recorded_at, id LIMIT $7`,
-		rg.OrgID, rg.UnitID, from, rg.To, after, afterTime, limit)
+		rg.OrgID, id, from, rg.To, after, afterTime, limit)
 	if err != nil {
 		return nil, Classify(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Reading, error) {
-		var x domain.Reading
-		var battery, rssi *int16
-		err := r.Scan(&x.ID, &x.RecordedAt, &x.TemperatureC, &x.Humidity, &battery, &x.DoorOpen, &rssi, &x.SNR, &x.Source)
-		x.RecordedAt = x.RecordedAt.UTC()
-		x.BatteryPercent, x.RSSI = sensorInt(battery), sensorInt(rssi)
-		return x, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Reading, error) { return scanReading(r) })
 	return out, Classify(err)
+}
+
+// LatestUnitReading is the newest raw reading of a live unit of the
+// organisation recorded in [from, to) (nil when there is none): every
+// field the sensor sent, not only the unit's last temperature.
+func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from, to time.Time) (*domain.Reading, error) {
+	x, err := scanReading(db.Pool.QueryRow(ctx, `SELECT `+readingCols+` FROM sensor_readings
+		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
+		ORDER BY recorded_at DESC, id DESC LIMIT 1`, orgID, unitID, from, to))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("LatestUnitReading: %w", Classify(err))
+	}
+	return &x, nil
 }
 
 // ReadingBuckets aggregates the range's temperatures into buckets of width

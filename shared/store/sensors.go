@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
@@ -158,8 +158,7 @@ func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (do
 }
 
 func isDevEUITaken(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sensors_org_dev_eui_active_key"
+	return isUniqueViolation(err, "sensors_org_dev_eui_active_key")
 }
 
 // lockSensorCapacity checks, inside tx, that the organisation may register
@@ -250,6 +249,50 @@ func requireLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error
 func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) error {
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "sensor not found"), `UPDATE sensors SET deleted_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
+}
+
+// RestoreSensor registers again a sensor that was unregistered (deleted),
+// with its history: it takes a plan slot again (SensorLimit past the
+// limit), its DevEUI must not have been registered again meanwhile
+// (Conflict), and it goes back into its unit when that unit is still live
+// (else it comes back unassigned). Restoring a live sensor changes nothing.
+func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (domain.Sensor, error) {
+	s, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Sensor, error) {
+		var deleted bool
+		var devEUI string
+		err := tx.QueryRow(ctx, `SELECT deleted_at IS NOT NULL, dev_eui FROM sensors WHERE organization_id = $1 AND id = $2 FOR UPDATE`,
+			orgID, id).Scan(&deleted, &devEUI)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.Sensor{}, apperr.New(apperr.NotFound, "sensor not found")
+		}
+		if err != nil || !deleted {
+			if err == nil {
+				return getSensor(ctx, tx, orgID, id)
+			}
+			return domain.Sensor{}, err
+		}
+		if err := lockSensorCapacity(ctx, tx, orgID); err != nil {
+			return domain.Sensor{}, err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sensors s SET deleted_at = NULL, updated_at = now(),
+				unit_id = CASE WHEN EXISTS (SELECT 1 FROM units u WHERE u.id = s.unit_id AND u.organization_id = s.organization_id
+					AND u.deleted_at IS NULL) THEN s.unit_id END
+			WHERE s.organization_id = $1 AND s.id = $2`, orgID, id)
+		if isDevEUITaken(err) {
+			return domain.Sensor{}, apperr.New(apperr.Conflict, "this organization registered DevEUI %s again since: remove that sensor first", devEUI)
+		}
+		if err != nil {
+			return domain.Sensor{}, err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM unclaimed_devices WHERE organization_id = $1 AND dev_eui = $2`, orgID, devEUI); err != nil {
+			return domain.Sensor{}, err
+		}
+		return getSensor(ctx, tx, orgID, id)
+	})
+	if err != nil {
+		return s, fmt.Errorf("RestoreSensor: %w", Classify(err))
+	}
+	return s, nil
 }
 
 // UnclaimedDevices lists devices seen on the organisation's TTN

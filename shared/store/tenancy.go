@@ -12,8 +12,9 @@ const (
 	EntityArea   = "area"
 	EntityUnit   = "unit"
 	EntityAlert  = "alert"
-	EntityUser   = "user"  // a member of the organisation, or an actor of its audit trail
-	EntityAudit  = "audit" // any entity of the organisation, or one its audit trail names
+	EntitySensor = "sensor" // registered or not
+	EntityUser   = "user"   // a member of the organisation, or an actor of its audit trail
+	EntityAudit  = "audit"  // any entity of the organisation, or one its audit trail names
 	EntityOrgRow = "organization"
 )
 

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,18 +14,24 @@ import (
 )
 
 // EnsureUser returns the user with this Stack Auth subject, creating it on
-// first sight and keeping its e-mail and name in step with the token. It
-// claims nothing: invitations are accepted explicitly, with a verified
-// address (AcceptInvitation).
+// first sight and keeping its e-mail and name in step with the token (a
+// name the user set in their profile stays theirs). It claims nothing:
+// invitations are accepted explicitly, with a verified address
+// (AcceptInvitation).
 func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (domain.User, error) {
 	var u domain.User
-	err := db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at
-		FROM users WHERE subject = $1`, subject).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
+	var ownName bool
+	err := db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at, display_name_from_profile
+		FROM users WHERE subject = $1`, subject).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt, &ownName)
 	switch {
 	case err == nil:
+		if ownName {
+			name = ""
+		}
 		if (email != "" && email != u.Email) || (name != "" && name != u.DisplayName) {
 			_, err = db.Pool.Exec(ctx, `UPDATE users SET email = coalesce(nullif($2, ''), email),
-				display_name = coalesce(nullif($3, ''), display_name), updated_at = now() WHERE id = $1`, u.ID, email, name)
+				display_name = CASE WHEN display_name_from_profile THEN display_name ELSE coalesce(nullif($3, ''), display_name) END,
+				updated_at = now() WHERE id = $1`, u.ID, email, name)
 			if email != "" {
 				u.Email = email
 			}
@@ -42,6 +50,60 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (doma
 		RETURNING id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at`,
 		subject, email, name).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt)
 	return u, Classify(err)
+}
+
+// Profile returns the user's profile.
+func (db *DB) Profile(ctx context.Context, userID string) (domain.Profile, error) {
+	p, err := scanProfile(db.Pool.QueryRow(ctx, `SELECT `+profileCols+` FROM users WHERE id = $1`, userID))
+	if err != nil {
+		return p, fmt.Errorf("Profile: %w", err)
+	}
+	return p, nil
+}
+
+const profileCols = `coalesce(display_name, ''), phone, notification_preferences`
+
+func scanProfile(r pgx.Row) (domain.Profile, error) {
+	var p domain.Profile
+	var prefs []byte
+	err := r.Scan(&p.DisplayName, &p.Phone, &prefs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, apperr.New(apperr.NotFound, "user not found")
+	}
+	if err != nil {
+		return p, Classify(err)
+	}
+	return p, json.Unmarshal(prefs, &p.NotificationPreferences)
+}
+
+// ProfileChange is a PATCH of the user's profile: nil fields stay;
+// ClearPhone removes the phone number.
+type ProfileChange struct {
+	DisplayName *string
+	Phone       *string
+	ClearPhone  bool
+	Preferences *domain.NotificationPreferences
+}
+
+// UpdateProfile changes the user's own profile. A display name set here is
+// kept: the sign-in provider's no longer replaces it.
+func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange) (domain.Profile, error) {
+	var prefs []byte
+	if c.Preferences != nil {
+		prefs, _ = json.Marshal(c.Preferences)
+	}
+	p, err := scanProfile(db.Pool.QueryRow(ctx, `UPDATE users SET
+			display_name = coalesce($2, display_name),
+			display_name_from_profile = display_name_from_profile OR $2::text IS NOT NULL,
+			phone = CASE WHEN $3 THEN NULL ELSE coalesce($4, phone) END,
+			phone_verified_at = CASE WHEN $3 OR ($4::text IS NOT NULL AND $4 IS DISTINCT FROM phone) THEN NULL ELSE phone_verified_at END,
+			notification_preferences = coalesce($5, notification_preferences),
+			updated_at = now()
+		WHERE id = $1 RETURNING `+profileCols, userID, c.DisplayName, c.ClearPhone, c.Phone, nullJSON(prefs)))
+	if err != nil {
+		return p, fmt.Errorf("UpdateProfile: %w", err)
+	}
+	return p, nil
 }
 
 // Memberships lists the organisations the user belongs to.
