@@ -177,7 +177,7 @@ func TestUplinkUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	}
 	// The events carry a fixed dev-only secret; make it the demo application's.
 	hash := sha256.Sum256([]byte("dev-only-ttn-webhook-secret"))
-	if _, err := db.Pool.Exec(ctx, `UPDATE ttn_connections SET secret_hash = $1 WHERE application_id = $2`, hash[:], devstack.TTNApplicationID); err != nil {
+	if _, err := db.Pool.Exec(ctx, `UPDATE network_connections SET secret_hash = $1 WHERE application_id = $2`, hash[:], devstack.TTNApplicationID); err != nil {
 		t.Fatal(err)
 	}
 	em, _ := startEmulator(t, "ttn-webhook", testenv.Environment(map[string]string{"DATABASE_URL": dsn}))

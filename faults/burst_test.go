@@ -95,7 +95,7 @@ func burstField(name string) func([]byte) string {
 // clients to each webhook, as a provider retrying on timeouts might: every
 // copy is answered 2xx, and the event has exactly one effect, in the
 // database and at the SMS/e-mail provider. The copies race on the dedupe
-// rows (ttn_uplinks, stripe_events, telnyx_events), which must serialise
+// rows (uplink_dedupe, stripe_events, telnyx_events), which must serialise
 // them inside the transaction that applies the effect.
 func TestBurstOfDuplicateDeliveries(t *testing.T) {
 	pgQuiet(t)
@@ -198,7 +198,7 @@ func TestBurstOfDuplicateDeliveries(t *testing.T) {
 		burstExpect(t, burstSend(t, f, pgDelivery{"ttn", up}, burstField("status")), "200 stored", "200 duplicate")
 		for what, want := range map[string]int{
 			`SELECT count(*) FROM sensor_readings`:                                                      1,
-			`SELECT count(*) FROM ttn_uplinks`:                                                          1,
+			`SELECT count(*) FROM uplink_dedupe`:                                                        1,
 			`SELECT count(*) FROM alerts WHERE type = 'temp_excursion'`:                                 1,
 			`SELECT count(*) FROM notifications WHERE kind = 'alert' AND alert_id <> '` + alertID + `'`: 2,
 			`SELECT count(*) FROM audit_log WHERE action = 'unit.status_changed'`:                       1,

@@ -89,7 +89,7 @@ func pgSeed(t testing.TB, db *store.DB, f pgFixture) {
 	exec(`INSERT INTO organizations (id, name, slug) VALUES ($1, 'Faults Bistro', 'faults-bistro')`, pgOrg)
 	exec(`INSERT INTO sites (id, organization_id, name) VALUES ($1, $2, 'Main St')`, site, pgOrg)
 	exec(`INSERT INTO areas (id, organization_id, site_id, name) VALUES ($1, $2, $3, 'Kitchen')`, area, pgOrg, site)
-	exec(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, '6789')`,
+	exec(`INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, '6789')`,
 		pgOrg, pgTTNApp, secret[:])
 	for i := 0; i < f.Units; i++ {
 		exec(`INSERT INTO units (id, organization_id, site_id, area_id, name, temp_min_c, temp_max_c, confirm_seconds, status_since)

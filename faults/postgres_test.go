@@ -324,7 +324,7 @@ func pgCheckApplied(t *testing.T, db *store.DB) {
 		sql  string
 	}{
 		{"readings", pgWorkers * pgUplinks, `SELECT count(*) FROM sensor_readings`},
-		{"uplink dedupe rows", pgWorkers * pgUplinks, `SELECT count(*) FROM ttn_uplinks`},
+		{"uplink dedupe rows", pgWorkers * pgUplinks, `SELECT count(*) FROM uplink_dedupe`},
 		{"Stripe event rows", pgWorkers * pgStripeEvents, `SELECT count(*) FROM stripe_events`},
 		{"Telnyx event rows", pgWorkers * pgTelnyxEvents, `SELECT count(*) FROM telnyx_events`},
 		{"delivered receipts", pgWorkers * pgTelnyxEvents / 2, `SELECT count(*) FROM notifications WHERE kind = 'test' AND status = 'delivered'`},
@@ -332,10 +332,10 @@ func pgCheckApplied(t *testing.T, db *store.DB) {
 		// one excursion per unit: one alert, opened and auto-resolved
 		{"alerts", pgWorkers, `SELECT count(*) FROM alerts`},
 		{"resolved alerts", pgWorkers, `SELECT count(*) FROM alerts WHERE status = 'resolved'`},
-		{"dedupe rows without their reading", 0, `SELECT count(*) FROM ttn_uplinks u JOIN sensors s ON s.dev_eui = u.dev_eui
+		{"dedupe rows without their reading", 0, `SELECT count(*) FROM uplink_dedupe u JOIN sensors s ON s.dev_eui = u.dev_eui
 			WHERE NOT EXISTS (SELECT 1 FROM sensor_readings r WHERE r.sensor_id = s.id AND r.recorded_at = u.received_at)`},
 		{"readings without their dedupe row", 0, `SELECT count(*) FROM sensor_readings r JOIN sensors s ON s.id = r.sensor_id
-			WHERE NOT EXISTS (SELECT 1 FROM ttn_uplinks u WHERE u.dev_eui = s.dev_eui AND u.received_at = r.recorded_at)`},
+			WHERE NOT EXISTS (SELECT 1 FROM uplink_dedupe u WHERE u.dev_eui = s.dev_eui AND u.received_at = r.recorded_at)`},
 		{"units behind their newest reading", 0, `SELECT count(*) FROM units u WHERE last_reading_at IS DISTINCT FROM
 			(SELECT max(recorded_at) FROM sensor_readings r WHERE r.unit_id = u.id)`},
 		{"alerts without their opening event or first notifications", 0, `SELECT count(*) FROM alerts a
@@ -374,7 +374,7 @@ func pgCheckApplied(t *testing.T, db *store.DB) {
 var pgDigestQueries = []struct{ name, sql string }{
 	{"readings", `SELECT s.dev_eui, r.recorded_at, r.unit_id, r.temperature_c, r.humidity, r.battery_voltage, r.rssi, r.snr,
 		r.gateway_count, r.spreading_factor, r.f_cnt, r.source FROM sensor_readings r JOIN sensors s ON s.id = r.sensor_id`},
-	{"ttn_uplinks", `SELECT dedupe_key, organization_id, dev_eui, received_at FROM ttn_uplinks`},
+	{"uplink_dedupe", `SELECT dedupe_key, organization_id, dev_eui, received_at FROM uplink_dedupe`},
 	{"sensors", `SELECT dev_eui, last_seen_at, last_f_cnt, battery_voltage, rssi, snr FROM sensors`},
 	{"units", `SELECT id, status, status_since, in_band_count, last_reading_at, last_temp_c, door_open, door_changed_at FROM units`},
 	{"door_events", `SELECT unit_id, state, changed_at FROM door_events`},

@@ -70,9 +70,11 @@
 //     In between nothing changes (hysteresis).
 //   - sensor_fault: decoder errors (Observation.Faults) open it as a warning;
 //     an implausible temperature (not finite, or outside Config.Plausible,
-//     see PlausibleRange) opens it as critical: that probe no longer monitors
-//     the unit, which shows monitoring_interrupted (unless an excursion or
-//     alarm is in progress). An implausible temperature never drives the
+//     see PlausibleRange), or the device's own report that the probe
+//     measuring the unit is disconnected or failed (Observation.ProbeFailed),
+//     opens it as critical: that probe no longer monitors the unit, which
+//     shows monitoring_interrupted (unless an excursion or alarm is in
+//     progress). An implausible temperature never drives the
 //     temperature state machine. A reading without faults and with a
 //     plausible temperature resolves it. An open warning is not upgraded in
 //     place.
@@ -222,6 +224,11 @@ type Observation struct {
 	BatteryVolts   *float64
 	BatteryPercent *int
 	Faults         []string // decoder errors
+	// ProbeFailed is the device's own report that the probe measuring the
+	// unit is disconnected or failed (Dragino's 0x7FFF, a sensor error flag),
+	// "" if none: the unit is not being measured, as with an implausible
+	// temperature. TemperatureC is then nil.
+	ProbeFailed string
 	// Manual: a person's thermometer reading (a manual log). It is judged
 	// by the temperature machine like a sensor reading, but it says nothing
 	// about the sensors: it never resolves monitoring_interrupted or a
@@ -315,7 +322,7 @@ func Evaluate(cfg Config, st State, open Open, obs Observation) Decision {
 		e.resolveUnit(TypeMissedManualEntry, "manual temperature log recorded", tempData(temp))
 	} else {
 		// A fault is a fact about the device, late or not.
-		e.sensorFaultOpen(implausibleTemp)
+		e.sensorFaultOpen(implausibleTemp, obs.ProbeFailed)
 	}
 	if d.Late {
 		return d
@@ -331,7 +338,7 @@ func Evaluate(cfg Config, st State, open Open, obs Observation) Decision {
 			e.coolingTrend(temp)
 		}
 	}
-	if implausibleTemp && !obs.Manual {
+	if (implausibleTemp || obs.ProbeFailed != "") && !obs.Manual {
 		e.implausibleStatus()
 	}
 	if !obs.Manual {
@@ -630,8 +637,8 @@ func (e *evaluator) battery() {
 	}
 }
 
-func (e *evaluator) sensorFaultOpen(implausible bool) {
-	if len(e.obs.Faults) == 0 && !implausible {
+func (e *evaluator) sensorFaultOpen(implausible bool, probeFailed string) {
+	if len(e.obs.Faults) == 0 && !implausible && probeFailed == "" {
 		return
 	}
 	if e.sensorOpen(TypeSensorFault) {
@@ -652,6 +659,12 @@ func (e *evaluator) sensorFaultOpen(implausible bool) {
 		msgs = append(msgs, fmt.Sprintf("Temperature %s °C is outside the plausible range %s to %s for this unit and sensor",
 			raw, domain.Format(e.cfg.Plausible.MinC, domain.Celsius), domain.Format(e.cfg.Plausible.MaxC, domain.Celsius)))
 		data["plausible_min_c"], data["plausible_max_c"] = e.cfg.Plausible.MinC, e.cfg.Plausible.MaxC
+	}
+	if probeFailed != "" && !implausible {
+		sev, title = SeverityCritical, "Sensor fault: probe failed"
+		failed := cleanText(probeFailed, 200)
+		data["probe_failed"] = failed
+		msgs = append(msgs, "The probe measuring this unit reports: "+failed)
 	}
 	if len(e.obs.Faults) > 0 {
 		faults := make([]string, 0, len(e.obs.Faults))

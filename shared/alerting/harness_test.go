@@ -48,6 +48,7 @@ type step struct {
 	volts  *float64
 	pct    *int
 	faults []string
+	failed string // Observation.ProbeFailed
 	manual bool
 
 	want     domain.UnitStatus // status after the step ("" = do not check)
@@ -170,7 +171,7 @@ func (s step) obs() Observation {
 		sensor = ""
 	}
 	return Observation{At: t0.Add(time.Duration(s.at) * time.Second), SensorID: sensor, TemperatureC: s.temp,
-		DoorOpen: s.door, BatteryVolts: s.volts, BatteryPercent: s.pct, Faults: s.faults, Manual: s.manual}
+		DoorOpen: s.door, BatteryVolts: s.volts, BatteryPercent: s.pct, Faults: s.faults, ProbeFailed: s.failed, Manual: s.manual}
 }
 
 func opensOf(d Decision) []string {
@@ -267,6 +268,8 @@ func checkDecision(cfg Config, in State, open Open, obs Observation, d Decision)
 	}
 	known := in.Status == OK || in.Status == EXC || in.Status == ALRM || in.Status == REST
 	implausible := obs.TemperatureC != nil && !obs.Manual && !cfg.normalized().Plausible.Contains(*obs.TemperatureC)
+	// A probe the device reports failed is a reading that cannot be true too.
+	implausible = implausible || (obs.ProbeFailed != "" && !obs.Manual)
 	switch {
 	case d.State.Status == MI && in.Status != MI:
 		// only a reading that cannot be true interrupts monitoring, and
@@ -289,7 +292,7 @@ func checkDecision(cfg Config, in State, open Open, obs Observation, d Decision)
 	if d.State.InBandCount < 0 || d.State.InBandCount >= InBandReadingsToRecover {
 		add("InBandCount %d out of [0,%d)", d.State.InBandCount, InBandReadingsToRecover)
 	}
-	if obs.TemperatureC == nil && d.State.Status != in.Status {
+	if obs.TemperatureC == nil && obs.ProbeFailed == "" && d.State.Status != in.Status {
 		add("a reading without temperature changed the status")
 	}
 	if d.DoorTransition != nil {

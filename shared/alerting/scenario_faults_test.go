@@ -22,7 +22,7 @@ func ultraLow() Config {
 
 var (
 	lht65  = &Range{-55, 125} // Dragino LHT65: internal SHT and external DS18B20 probe
-	em300  = &Range{-40, 85}  // a model that measures -40..85 °C
+	em300  = &Range{-30, 70}  // Milesight EM300-TH (shared/lorawan/decoders: its device repository entry)
 	miss   = []string{"missed_manual_entry"}
 	fltRes = fltR
 )
@@ -37,7 +37,7 @@ func TestPlausibleRange(t *testing.T) {
 		{domain.Fridge, 0, 5, nil, Range{-40, 60}},
 		{domain.Fridge, 0, 5, lht65, Range{-40, 60}},
 		{domain.Freezer, -30, -15, nil, Range{-60, 60}},
-		{domain.WalkInFreezer, -30, -15, em300, Range{-40, 60}}, // the sensor cannot read below -40
+		{domain.WalkInFreezer, -30, -15, em300, Range{-30, 60}}, // the sensor cannot read below -30
 		{domain.UltraLowFreezer, -90, -60, nil, Range{-110, 60}},
 		{domain.UltraLowFreezer, -90, -60, lht65, Range{-55, 60}},
 		{domain.BlastChiller, -40, 3, nil, Range{-60, 110}},
@@ -101,6 +101,22 @@ func TestImplausibleReadingScenarios(t *testing.T) {
 			steps: []step{
 				{at: 0, temp: f(-20), want: OK},
 				{at: 300, temp: f(-45), want: MI, opens: fltC},
+			},
+		},
+		{
+			// The device itself says the probe measuring the unit is gone
+			// (Dragino's 0x7FFF): no temperature, the unit is not measured.
+			name: "a disconnected unit probe is a critical fault and interrupts the unit",
+			cfg:  withType(fridge(), domain.Fridge, lht65), init: old,
+			steps: []step{
+				{at: 0, temp: f(3), want: OK},
+				{at: 300, failed: "external probe not connected", want: MI, opens: fltC, check: func(t *testing.T, d Decision) {
+					if o := d.Opens[0]; o.Title != "Sensor fault: probe failed" || !strings.Contains(o.Message, "external probe not connected") || o.TemperatureC != nil {
+						t.Errorf("open %+v", o)
+					}
+				}},
+				{at: 600, failed: "external probe not connected", want: MI},
+				{at: 900, temp: f(3.2), want: REST, resolves: fltRes},
 			},
 		},
 		{

@@ -133,7 +133,7 @@ func TestGatewayCredentials(t *testing.T) {
 		t.Errorf("after: %+v", o)
 	}
 	var sealed []byte
-	e.queryRow([]any{&sealed}, `SELECT gateway_api_key_ciphertext FROM ttn_connections WHERE organization_id = $1`, e.orgID)
+	e.queryRow([]any{&sealed}, `SELECT gateway_api_key_ciphertext FROM network_connections WHERE organization_id = $1`, e.orgID)
 	if len(sealed) == 0 || bytes.Contains(sealed, []byte(key)) {
 		t.Errorf("the gateway key is not stored sealed")
 	}

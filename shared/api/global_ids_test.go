@@ -69,7 +69,7 @@ func TestDevEUIConflictDoesNotRevealAnotherCustomer(t *testing.T) {
 // longer squat on another customer's application at onboarding.
 func TestApplicationIDIsBoundOnlyAfterTheRightsCheck(t *testing.T) {
 	e := newTTNEnv(t)
-	e.exec(`UPDATE ttn_connections SET application_id = NULL, updated_at = now() WHERE organization_id = $1`, e.orgID)
+	e.exec(`UPDATE network_connections SET application_id = NULL, updated_at = now() WHERE organization_id = $1`, e.orgID)
 	mallory := e.user("mallory")
 	e.do(mallory, "POST", "/api/v1/orgs", map[string]any{"name": "Squatter", "ttn_application_id": e.ttn.appID}).
 		must(t, http.StatusBadRequest)
@@ -79,7 +79,7 @@ func TestApplicationIDIsBoundOnlyAfterTheRightsCheck(t *testing.T) {
 		t.Errorf("a new organisation's connection: %+v", created.TTN)
 	}
 	var bound int
-	e.queryRow([]any{&bound}, `SELECT count(*) FROM ttn_connections WHERE application_id IS NOT NULL`)
+	e.queryRow([]any{&bound}, `SELECT count(*) FROM network_connections WHERE application_id IS NOT NULL`)
 	if bound != 0 {
 		t.Fatalf("%d application ids bound without a rights check", bound)
 	}

@@ -45,7 +45,7 @@ func TestOrgOnboarding(t *testing.T) {
 	var hash []byte
 	var last4 string
 	var appID *string
-	h.queryRow([]any{&hash, &last4, &appID}, `SELECT secret_hash, secret_last4, application_id FROM ttn_connections WHERE organization_id = $1`, got.ID)
+	h.queryRow([]any{&hash, &last4, &appID}, `SELECT secret_hash, secret_last4, application_id FROM network_connections WHERE organization_id = $1`, got.ID)
 	want := sha256.Sum256([]byte(secret))
 	if string(hash) != string(want[:]) || last4 != secret[len(secret)-4:] || appID != nil {
 		t.Errorf("stored ttn connection: hash matches %v, last4 %q, app %v", string(hash) == string(want[:]), last4, appID)
@@ -208,8 +208,8 @@ func TestOrgTTNConnection(t *testing.T) {
 	}
 	oldHash, newHash := sha256.Sum256([]byte(old)), sha256.Sum256([]byte(secret))
 	var withOld, withNew int
-	h.queryRow([]any{&withOld, &withNew}, `SELECT (SELECT count(*) FROM ttn_connections WHERE secret_hash = $1),
-		(SELECT count(*) FROM ttn_connections WHERE secret_hash = $2 AND organization_id = $3)`, oldHash[:], newHash[:], org)
+	h.queryRow([]any{&withOld, &withNew}, `SELECT (SELECT count(*) FROM network_connections WHERE secret_hash = $1),
+		(SELECT count(*) FROM network_connections WHERE secret_hash = $2 AND organization_id = $3)`, oldHash[:], newHash[:], org)
 	if withOld != 0 || withNew != 1 {
 		t.Errorf("old hash rows %d, new hash rows %d", withOld, withNew)
 	}

@@ -194,7 +194,7 @@ func TestSensorsUnclaimed(t *testing.T) {
 	h := w.h
 	conn := func(org, app string) string {
 		var id string
-		h.queryRow([]any{&id}, `INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4)
+		h.queryRow([]any{&id}, `INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4)
 			VALUES ($1, $2::text, sha256(convert_to($2::text, 'UTF8')), 'abcd') RETURNING id`, org, app)
 		return id
 	}
@@ -209,7 +209,7 @@ func TestSensorsUnclaimed(t *testing.T) {
 		{ca, w.orgA, "A000000000000003", 2 * time.Hour},
 		{cb, w.orgB, "B000000000000001", time.Minute},
 	} {
-		h.exec(`INSERT INTO unclaimed_devices (organization_id, ttn_connection_id, dev_eui, ttn_device_id, first_seen_at, last_seen_at, uplink_count)
+		h.exec(`INSERT INTO unclaimed_devices (organization_id, connection_id, dev_eui, device_name, first_seen_at, last_seen_at, uplink_count)
 			VALUES ($1, $2, $3, $4, $5, $5, $6)`, d.org, d.conn, d.eui, fmt.Sprintf("dev-%d", i), base.Add(-d.ago), i+1)
 	}
 	var list List[domain.UnclaimedDevice]

@@ -46,7 +46,7 @@ func newTTNEnv(t *testing.T) *ttnEnv {
 		t.Fatal(err)
 	}
 	e.secret = secret
-	h.exec(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, $4)`,
+	h.exec(`INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, $4)`,
 		e.orgID, "frostguard-acme", secret.Hash[:], secret.Last4)
 	return e
 }
@@ -63,7 +63,7 @@ func (e *ttnEnv) connect(t *testing.T) {
 func (e *ttnEnv) storedHash(t *testing.T) []byte {
 	t.Helper()
 	var h []byte
-	e.queryRow([]any{&h}, `SELECT secret_hash FROM ttn_connections WHERE organization_id = $1`, e.orgID)
+	e.queryRow([]any{&h}, `SELECT secret_hash FROM network_connections WHERE organization_id = $1`, e.orgID)
 	return h
 }
 
@@ -80,7 +80,7 @@ func TestTTNConnectCredentials(t *testing.T) {
 			t.Errorf("rights %v", c.Rights)
 		}
 		var sealed []byte
-		e.queryRow([]any{&sealed}, `SELECT api_key_ciphertext FROM ttn_connections WHERE organization_id = $1`, e.orgID)
+		e.queryRow([]any{&sealed}, `SELECT api_key_ciphertext FROM network_connections WHERE organization_id = $1`, e.orgID)
 		if len(sealed) == 0 || bytes.Contains(sealed, []byte(e.ttn.apiKey)) {
 			t.Errorf("the API key is not stored sealed: %q", sealed)
 		}
@@ -142,8 +142,8 @@ func TestTTNConnectCredentials(t *testing.T) {
 	})
 	t.Run("application id taken", func(t *testing.T) {
 		other := e.h2org(t)
-		e.exec(`UPDATE ttn_connections SET application_id = 'frostguard-acme' WHERE organization_id = $1`, e.orgID)
-		e.exec(`UPDATE ttn_connections SET application_id = 'fg-app' WHERE organization_id = $1`, other)
+		e.exec(`UPDATE network_connections SET application_id = 'frostguard-acme' WHERE organization_id = $1`, e.orgID)
+		e.exec(`UPDATE network_connections SET application_id = 'fg-app' WHERE organization_id = $1`, other)
 		e.do(e.admin, "PUT", e.path("/ttn-connection/credentials"),
 			map[string]any{"application_id": "fg-app", "api_key": e.ttn.apiKey}).must(t, http.StatusConflict)
 	})
@@ -155,7 +155,7 @@ func (e *ttnEnv) h2org(t *testing.T) string {
 	u := e.user("other-owner")
 	id := e.org("Other", u)
 	s, _ := domain.NewTTNSecret()
-	e.exec(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, $4)`,
+	e.exec(`INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, $4)`,
 		id, "other-"+s.Last4, s.Hash[:], s.Last4)
 	return id
 }

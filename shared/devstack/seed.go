@@ -122,9 +122,9 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 		}
 		b.Queue(`INSERT INTO sensors (id, organization_id, unit_id, dev_eui, name, model)
 			VALUES ($1, $2, $3, $4, 'Cooler probe', 'Dragino LHT65') ON CONFLICT (id) DO NOTHING`, sensorA, orgA, unitA, SensorDevEUI)
-		b.Queue(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4)
-			VALUES ($1, $2, $3, $4)
-			ON CONFLICT (application_id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,
+		b.Queue(`INSERT INTO network_connections (organization_id, kind, application_id, secret_hash, secret_last4)
+			VALUES ($1, 'ttn', $2, $3, $4)
+			ON CONFLICT (kind, application_id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,
 				secret_last4 = EXCLUDED.secret_last4, secret_rotated_at = now(), updated_at = now()`,
 			orgA, TTNApplicationID, hash[:], ttnSecret[len(ttnSecret)-4:])
 		b.Queue(`INSERT INTO escalation_contacts (id, organization_id, name, phone, email, priority)

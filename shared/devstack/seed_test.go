@@ -39,7 +39,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for _, table := range []string{"organizations", "users", "memberships", "sites", "areas", "units", "sensors",
-		"ttn_connections", "escalation_contacts", "notification_policies", "subscriptions"} {
+		"network_connections", "escalation_contacts", "notification_policies", "subscriptions"} {
 		var n int
 		if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -47,7 +47,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 		counts[table] = n
 	}
 	want := map[string]int{"organizations": 2, "users": 3, "memberships": 3, "sites": 2, "areas": 2, "units": 2,
-		"sensors": 1, "ttn_connections": 1, "escalation_contacts": 1, "notification_policies": 1, "subscriptions": 2}
+		"sensors": 1, "network_connections": 1, "escalation_contacts": 1, "notification_policies": 1, "subscriptions": 2}
 	for k, v := range want {
 		if counts[k] != v {
 			t.Errorf("%s: %d rows, want %d", k, counts[k], v)
@@ -56,7 +56,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 
 	// Only the newest TTN secret is valid: it is the one in seed.json.
 	var stored []byte
-	if err := db.Pool.QueryRow(ctx, `SELECT secret_hash FROM ttn_connections WHERE application_id = $1`, devstack.TTNApplicationID).Scan(&stored); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT secret_hash FROM network_connections WHERE application_id = $1`, devstack.TTNApplicationID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if h := sha256.Sum256([]byte(second.TTNWebhookSecret)); string(h[:]) != string(stored) || first.TTNWebhookSecret == second.TTNWebhookSecret {

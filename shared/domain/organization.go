@@ -99,7 +99,7 @@ func NewTTNSecret() (TTNSecret, error) {
 	return TTNSecret{Value: v, Hash: HashTTNSecret(v), Last4: v[len(v)-4:]}, nil
 }
 
-// HashTTNSecret is what ttn_connections.secret_hash stores: SHA-256 of the
+// HashTTNSecret is what network_connections.secret_hash stores: SHA-256 of the
 // whole secret string as sent in the header. A fast hash is enough: the
 // secret has 256 bits of entropy, and the webhook looks connections up by it.
 func HashTTNSecret(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }

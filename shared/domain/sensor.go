@@ -52,13 +52,16 @@ type SensorModel struct {
 	UpdatedAt         *time.Time `json:"updated_at"`
 }
 
-// UnclaimedDevice is a device that uplinked through the organisation's TTN
-// application without being registered as a sensor.
+// UnclaimedDevice is a device that uplinked through one of the
+// organisation's network connections without being registered as a sensor.
+// The ttn_ JSON names are the contract's from before other networks: they
+// hold the network's device name and the connection of any network.
 type UnclaimedDevice struct {
 	ID              string    `json:"id"`
 	DevEUI          string    `json:"dev_eui"`
-	TTNDeviceID     *string   `json:"ttn_device_id"`
-	TTNConnectionID string    `json:"ttn_connection_id"`
+	TTNDeviceID     *string   `json:"ttn_device_id"`     // the network's name of the device
+	TTNConnectionID string    `json:"ttn_connection_id"` // the connection that heard it
+	Network         string    `json:"network"`           // its kind: ttn, chirpstack
 	FirstSeenAt     time.Time `json:"first_seen_at"`
 	LastSeenAt      time.Time `json:"last_seen_at"`
 	UplinkCount     int64     `json:"uplink_count"`

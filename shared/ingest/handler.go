@@ -1,43 +1,47 @@
-// Package ingest is the ttn-webhook: it authenticates a delivery from The
-// Things Stack, parses it (shared/lorawan/ttn), judges the reading (shared/alerting,
-// pure) and persists everything in one transaction of two round trips
-// (shared/store): request -> verify -> parse -> decide -> persist -> respond.
+// Package ingest is the webhook of every LoRaWAN network: one handler, given the network's
+// parser (shared/lorawan/ttn, shared/lorawan/chirpstack), authenticates a delivery, parses it
+// into a lorawan.Event, decodes the uplink (shared/lorawan/decoders), judges the reading
+// (shared/judge) and persists everything in one transaction of two round trips (shared/store):
+// request -> verify -> parse -> decide -> persist -> respond -> dispatch (docs/ARCHITECTURE.md
+// "The request flow").
 //
-// Status policy (DESIGN §5): 401 for a missing or wrong secret, 400 for a
-// malformed body, 413 for an oversized one (middleware), 503 when the
-// database is unreachable (TTN retries; nothing is half-written), and 2xx
-// for everything else — duplicates, unknown devices, message kinds we do not
-// store — so that TTN keeps the webhook healthy.
+// Status policy (docs/ARCHITECTURE.md "Webhook answers"): 401 for a missing or wrong secret,
+// 403 for a delivery of a tenant or application the connection is not bound to, 400 for a
+// malformed body, 413 for an oversized one (middleware), 415 for an encoding we cannot read, 503
+// when the database is unreachable (the network retries; nothing is half-written), and 2xx for
+// everything else (duplicates, unknown devices, message kinds we do not store) so that the
+// network keeps the webhook healthy.
 package ingest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
-	"github.com/frostguard/functions/shared/lorawan/ttn"
+	"github.com/frostguard/functions/shared/lorawan"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
 
-// Handler serves POST /webhooks/ttn.
+// Handler serves one network's webhook (POST /webhooks/ttn, POST /webhooks/chirpstack).
 type Handler struct {
-	DB *store.DB
-	// GlobalSecret optionally admits deliveries of any registered
-	// application (single-tenant installs); per-organisation secrets are
-	// hashed in ttn_connections.
+	// Network verifies and parses the network's deliveries.
+	Network lorawan.Parser
+	DB      *store.DB
+	// GlobalSecret optionally admits deliveries of any registered TTN application (single-tenant
+	// installs); per-organisation secrets are hashed in the connections. TTN only.
 	GlobalSecret string
 	// FrontendURL is where messages send people to acknowledge.
 	FrontendURL string
 	// Now is the clock (tests move it).
 	Now func() time.Time
-	// Dispatch, when set, sends due notifications right after a commit that
-	// queued some (no waiting for the sweeper on the happy path).
+	// Dispatch, when set, sends due notifications right after a commit that queued some (no
+	// waiting for the sweeper on the happy path).
 	Dispatch func(ctx context.Context)
 
 	once        sync.Once
@@ -46,12 +50,17 @@ type Handler struct {
 
 // Result is the JSON answer: what happened to the delivery.
 type Result struct {
-	Status         string   `json:"status"` // stored, duplicate, unclaimed, no_unit, joined, ignored, unknown_application
-	Kind           string   `json:"kind,omitempty"`
+	// Status: stored, duplicate, unclaimed, no_unit, alive (a frame that measured nothing: a sign
+	// of life), joined, status (a device status applied), ignored, unknown_application, importing.
+	Status         string   `json:"status"`
+	Kind           string   `json:"kind,omitempty"` // the network's own name of the message
 	UnitStatus     string   `json:"unit_status,omitempty"`
 	Late           bool     `json:"late,omitempty"`
 	AlertsOpened   int      `json:"alerts_opened,omitempty"`
 	AlertsResolved int      `json:"alerts_resolved,omitempty"`
+	Model          string   `json:"model,omitempty"` // the decoding model's canonical id
+	Probe          string   `json:"probe,omitempty"` // the probe that measured the unit
+	Probes         []Probe  `json:"probes,omitempty"`
 	Faults         []string `json:"faults,omitempty"`
 
 	// What the metrics record (shared/ingest/metrics.go).
@@ -59,16 +68,28 @@ type Result struct {
 	resolved []alerting.ResolveAlert
 }
 
+// Probe is one probe's temperature in an answer (every probe of a multi-probe reading).
+type Probe struct {
+	Name         string  `json:"name"`
+	TemperatureC float64 `json:"temperature_c"`
+}
+
+// Outcomes that answer 202: nothing of the delivery is a reading (yet).
+var accepted = map[string]bool{"unclaimed": true, "no_unit": true, "unknown_application": true, "importing": true}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	web.HandlerFunc(h.serve).ServeHTTP(w, r)
 }
 
-var errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid webhook secret is required (X-Webhook-Secret)")
+var (
+	errUnauthenticated = apperr.New(apperr.Unauthenticated, "a valid webhook secret is required (X-Webhook-Secret or Authorization: Bearer)")
+	errWrongBinding    = apperr.New(apperr.Forbidden, "this delivery's tenant or application is not the one the organisation's connection is bound to")
+)
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (err error) {
 	var res Result
-	defer func() { observe(r.Context(), res, err) }()
-	secret := secretFrom(r)
+	defer func() { observe(r.Context(), string(h.Network.Network()), res, err) }()
+	secret := h.Network.Secret(r.Header)
 	if secret == "" {
 		return errUnauthenticated
 	}
@@ -76,42 +97,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (err error) {
 	if err != nil {
 		return err
 	}
-	msg, err := ttn.Parse(body)
-	if err != nil {
-		return apperr.Wrap(apperr.Invalid, err, "not a The Things Stack webhook message: %v", err)
+	ev, err := h.Network.Parse(lorawan.Delivery{Query: r.URL.Query(), Header: r.Header, Body: body})
+	switch {
+	case errors.Is(err, lorawan.ErrUnsupported):
+		return apperr.Wrap(apperr.UnsupportedMedia, err, "%v", err)
+	case err != nil:
+		return apperr.Wrap(apperr.Invalid, err, "not a %s webhook delivery: %v", h.Network.Network(), err)
 	}
-	res, err = h.handle(r.Context(), msg, secret)
+	res, err = h.handle(r.Context(), ev, secret)
 	if err != nil {
 		return err
 	}
 	status := http.StatusOK
-	if res.Status == "unclaimed" || res.Status == "no_unit" || res.Status == "unknown_application" || res.Status == "importing" {
+	if accepted[res.Status] {
 		status = http.StatusAccepted
 	}
 	web.JSON(w, status, res)
 	return nil
-}
-
-// secretFrom reads the secret from the headers TTN webhooks can send. Besides
-// ours (X-Webhook-Secret), it reads the forms webhooks configured for the
-// origin send, so an imported organisation's TTN applications need no change:
-// X-API-Key (the origin's receiver read it first), X-Downlink-Apikey, and an
-// Authorization header carrying the secret bare (the origin's provisioning
-// set it without a scheme) or as a Bearer token.
-func secretFrom(r *http.Request) string {
-	for _, h := range []string{"X-Webhook-Secret", "X-API-Key", "X-Downlink-Apikey"} {
-		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
-			return v
-		}
-	}
-	v := strings.TrimSpace(r.Header.Get("Authorization"))
-	if scheme, tok, ok := strings.Cut(v, " "); ok {
-		if strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
-	}
-	return v
 }
 
 func (h *Handler) now() time.Time {
@@ -121,38 +123,50 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (Result, error) {
-	at := msg.ReceivedAt
-	key := store.UplinkKey{DevEUI: msg.DevEUI, ReceivedAt: at, Now: h.now()}
-	if msg.Kind == ttn.KindUplink {
-		key.DedupeKey = msg.DedupeKey()
-		if !msg.Uplink.ReceivedAt.IsZero() {
-			key.ReceivedAt = msg.Uplink.ReceivedAt
-		}
-	}
-	// A reading time from the future would freeze the unit (every later
-	// reading would look late): trust our clock beyond a small skew.
-	if now := h.now(); key.ReceivedAt.After(now.Add(time.Minute)) {
-		slog.WarnContext(ctx, "uplink time is in the future; using the server clock", "received_at", key.ReceivedAt, "app", msg.ApplicationID)
-		key.ReceivedAt = now
-	}
-	// The secret first: nothing below runs for a delivery it refuses.
+// handle authenticates the event and applies it. The secret is checked first: nothing below
+// runs for a delivery it refuses (no transaction, no lock, no write).
+func (h *Handler) handle(ctx context.Context, ev lorawan.Event, secret string) (Result, error) {
+	res := Result{Kind: ev.NetworkKind}
 	cred := h.credential(secret)
-	conn, found, err := h.connection(ctx, msg.ApplicationID, cred)
+	conn, found, err := h.connection(ctx, ev, cred)
 	switch {
 	case err != nil:
 		return Result{}, err
 	case !found && cred.global:
 		// The global secret matched but no organisation owns the application.
-		return Result{Status: "unknown_application", Kind: string(msg.Kind)}, nil
+		res.Status = "unknown_application"
+		return res, nil
 	case !found || !cred.admits(conn):
 		return Result{}, errUnauthenticated
+	case !conn.Binds(ev.Device.TenantID, ev.Device.ApplicationID):
+		return Result{}, errWrongBinding
 	case conn.Importing:
-		// Accepted (TTN keeps a webhook that fails as unhealthy) and stored
-		// nowhere until the organisation's import completes.
-		return Result{Status: "importing", Kind: string(msg.Kind)}, nil
+		// Accepted (networks mark a failing webhook unhealthy) and stored nowhere until the
+		// organisation's import completes.
+		res.Status = "importing"
+		return res, nil
 	}
-	key.ConnectionID, key.SecretHash, key.Global = conn.ID, cred.hash[:], cred.global
+	switch ev.Kind {
+	case lorawan.KindUplink, lorawan.KindJoin, lorawan.KindStatus:
+	default:
+		// Authenticated, and nothing to do.
+		res.Status = "ignored"
+		return res, nil
+	}
+
+	now := h.now()
+	at := ev.ReadingAt()
+	// A reading time from the future would freeze the unit (every later reading would look
+	// late): trust our clock beyond a small skew.
+	if at.After(now.Add(time.Minute)) {
+		slog.WarnContext(ctx, "the delivery's time is in the future; using the server clock", "time", at, "network", ev.Network)
+		at = now
+	}
+	key := store.UplinkKey{ConnectionID: conn.ID, SecretHash: cred.hash[:], Global: cred.global,
+		DevEUI: ev.Device.DevEUI, DeviceName: ev.Device.Name(), ReceivedAt: at, Now: now}
+	if ev.Kind == lorawan.KindUplink {
+		key.DedupeKey = ev.DedupeKey()
+	}
 	tx, t, err := h.DB.BeginUplink(ctx, key)
 	if err != nil {
 		return Result{}, err
@@ -163,25 +177,20 @@ func (h *Handler) handle(ctx context.Context, msg ttn.Message, secret string) (R
 		// Rotated or deactivated since the connection was read.
 		return Result{}, errUnauthenticated
 	case t.Duplicate:
-		return Result{Status: "duplicate", Kind: string(msg.Kind)}, nil
+		res.Status = "duplicate"
+		return res, nil
+	case t.SensorID == "":
+		// Not registered in this organisation: offer it for claiming.
+		res.Status = "unclaimed"
+		return res, tx.Commit(ctx, store.UplinkWrites{Unclaimed: true, UplinkAt: at})
 	}
-	switch msg.Kind {
-	case ttn.KindUplink:
-		return h.uplink(ctx, tx, t, msg, key.ReceivedAt)
-	case ttn.KindJoinAccept:
-		if t.SensorID == "" {
-			return Result{Status: "unclaimed", Kind: string(msg.Kind)}, tx.Commit(ctx, store.UplinkWrites{Unclaimed: deviceName(msg), UplinkAt: key.ReceivedAt})
-		}
-		// A join says the device is alive and on the network.
-		return Result{Status: "joined", Kind: string(msg.Kind)}, tx.Commit(ctx, store.UplinkWrites{Health: &store.SensorHealth{}, UplinkAt: key.ReceivedAt})
-	default:
-		return Result{Status: "ignored", Kind: string(msg.Kind)}, nil
+	switch ev.Kind {
+	case lorawan.KindJoin:
+		// The device is on the network again: alive, and its join recorded.
+		res.Status = "joined"
+		return res, tx.Commit(ctx, store.UplinkWrites{Health: &store.SensorHealth{Joined: true}, UplinkAt: at})
+	case lorawan.KindStatus:
+		return h.status(ctx, tx, ev, at, res)
 	}
-}
-
-func deviceName(msg ttn.Message) string {
-	if msg.DeviceID != "" {
-		return msg.DeviceID
-	}
-	return msg.DevEUI
+	return h.uplink(ctx, tx, t, ev, at, res)
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frostguard/functions/shared/lorawan/ttn"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 	"github.com/frostguard/functions/shared/web"
@@ -49,11 +51,11 @@ func newFixture(t testing.TB) *fixture {
 	f.row(&f.unitID, `INSERT INTO units (organization_id, site_id, area_id, name, temp_min_c, temp_max_c, hysteresis_c, status_since)
 		VALUES ($1, $2, $3, 'Walk-in', 0, 5, 0.5, $4) RETURNING id`, f.orgID, siteID, areaID, f.now.Add(-time.Hour))
 	f.row(&f.sensor, `INSERT INTO sensors (organization_id, unit_id, dev_eui, model) VALUES ($1, $2, $3, 'Dragino LHT65') RETURNING id`, f.orgID, f.unitID, devEUI)
-	f.exec(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, 'cdef')`, f.orgID, appID, hash[:])
+	f.exec(`INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, 'cdef')`, f.orgID, appID, hash[:])
 	f.row(&contactID, `INSERT INTO escalation_contacts (organization_id, name, phone, email) VALUES ($1, 'Chef', '+15555550100', 'Chef@Example.test') RETURNING id`, f.orgID)
 	steps := fmt.Sprintf(`[{"after_minutes":0,"channels":["sms","email"],"contact_ids":["%s"]},{"after_minutes":15,"channels":["sms"],"contact_ids":["%s"]}]`, contactID, contactID)
 	f.exec(`INSERT INTO notification_policies (organization_id, steps) VALUES ($1, $2)`, f.orgID, steps)
-	f.handler = &Handler{DB: db, FrontendURL: "https://app.example", Now: func() time.Time { return f.now.Add(24 * time.Hour) }}
+	f.handler = &Handler{Network: ttn.Parser{}, DB: db, FrontendURL: "https://app.example", Now: func() time.Time { return f.now.Add(24 * time.Hour) }}
 	f.h = web.Standard(f.handler, web.Options{Function: "ttn-webhook", MaxBodyBytes: 64 << 10})
 	return f
 }
@@ -86,6 +88,11 @@ type uplink struct {
 	FCnt        int
 	Decoded     map[string]any
 	Correlation string
+	// Payload and FPort are the frm_payload bytes (default "AAA=" on port 2).
+	Payload []byte
+	FPort   int
+	// Brand and Model are the device repository ids (version_ids), if any.
+	Brand, Model string
 }
 
 func (u uplink) body() string {
@@ -98,13 +105,19 @@ func (u uplink) body() string {
 	if u.Correlation == "" {
 		u.Correlation = fmt.Sprintf("as:up:01TEST%s%d", u.DevEUI, u.At.UnixNano())
 	}
+	if u.Payload == nil {
+		u.Payload = []byte{0, 0}
+	}
+	if u.FPort == 0 {
+		u.FPort = 2
+	}
 	m := map[string]any{
 		"end_device_ids": map[string]any{"device_id": "cooler-probe", "dev_eui": u.DevEUI,
 			"application_ids": map[string]any{"application_id": u.App}},
 		"correlation_ids": []string{u.Correlation, "gs:uplink:01TEST"},
 		"received_at":     u.At.Format(time.RFC3339Nano),
 		"uplink_message": map[string]any{
-			"f_port": 2, "f_cnt": u.FCnt, "frm_payload": "AAA=", "decoded_payload": u.Decoded,
+			"f_port": u.FPort, "f_cnt": u.FCnt, "frm_payload": base64.StdEncoding.EncodeToString(u.Payload), "decoded_payload": u.Decoded,
 			"rx_metadata": []any{
 				map[string]any{"gateway_ids": map[string]any{"gateway_id": "gw-1"}, "rssi": -97, "snr": 8.5},
 				map[string]any{"gateway_ids": map[string]any{"gateway_id": "gw-2"}, "rssi": -80, "snr": 6.0},
@@ -112,6 +125,9 @@ func (u uplink) body() string {
 			"settings":    map[string]any{"data_rate": map[string]any{"lora": map[string]any{"bandwidth": 125000, "spreading_factor": 7}}},
 			"received_at": u.At.Format(time.RFC3339Nano),
 		},
+	}
+	if u.Brand != "" {
+		m["uplink_message"].(map[string]any)["version_ids"] = map[string]any{"brand_id": u.Brand, "model_id": u.Model, "firmware_version": "1.8"}
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
@@ -164,7 +180,7 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s: %d %s", name, a.Status, a.Body)
 		}
 	}
-	if n := f.count(`SELECT count(*) FROM ttn_uplinks`) + f.count(`SELECT count(*) FROM sensor_readings`); n != 0 {
+	if n := f.count(`SELECT count(*) FROM uplink_dedupe`) + f.count(`SELECT count(*) FROM sensor_readings`); n != 0 {
 		t.Fatalf("a refused delivery stored %d rows", n)
 	}
 	f.post(body, "X-Downlink-Apikey", secret).must(t, 200, "stored")
@@ -174,7 +190,7 @@ func TestAuthentication(t *testing.T) {
 	f.handler.GlobalSecret = "global-secret"
 	f.post(uplink{At: f.now.Add(2 * time.Minute), FCnt: 3, Decoded: temp(3)}.body(), "X-Webhook-Secret", "global-secret").must(t, 200, "stored")
 	f.post(uplink{App: "nobody-s-app", At: f.now, Decoded: temp(3)}.body(), "X-Webhook-Secret", "global-secret").must(t, 202, "unknown_application")
-	f.exec(`UPDATE ttn_connections SET is_active = false`)
+	f.exec(`UPDATE network_connections SET is_active = false`)
 	f.handler.GlobalSecret = ""
 	if a := f.post(uplink{At: f.now.Add(3 * time.Minute), FCnt: 4, Decoded: temp(3)}.body()); a.Status != 401 {
 		t.Errorf("a disabled connection: %d", a.Status)
@@ -307,7 +323,7 @@ func TestUnreachableDatabaseIs503AndTheRetryIsAppliedOnce(t *testing.T) {
 	}
 	defer down.Close()
 	body := uplink{At: f.now, FCnt: 1, Decoded: temp(3)}.body()
-	outage := web.Standard(&Handler{DB: down}, web.Options{Function: "ttn-webhook"})
+	outage := web.Standard(&Handler{Network: ttn.Parser{}, DB: down}, web.Options{Function: "ttn-webhook"})
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/ttn", strings.NewReader(body))
 	req.Header.Set("X-Webhook-Secret", secret)
 	rec := httptest.NewRecorder()

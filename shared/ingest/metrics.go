@@ -8,12 +8,9 @@ import (
 	"github.com/frostguard/functions/shared/metrics"
 )
 
-// network labels the metrics of this webhook; a ChirpStack webhook would
-// record "chirpstack" through the same RecordUplink.
-const network = "ttn"
-
-// observe records one delivery's outcome once the answer is decided.
-func observe(ctx context.Context, res Result, err error) {
+// observe records one delivery's outcome once the answer is decided,
+// labelled with the network ("ttn", "chirpstack").
+func observe(ctx context.Context, network string, res Result, err error) {
 	RecordUplink(ctx, network, res.Status, err)
 	for _, o := range res.opened {
 		metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity)

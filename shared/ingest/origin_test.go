@@ -34,7 +34,7 @@ func TestImportingOrganisationIsIgnored(t *testing.T) {
 	}
 	for table, sql := range map[string]string{
 		"readings": `SELECT count(*) FROM sensor_readings`,
-		"dedupe":   `SELECT count(*) FROM ttn_uplinks`,
+		"dedupe":   `SELECT count(*) FROM uplink_dedupe`,
 		"alerts":   `SELECT count(*) FROM alerts`,
 		"unit":     `SELECT count(*) FROM units WHERE last_reading_at IS NOT NULL OR status <> 'ok'`,
 		"sensor":   `SELECT count(*) FROM sensors WHERE last_seen_at IS NOT NULL`,

@@ -44,7 +44,7 @@ func TestUnauthenticatedDeliveryTakesNoLockAndWritesNothing(t *testing.T) {
 		}
 	}
 	holder.Rollback(ctx)
-	for _, table := range []string{"ttn_uplinks", "sensor_readings", "unclaimed_devices", "audit_log"} {
+	for _, table := range []string{"uplink_dedupe", "sensor_readings", "unclaimed_devices", "audit_log"} {
 		if n := f.count(`SELECT count(*) FROM ` + table); n != 0 {
 			t.Errorf("refused deliveries wrote %d rows into %s", n, table)
 		}
@@ -59,7 +59,7 @@ func TestGlobalSecretRefusesDeactivatedConnections(t *testing.T) {
 	f := newFixture(t)
 	f.handler.GlobalSecret = "the-global-secret"
 	f.post(uplink{At: f.now, FCnt: 1, Decoded: temp(3)}.body(), "X-Webhook-Secret", "the-global-secret").must(t, 200, "stored")
-	f.exec(`UPDATE ttn_connections SET is_active = false`)
+	f.exec(`UPDATE network_connections SET is_active = false`)
 	for name, secretUsed := range map[string]string{"global": "the-global-secret", "per-org": secret} {
 		if a := f.post(uplink{At: f.now.Add(time.Minute), FCnt: 2, Decoded: temp(3)}.body(), "X-Webhook-Secret", secretUsed); a.Status != http.StatusUnauthorized {
 			t.Errorf("%s secret, deactivated connection: %d %s", name, a.Status, a.Body)
@@ -84,7 +84,7 @@ func TestDedupeKeyIsNamespacedByConnection(t *testing.T) {
 		VALUES ($1, $2, $3, 'Rival cooler', 0, 5) RETURNING id`, otherOrg, otherSite, otherArea)
 	f.exec(`INSERT INTO sensors (organization_id, unit_id, dev_eui) VALUES ($1, $2, $3)`, otherOrg, otherUnit, otherEUI)
 	hash := sha256.Sum256([]byte(otherSecret))
-	f.exec(`INSERT INTO ttn_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, 'cret')`,
+	f.exec(`INSERT INTO network_connections (organization_id, application_id, secret_hash, secret_last4) VALUES ($1, $2, $3, 'cret')`,
 		otherOrg, otherApp, hash[:])
 
 	const correlation = "as:up:01SAMECORRELATIONID"

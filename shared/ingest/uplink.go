@@ -2,34 +2,49 @@ package ingest
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/judge"
-	"github.com/frostguard/functions/shared/lorawan/ttn"
+	"github.com/frostguard/functions/shared/lorawan"
+	"github.com/frostguard/functions/shared/lorawan/decoders"
 	"github.com/frostguard/functions/shared/store"
 )
 
-// uplink stores one reading and applies the alert engine's decision, judged
-// by the one path every reading takes (shared/judge).
-func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.UplinkTarget, msg ttn.Message, at time.Time) (Result, error) {
-	if t.SensorID == "" {
-		// Not registered in this organisation: offer it for claiming.
-		return Result{Status: "unclaimed", Kind: string(msg.Kind)}, tx.Commit(ctx, store.UplinkWrites{Unclaimed: deviceName(msg), UplinkAt: at})
+// uplink decodes one uplink with its sensor's model, stores the reading and applies the alert
+// engine's decision, judged by the one path every reading takes (shared/judge).
+func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.UplinkTarget, ev lorawan.Event, at time.Time, res Result) (Result, error) {
+	up := ev.Uplink
+	repo := ev.Device.Repository
+	model, _ := decoders.For(t.SensorDecoder, t.SensorModel, repo.BrandID, repo.ModelID)
+	reading := model.DecodeUplink(up.FPort, up.Payload, up.Decoded)
+	unit := model.Unit(reading, t.SensorProbe)
+	res.Model, res.Probe = model.ID, unit.Probe
+	if len(reading.Temperatures) > 1 {
+		for _, p := range reading.Temperatures {
+			res.Probes = append(res.Probes, Probe{Name: p.Probe, TemperatureC: p.C})
+		}
 	}
-	up := msg.Uplink
-	reading := ttn.Decode(up, ttn.DecoderFor(t.SensorDecoder, t.SensorModel))
-	health := &store.SensorHealth{BatteryPercent: reading.BatteryPercent, BatteryVolts: reading.BatteryVolts, RSSI: up.RSSI, SNR: up.SNR, FCnt: up.FCnt}
-	if t.Unit == nil {
-		return Result{Status: "no_unit", Kind: string(msg.Kind), Faults: reading.Faults},
-			tx.Commit(ctx, store.UplinkWrites{Health: health, UplinkAt: at})
+	res.Faults = reading.FaultMessages()
+	health := &store.SensorHealth{BatteryPercent: reading.BatteryPercent, BatteryVolts: reading.BatteryVolts,
+		RSSI: up.Radio.RSSI, SNR: up.Radio.SNR, FCnt: &up.FCnt}
+	if t.Unit == nil || reading.Frame == decoders.FrameInfo && len(reading.Faults) == 0 {
+		// Nothing to judge: a sensor without a unit keeps its health only, and a frame that
+		// measured nothing (a version or configuration report) is a sign of life, not a
+		// reading that is missing its values.
+		res.Status = "alive"
+		if t.Unit == nil {
+			res.Status = "no_unit"
+		}
+		return res, tx.Commit(ctx, store.UplinkWrites{Health: health, UplinkAt: at})
 	}
-	v, err := judge.Judge(ctx, *t.Unit, t.OpenAlert, judge.Reading{
-		Obs: alerting.Observation{At: at, SensorID: t.SensorID, TemperatureC: reading.TemperatureC, DoorOpen: reading.DoorOpen,
-			BatteryVolts: reading.BatteryVolts, BatteryPercent: reading.BatteryPercent, Faults: reading.Faults},
-		SensorModel: t.SensorModel, SensorDecoder: t.SensorDecoder, Now: h.now(),
-		LowBatteryVolts: t.SensorLowBatteryVolts, LowBatteryPercent: t.SensorLowBatteryPercent,
-	}, tx, h.FrontendURL)
+	r := judge.Reading{
+		Obs: alerting.Observation{At: at, SensorID: t.SensorID, TemperatureC: unit.TemperatureC, DoorOpen: reading.DoorOpen,
+			BatteryVolts: reading.BatteryVolts, BatteryPercent: reading.BatteryPercent, Faults: unit.Faults, ProbeFailed: unit.Failed},
+		Model: model, Probe: unit.Probe, Now: h.now(), LowBatteryVolts: t.SensorLowBatteryVolts, LowBatteryPercent: t.SensorLowBatteryPercent,
+	}
+	v, err := judge.Judge(ctx, *t.Unit, t.OpenAlert, r, tx, h.FrontendURL)
 	if err != nil {
 		return Result{}, err
 	}
@@ -42,10 +57,28 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 		Judgement: v.Writes,
 		Reading: &store.ReadingRow{
 			TemperatureC: v.StoredTemperatureC, HumidityPct: reading.HumidityPct, BatteryPercent: reading.BatteryPercent,
-			BatteryVolts: reading.BatteryVolts, DoorOpen: reading.DoorOpen, RSSI: up.RSSI, SNR: up.SNR,
-			GatewayCount: up.GatewayCount, SpreadingFactor: up.SpreadingFactor, FCnt: up.FCnt, Raw: up.Raw,
+			BatteryVolts: reading.BatteryVolts, DoorOpen: reading.DoorOpen, RSSI: up.Radio.RSSI, SNR: up.Radio.SNR,
+			GatewayCount: up.Radio.GatewayCount, SpreadingFactor: up.Radio.SpreadingFactor, FCnt: up.FCnt, Raw: up.Raw,
 		},
 	}
+	return h.commit(ctx, tx, w, v, res)
+}
+
+// status applies a network's device status (the battery of LoRaWAN's DevStatusAns) to the
+// sensor's health. It is no reading and is not judged: its time is the uplink's that carried the
+// answer, and moving the unit's last reading to it would make that very uplink look late.
+func (h *Handler) status(ctx context.Context, tx *store.UplinkTx, ev lorawan.Event, at time.Time, res Result) (Result, error) {
+	res.Status = "status"
+	health := &store.SensorHealth{}
+	if s := ev.Status; s != nil && s.BatteryPercent != nil {
+		p := int(math.Round(*s.BatteryPercent))
+		health.BatteryPercent = &p
+	}
+	return res, tx.Commit(ctx, store.UplinkWrites{Health: health, UplinkAt: at})
+}
+
+// commit writes the second round trip and sends what it queued.
+func (h *Handler) commit(ctx context.Context, tx *store.UplinkTx, w store.UplinkWrites, v judge.Verdict, res Result) (Result, error) {
 	if err := tx.Commit(ctx, w); err != nil {
 		return Result{}, err
 	}
@@ -55,8 +88,12 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 		cancel()
 	}
 	d := v.Decision
-	return Result{Status: "stored", Kind: string(msg.Kind), UnitStatus: string(d.State.Status), Late: d.Late,
-		AlertsOpened: len(d.Opens), AlertsResolved: len(d.Resolves), Faults: reading.Faults, opened: d.Opens, resolved: d.Resolves}, nil
+	if res.Status == "" {
+		res.Status = "stored"
+	}
+	res.UnitStatus, res.Late = string(d.State.Status), d.Late
+	res.AlertsOpened, res.AlertsResolved, res.opened, res.resolved = len(d.Opens), len(d.Resolves), d.Opens, d.Resolves
+	return res, nil
 }
 
 // queuedNotifications reports whether the commit queued anything to send.

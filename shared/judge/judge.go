@@ -23,9 +23,12 @@ import (
 // from.
 type Reading struct {
 	Obs alerting.Observation // Obs.Manual for a manual log
-	// SensorModel and SensorDecoder identify the sensor of an uplink (its
-	// measuring range narrows what is plausible).
-	SensorModel, SensorDecoder string
+	// Model is the sensor's model as the uplink was decoded with it
+	// (shared/lorawan/decoders.For) and Probe the probe of it that measured
+	// the unit (decoders.Unit): their measuring range narrows what is
+	// plausible (MeasuringRange).
+	Model decoders.Model
+	Probe string
 	// LowBatteryVolts and LowBatteryPercent are the sensor model's battery
 	// thresholds (0: the defaults).
 	LowBatteryVolts   float64
@@ -59,7 +62,7 @@ func Inputs(u store.UnitAlerting, open []store.OpenAlertRef, r Reading) (alertin
 	}
 	var model *alerting.Range
 	if !r.Obs.Manual {
-		model = MeasuringRange(r.SensorDecoder, r.SensorModel)
+		model = MeasuringRange(r.Model, r.Probe)
 	}
 	cfg.Plausible = alerting.PlausibleRange(domain.UnitType(u.Type), u.MinC, u.MaxC, model)
 	if len(u.DefrostSchedule) > 0 {
@@ -182,15 +185,16 @@ func Judge(ctx context.Context, u store.UnitAlerting, open []store.OpenAlertRef,
 	return v, nil
 }
 
-// MeasuringRange is the temperature range (°C) the sensor's model can
-// measure, from the sensor model registry (shared/lorawan/decoders): the span
-// of its probes' documented ranges (the reading may come from any of them);
-// nil when the model, or every probe's range, is unknown (the unit type's
-// band applies alone).
-func MeasuringRange(decoder, model string) *alerting.Range {
-	m, ok := decoders.Resolve(decoder, model)
-	if !ok {
-		return nil
+// MeasuringRange is the temperature range (°C) a sensor of model m can
+// measure, from the sensor model registry (shared/lorawan/decoders): the
+// documented range of the probe that measured the unit when it has one (an
+// EM500-PT100's probe reaches -200 °C, an LHT65's built-in sensor only
+// -40), else the span of the model's documented probes (the reading may come
+// from any of them); nil when nothing is documented (the unit type's band
+// applies alone).
+func MeasuringRange(m decoders.Model, probe string) *alerting.Range {
+	if p, ok := m.Probe(probe); ok && probe != "" && p.Documented() {
+		return &alerting.Range{MinC: p.MinC, MaxC: p.MaxC}
 	}
 	var r *alerting.Range
 	for _, p := range m.Probes {

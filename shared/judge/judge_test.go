@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
+	"github.com/frostguard/functions/shared/lorawan/decoders"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -23,11 +24,12 @@ func unit() store.UnitAlerting {
 
 // One mapping for both flows: the same configuration; a hand reading is
 // late against the newest reading of either kind, a sensor reading against
-// the sensors' only; the sensor's model narrows the plausible range.
+// the sensors' only; the sensor probe's measuring range narrows the plausible range.
 func TestInputs(t *testing.T) {
 	u := unit()
 	open := []store.OpenAlertRef{{Type: "temp_excursion"}, {Type: "sensor_fault", SensorID: "s1"}}
-	sensor := Reading{Obs: alerting.Observation{At: t0, SensorID: "s1"}, SensorModel: "Milesight EM300-TH"}
+	em300, _ := decoders.Lookup("milesight-iot/em300-th") // -30..70 °C
+	sensor := Reading{Obs: alerting.Observation{At: t0, SensorID: "s1"}, Model: em300}
 	cfg, st, o := Inputs(u, open, sensor)
 	if cfg.Plausible != (alerting.Range{MinC: -30, MaxC: 60}) || cfg.Cooling.SlopeCPerHour != 1.5 || len(cfg.Defrost) != 1 ||
 		cfg.Defrost[0].StartMinute != 120 || cfg.Location.String() != "Europe/Paris" {
@@ -36,7 +38,7 @@ func TestInputs(t *testing.T) {
 	if !st.LastReadingAt.Equal(t0.Add(-10*time.Minute)) || len(st.Recent) != 2 || !o.Unit["temp_excursion"] || !o.Sensor["s1"]["sensor_fault"] {
 		t.Fatalf("sensor state %+v open %+v", st, o)
 	}
-	mcfg, mst, _ := Inputs(u, open, Reading{Obs: alerting.Observation{At: t0, Manual: true}, SensorModel: "Milesight EM300-TH"})
+	mcfg, mst, _ := Inputs(u, open, Reading{Obs: alerting.Observation{At: t0, Manual: true}, Model: em300})
 	if mcfg.Plausible != (alerting.Range{MinC: -60, MaxC: 60}) || !mst.LastReadingAt.Equal(t0.Add(-2*time.Minute)) {
 		t.Fatalf("manual: plausible %+v, last reading %v", mcfg.Plausible, mst.LastReadingAt)
 	}
@@ -64,7 +66,7 @@ func TestJudgeImplausibleLateReading(t *testing.T) {
 	hot := 327.67
 	p := &plans{}
 	v, err := Judge(context.Background(), u, nil, Reading{Obs: alerting.Observation{At: t0.Add(-time.Hour), SensorID: "s1", TemperatureC: &hot},
-		SensorModel: "Dragino LHT65", Now: t0}, p, "https://app.test")
+		Model: lht65(t), Now: t0}, p, "https://app.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,21 +83,36 @@ func TestJudgeImplausibleLateReading(t *testing.T) {
 	}
 }
 
+func lht65(t *testing.T) decoders.Model {
+	m, ok := decoders.Lookup("dragino/lht65")
+	if !ok {
+		t.Fatal("dragino/lht65 is not in the registry")
+	}
+	return m
+}
+
 // The measuring range comes from the sensor model registry (issue 15's
-// shared/lorawan/decoders): the span of the model's documented probes.
+// shared/lorawan/decoders): the probe that measured the unit picks it, else
+// the span of the model's documented probes.
 func TestMeasuringRangeFromTheRegistry(t *testing.T) {
+	pt100, _ := decoders.Lookup("milesight-iot/em500-pt100")
 	cases := []struct {
-		decoder, model string
-		want           *alerting.Range
+		name  string
+		model decoders.Model
+		probe string
+		want  *alerting.Range
 	}{
-		{"", "Dragino LHT65", &alerting.Range{MinC: -55, MaxC: 125}}, // built-in -40..85 and the external probe -55..125
-		{"dragino-lht65", "", &alerting.Range{MinC: -55, MaxC: 125}},
-		{"", "a probe nobody knows", nil},
+		{"the built-in sensor", lht65(t), "internal", &alerting.Range{MinC: -40, MaxC: 85}},
+		{"the external DS18B20", lht65(t), "external", &alerting.Range{MinC: -55, MaxC: 125}},
+		{"no probe: the span of the model's probes", lht65(t), "", &alerting.Range{MinC: -55, MaxC: 125}},
+		{"a probe the model has not: the span", lht65(t), "probe3", &alerting.Range{MinC: -55, MaxC: 125}},
+		{"a PT100 reaches -200", pt100, "probe", &alerting.Range{MinC: -200, MaxC: 850}},
+		{"a sensor the registry does not know", decoders.Generic(), "internal", nil},
 	}
 	for _, c := range cases {
-		got := MeasuringRange(c.decoder, c.model)
+		got := MeasuringRange(c.model, c.probe)
 		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
-			t.Errorf("%q/%q: %v, want %v", c.decoder, c.model, got, c.want)
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -213,12 +213,12 @@ func TestImportQuirkFixture(t *testing.T) {
 	// the TTN connection: the plaintext secret kept only as SHA-256 and last 4
 	var hash []byte
 	var last4 string
-	e.rowArgs(`SELECT secret_hash, secret_last4 FROM ttn_connections WHERE application_id = 'bistro-app'`, nil, &hash, &last4)
+	e.rowArgs(`SELECT secret_hash, secret_last4 FROM network_connections WHERE kind = 'ttn' AND application_id = 'bistro-app'`, nil, &hash, &last4)
 	sum := sha256.Sum256([]byte("ws_bistro_0123456789abcdef"))
 	if !bytes.Equal(hash, sum[:]) || last4 != "cdef" {
 		t.Errorf("bistro's secret: %x %s", hash, last4)
 	}
-	if n := e.count(`SELECT count(*) FROM ttn_connections WHERE organization_id = $1`, id("bistro")); n != 1 {
+	if n := e.count(`SELECT count(*) FROM network_connections WHERE organization_id = $1`, id("bistro")); n != 1 {
 		t.Errorf("%d connections: the one without an application must not be imported", n)
 	}
 
@@ -378,7 +378,7 @@ func deref[T any](p *T) any {
 func tableHashes(t *testing.T, db *store.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, table := range []string{"organizations", "users", "memberships", "sites", "areas", "units", "sensors", "ttn_connections",
+	for _, table := range []string{"organizations", "users", "memberships", "sites", "areas", "units", "sensors", "network_connections",
 		"escalation_contacts", "notification_policies", "subscriptions", "alerts", "alert_events", "manual_temperature_logs",
 		"door_events", "sensor_readings"} {
 		var h string

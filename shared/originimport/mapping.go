@@ -10,7 +10,7 @@ package originimport
 //	profiles, user_roles                    users, memberships                mapping_tenancy.go people
 //	sites, areas, units, alert_rules        sites, areas, units               mapping_devices.go hierarchy, unit, ruleFor
 //	devices, lora_sensors                   sensors                           mapping_devices.go sensors
-//	ttn_connections                         ttn_connections                   mapping_devices.go connections
+//	ttn_connections                         network_connections (kind ttn)    mapping_devices.go connections
 //	escalation_contacts                     escalation_contacts               mapping_alerting.go contacts
 //	notification_policies (legacy)          notification_policies             mapping_alerting.go policies, policySteps
 //	alerts, corrective_actions              alerts, alert_events              mapping_alerting.go alerts, alertEvents
@@ -89,8 +89,8 @@ var (
 		Columns:  []string{"id", "organization_id", "unit_id", "dev_eui", "ttn_device_id", "name", "model", "battery_percent", "rssi", "last_seen_at", "deleted_at", "created_at"},
 		Conflict: "(id)",
 		Update:   []string{"unit_id", "name", "deleted_at"}}
-	toConnections = destination{Table: "ttn_connections",
-		Columns:  []string{"id", "organization_id", "name", "application_id", "secret_hash", "secret_last4", "secret_rotated_at", "is_active", "cluster", "created_at"},
+	toConnections = destination{Table: "network_connections",
+		Columns:  []string{"id", "organization_id", "kind", "name", "application_id", "secret_hash", "secret_last4", "secret_rotated_at", "is_active", "cluster", "created_at"},
 		Conflict: "(id)",
 		Update:   []string{"application_id", "secret_hash", "secret_last4", "is_active"}}
 	// A verification made in FrostGuard stays while the phone (e-mail) is the

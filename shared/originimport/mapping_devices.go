@@ -291,7 +291,7 @@ func normalizedEUIs(d record, loras []record) []string {
 // characters are stored, so TTN keeps sending the same secret and nothing
 // changes there.
 func (p *planner) connections() {
-	t := p.rep.table("ttn_connections", "ttn_connections")
+	t := p.rep.table("ttn_connections", "network_connections")
 	for _, c := range p.conns {
 		id := c.id("id")
 		app := c.strp("application_id")
@@ -331,7 +331,7 @@ func (p *planner) connections() {
 		if app == nil {
 			p.keptAppless = true
 		}
-		p.add("ttn_connections", toConnections, row{"id": id, "organization_id": p.orgID, "application_id": app, "secret_hash": `\x` + hex.EncodeToString(sum[:]),
+		p.add("ttn_connections", toConnections, row{"id": id, "organization_id": p.orgID, "kind": "ttn", "application_id": app, "secret_hash": `\x` + hex.EncodeToString(sum[:]),
 			"secret_last4": last4(secret), "secret_rotated_at": c.time("created_at"), "is_active": c.boolean("is_active", true),
 			"cluster": cluster, "created_at": c.time("created_at")})
 	}

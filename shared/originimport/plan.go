@@ -147,7 +147,7 @@ func (p *planner) load(ctx context.Context, o *Origin, q pgx.Tx) error {
 	p.roles = read("user_roles", "memberships", "user_roles", "t.organization_id = $1", p.orgID)
 	p.profiles = read("profiles", "users", "profiles",
 		"t.organization_id = $1 OR t.user_id IN (SELECT r.user_id FROM user_roles r WHERE r.organization_id = $1)", p.orgID)
-	p.conns = read("ttn_connections", "ttn_connections", "ttn_connections", "t.organization_id = $1", p.orgID)
+	p.conns = read("ttn_connections", "network_connections", "ttn_connections", "t.organization_id = $1", p.orgID)
 	p.sites = read("sites", "sites", "sites", "t.organization_id = $1", p.orgID)
 	p.areas = read("areas", "areas", "areas", "t.site_id = ANY($1::uuid[])", ids(p.sites))
 	p.units = read("units", "units", "units", "t.area_id = ANY($1::uuid[])", ids(p.areas))
@@ -308,7 +308,7 @@ func readOurs(ctx context.Context, db *store.DB, p *planner) error {
 		v.euiTaken, euis, ids(p.devices), p.orgID); err != nil {
 		return fmt.Errorf("readOurs: %w", err)
 	}
-	if err := pairs(`SELECT application_id, organization_id::text FROM ttn_connections WHERE application_id = ANY($1) AND id <> ALL($2::uuid[])`,
+	if err := pairs(`SELECT application_id, organization_id::text FROM network_connections WHERE kind = 'ttn' AND application_id = ANY($1) AND id <> ALL($2::uuid[])`,
 		v.appElsewhere, apps, ids(p.conns)); err != nil {
 		return fmt.Errorf("readOurs: %w", err)
 	}

@@ -230,7 +230,7 @@ func scanGatewayOwner(row pgx.Row) (TTNGatewayOwner, error) {
 
 // TTNGatewayOwner returns the organisation's gateway owner and key.
 func (db *DB) TTNGatewayOwner(ctx context.Context, orgID string) (TTNGatewayOwner, error) {
-	return scanGatewayOwner(db.Pool.QueryRow(ctx, `SELECT `+gatewayOwnerColumns+` FROM ttn_connections
+	return scanGatewayOwner(db.Pool.QueryRow(ctx, `SELECT `+gatewayOwnerColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
@@ -252,7 +252,7 @@ type GatewayCredentials struct {
 // deleting them answers TTN's refusal.
 func (db *DB) SetTTNGatewayCredentials(ctx context.Context, orgID string, in GatewayCredentials) (TTNGatewayOwner, error) {
 	return txValue(ctx, db, func(tx pgx.Tx) (TTNGatewayOwner, error) {
-		return scanGatewayOwner(tx.QueryRow(ctx, `UPDATE ttn_connections SET
+		return scanGatewayOwner(tx.QueryRow(ctx, `UPDATE network_connections SET
 			gateway_owner_type = $2, gateway_owner_id = $3, gateway_api_key_ciphertext = $4,
 			gateway_api_key_last4 = $5, gateway_rights = $6, gateway_credentials_updated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
@@ -271,7 +271,7 @@ func (db *DB) TTNGatewayKey(ctx context.Context, orgID string) (GatewayCredentia
 	var kind, id *string
 	err := db.Pool.QueryRow(ctx, `SELECT gateway_owner_type, gateway_owner_id, gateway_api_key_ciphertext,
 			coalesce(cluster, '')
-		FROM ttn_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID).
+		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID).
 		Scan(&kind, &id, &c.SealedKey, &c.Cluster)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

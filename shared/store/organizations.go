@@ -79,7 +79,7 @@ func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization,
 		auditOrganization(ctx, org.ID)
 		// No application id: one is bound only after The Things Stack
 		// confirmed a key's rights on it (SetTTNCredentials).
-		_, err := tx.Exec(ctx, `INSERT INTO ttn_connections (organization_id, secret_hash, secret_last4) VALUES ($1, $2, $3)`,
+		_, err := tx.Exec(ctx, `INSERT INTO network_connections (organization_id, secret_hash, secret_last4) VALUES ($1, $2, $3)`,
 			org.ID, secret.Hash[:], secret.Last4)
 		return err
 	})
@@ -144,11 +144,11 @@ func scanTTNConnection(row pgx.Row) (domain.TTNConnection, error) {
 
 // The api shows one connection per organisation: the first one created
 // (onboarding creates exactly one; the schema would allow more).
-const firstTTNConnection = `SELECT id FROM ttn_connections WHERE organization_id = $1 ORDER BY created_at, id LIMIT 1`
+const firstTTNConnection = `SELECT id FROM network_connections WHERE organization_id = $1 AND kind = 'ttn' ORDER BY created_at, id LIMIT 1`
 
 // TTNConnection returns the organisation's TTN connection.
 func (db *DB) TTNConnection(ctx context.Context, orgID string) (domain.TTNConnection, error) {
-	return scanTTNConnection(db.Pool.QueryRow(ctx, `SELECT `+ttnColumns+` FROM ttn_connections
+	return scanTTNConnection(db.Pool.QueryRow(ctx, `SELECT `+ttnColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
@@ -156,7 +156,7 @@ func (db *DB) TTNConnection(ctx context.Context, orgID string) (domain.TTNConnec
 // from its commit on, the old secret no longer matches any connection.
 func (db *DB) RotateTTNSecret(ctx context.Context, orgID string, secret domain.TTNSecret) (domain.TTNConnection, error) {
 	return txValue(ctx, db, func(tx pgx.Tx) (domain.TTNConnection, error) {
-		return scanTTNConnection(tx.QueryRow(ctx, `UPDATE ttn_connections
+		return scanTTNConnection(tx.QueryRow(ctx, `UPDATE network_connections
 		SET secret_hash = $2, secret_last4 = $3, secret_rotated_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 		RETURNING `+ttnColumns, orgID, secret.Hash[:], secret.Last4))

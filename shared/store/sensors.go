@@ -295,12 +295,12 @@ func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (domain.Senso
 	return s, nil
 }
 
-// UnclaimedDevices lists devices seen on the organisation's TTN
-// applications but not registered, newest first (last_seen_at, id
+// UnclaimedDevices lists devices heard through the organisation's network
+// connections but not registered, newest first (last_seen_at, id
 // descending), before the cursor position (BeforeID "" = from the top).
 func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime time.Time, beforeID string, limit int) ([]domain.UnclaimedDevice, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT d.id, d.dev_eui, d.ttn_device_id, d.ttn_connection_id, d.first_seen_at, d.last_seen_at, d.uplink_count
-		FROM unclaimed_devices d
+	rows, err := db.Pool.Query(ctx, `SELECT d.id, d.dev_eui, d.device_name, d.connection_id, c.kind, d.first_seen_at, d.last_seen_at, d.uplink_count
+		FROM unclaimed_devices d JOIN network_connections c ON c.id = d.connection_id
 		WHERE d.organization_id = $1
 		AND NOT EXISTS (SELECT 1 FROM sensors s WHERE s.organization_id = $1 AND s.dev_eui = d.dev_eui AND s.deleted_at IS NULL)
 		AND ($2::uuid IS NULL OR (d.last_seen_at, d.id) < ($3, $2))
@@ -311,7 +311,7 @@ func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime tim
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.UnclaimedDevice, error) {
 		var d domain.UnclaimedDevice
-		err := r.Scan(&d.ID, &d.DevEUI, &d.TTNDeviceID, &d.TTNConnectionID, &d.FirstSeenAt, &d.LastSeenAt, &d.UplinkCount)
+		err := r.Scan(&d.ID, &d.DevEUI, &d.TTNDeviceID, &d.TTNConnectionID, &d.Network, &d.FirstSeenAt, &d.LastSeenAt, &d.UplinkCount)
 		d.FirstSeenAt, d.LastSeenAt = d.FirstSeenAt.UTC(), d.LastSeenAt.UTC()
 		return d, err
 	})

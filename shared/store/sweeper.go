@@ -476,13 +476,13 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 	return ok, err
 }
 
-// PruneDedupe deletes ttn_uplinks, telnyx_events and unclaimed early
+// PruneDedupe deletes uplink_dedupe keys, telnyx_events and unclaimed early
 // Telnyx receipts received before cutoff,
 // at most limit rows of each per call (a bounded batch keeps the
 // transaction and its WAL small; the next minute continues).
 func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (uplinks, events int64, err error) {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM ttn_uplinks WHERE (ttn_connection_id, dedupe_key) IN (
-		SELECT ttn_connection_id, dedupe_key FROM ttn_uplinks WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
+	tag, err := db.Pool.Exec(ctx, `DELETE FROM uplink_dedupe WHERE (connection_id, dedupe_key) IN (
+		SELECT connection_id, dedupe_key FROM uplink_dedupe WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {
 		return 0, 0, Classify(err)
 	}

@@ -32,7 +32,7 @@ func scanTTNManaged(row pgx.Row) (domain.TTNManagedConnection, error) {
 // TTNManagedConnection returns the organisation's TTN connection with its
 // management state.
 func (db *DB) TTNManagedConnection(ctx context.Context, orgID string) (domain.TTNManagedConnection, error) {
-	return scanTTNManaged(db.Pool.QueryRow(ctx, `SELECT `+ttnManagedColumns+` FROM ttn_connections
+	return scanTTNManaged(db.Pool.QueryRow(ctx, `SELECT `+ttnManagedColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
@@ -50,7 +50,7 @@ type TTNCredentials struct {
 // the previous one.
 func (db *DB) SetTTNCredentials(ctx context.Context, orgID string, in TTNCredentials) (domain.TTNManagedConnection, error) {
 	c, err := txValue(ctx, db, func(tx pgx.Tx) (domain.TTNManagedConnection, error) {
-		return scanTTNManaged(tx.QueryRow(ctx, `UPDATE ttn_connections SET
+		return scanTTNManaged(tx.QueryRow(ctx, `UPDATE network_connections SET
 			webhook_id = CASE WHEN application_id = $2 THEN webhook_id END,
 			webhook_configured_at = CASE WHEN application_id = $2 THEN webhook_configured_at END,
 			application_id = $2, cluster = $3, api_key_ciphertext = $4, api_key_last4 = $5, rights = $6,
@@ -75,7 +75,7 @@ var errNoTTNKey = apperr.New(apperr.Conflict,
 // TTNAPIKey returns the connection's application, cluster and sealed key.
 func (db *DB) TTNAPIKey(ctx context.Context, orgID string) (TTNCredentials, error) {
 	return scanTTNKey(db.Pool.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
-		FROM ttn_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
+		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
 func scanTTNKey(row pgx.Row) (TTNCredentials, error) {
@@ -107,7 +107,7 @@ func (db *DB) ConfigureTTNWebhook(ctx context.Context, orgID, webhookID string, 
 	var out domain.TTNManagedConnection
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		creds, err := scanTTNKey(tx.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
-			FROM ttn_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
+			FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 			FOR UPDATE NOWAIT`, orgID))
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
@@ -119,7 +119,7 @@ func (db *DB) ConfigureTTNWebhook(ctx context.Context, orgID, webhookID string, 
 		if err := configure(creds); err != nil {
 			return err
 		}
-		out, err = scanTTNManaged(tx.QueryRow(ctx, `UPDATE ttn_connections SET
+		out, err = scanTTNManaged(tx.QueryRow(ctx, `UPDATE network_connections SET
 				secret_hash = $2, secret_last4 = $3, secret_rotated_at = now(),
 				webhook_id = $4, webhook_configured_at = now(), updated_at = now()
 			WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)

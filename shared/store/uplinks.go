@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,17 +13,23 @@ import (
 )
 
 // An uplink is stored in one transaction of two round trips (the ingest
-// hot path, DESIGN §4): the first reads everything the decision needs and
-// locks the unit; the second writes everything and commits. Alert changes
-// add one read (the notification policy) between them.
+// hot path, docs/ARCHITECTURE.md "The request flow"): the first reads
+// everything the decision needs and locks the unit; the second writes
+// everything and commits. Alert changes add one read (the notification
+// policy) between them.
 
-// UplinkConnection is the connection a delivery names by its application
-// id: what the webhook checks the delivery's secret against before it opens
-// any transaction.
+// UplinkConnection is the network connection a delivery names: what the
+// webhook checks the delivery's secret against before it opens any
+// transaction.
 type UplinkConnection struct {
-	ID, OrgID  string
-	SecretHash []byte // SHA-256 of the per-organisation webhook secret
+	ID, OrgID string
+	Network   string // the connection's kind: "ttn", "chirpstack"
+	// SecretHash is SHA-256 of the per-organisation webhook secret.
+	SecretHash []byte
 	Active     bool
+	// ApplicationID and TenantID are what a ChirpStack connection is bound
+	// to ("" = any); a TTN connection is found by its application.
+	ApplicationID, TenantID string
 	// Importing: the organisation is still being imported from the origin
 	// (organizations.import_state). Its deliveries are acknowledged and
 	// stored nowhere: the origin still receives them, and the import's
@@ -30,13 +37,36 @@ type UplinkConnection struct {
 	Importing bool
 }
 
-// UplinkConnection reads the connection of an application id: one indexed
-// read outside any transaction, taking no lock. found is false when no
-// organisation holds the application.
-func (db *DB) UplinkConnection(ctx context.Context, applicationID string) (c UplinkConnection, found bool, err error) {
-	err = db.Pool.QueryRow(ctx, `SELECT c.id, c.organization_id, c.secret_hash, c.is_active, o.import_state IS NOT NULL
-		FROM ttn_connections c JOIN organizations o ON o.id = c.organization_id WHERE c.application_id = $1`,
-		applicationID).Scan(&c.ID, &c.OrgID, &c.SecretHash, &c.Active, &c.Importing)
+// Binds reports whether the connection accepts a delivery of the network's
+// tenant and application: a binding left empty accepts any.
+func (c UplinkConnection) Binds(tenantID, applicationID string) bool {
+	return (c.TenantID == "" || strings.EqualFold(c.TenantID, tenantID)) &&
+		(c.ApplicationID == "" || c.Network == "ttn" || strings.EqualFold(c.ApplicationID, applicationID))
+}
+
+// ConnectionLookup names the connection of a delivery: a TTN delivery by
+// its application id (the installation's global secret admits any
+// registered application), any other network's by its secret's hash.
+type ConnectionLookup struct {
+	Network       string
+	ApplicationID string // TTN
+	SecretHash    []byte // the other networks
+}
+
+// UplinkConnection reads the connection a delivery names: one indexed read
+// outside any transaction, taking no lock. found is false when no
+// organisation holds it.
+func (db *DB) UplinkConnection(ctx context.Context, l ConnectionLookup) (c UplinkConnection, found bool, err error) {
+	const cols = `SELECT c.id, c.organization_id, c.kind, c.secret_hash, c.is_active, coalesce(c.application_id, ''),
+		coalesce(c.tenant_id, ''), o.import_state IS NOT NULL
+		FROM network_connections c JOIN organizations o ON o.id = c.organization_id WHERE c.kind = $1 AND `
+	var row pgx.Row
+	if l.Network == "ttn" {
+		row = db.Pool.QueryRow(ctx, cols+`c.application_id = $2`, l.Network, l.ApplicationID)
+	} else {
+		row = db.Pool.QueryRow(ctx, cols+`c.secret_hash = $2`, l.Network, l.SecretHash)
+	}
+	err = row.Scan(&c.ID, &c.OrgID, &c.Network, &c.SecretHash, &c.Active, &c.ApplicationID, &c.TenantID, &c.Importing)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}
@@ -56,10 +86,13 @@ type UplinkKey struct {
 	ConnectionID string
 	SecretHash   []byte // SHA-256 of the secret the delivery presented
 	Global       bool   // the delivery presented the installation's global secret
-	DevEUI       string // "" when TTN did not send one
-	DedupeKey    string // "" for messages that are not uplinks (no dedupe)
-	ReceivedAt   time.Time
-	Now          time.Time // the clock (the unit's active silence); zero: time.Now
+	DevEUI       string // "" when the network did not send one
+	// DeviceName is the network's name of the device (shown for an
+	// unclaimed device).
+	DeviceName string
+	DedupeKey  string // "" for messages that are not uplinks (no dedupe)
+	ReceivedAt time.Time
+	Now        time.Time // the clock (the unit's active silence); zero: time.Now
 }
 
 func (k UplinkKey) now() time.Time {
@@ -76,11 +109,13 @@ type UplinkTarget struct {
 	Authorized   bool
 	ConnectionID string
 	OrgID        string
+	Network      string // the connection's kind: the readings' source
 	Duplicate    bool
 
 	SensorID      string // "" for a device that is not registered (active) in the organisation
 	SensorModel   string
 	SensorDecoder string
+	SensorProbe   string // the probe setting ("" = the model's default)
 	// The sensor model's saved battery thresholds (0: the defaults).
 	SensorLowBatteryVolts   float64
 	SensorLowBatteryPercent int
@@ -119,20 +154,21 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	with := func(args ...any) []any { return append(append([]any{}, auth...), args...) }
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	b.Queue(`SELECT c.organization_id FROM ttn_connections c WHERE `+uplinkAuthorized, auth...)
+	b.Queue(`SELECT c.organization_id, c.kind FROM network_connections c WHERE `+uplinkAuthorized, auth...)
 	if key.DedupeKey != "" {
 		// Concurrent copies of one delivery wait here for each other; the
 		// loser finds the key taken once the winner commits.
-		b.Queue(`INSERT INTO ttn_uplinks (ttn_connection_id, dedupe_key, organization_id, dev_eui, received_at)
-			SELECT c.id, $4, c.organization_id, nullif($5, ''), $6 FROM ttn_connections c WHERE `+uplinkAuthorized+`
-			ON CONFLICT (ttn_connection_id, dedupe_key) DO NOTHING RETURNING true`, with(key.DedupeKey, key.DevEUI, key.ReceivedAt)...)
+		b.Queue(`INSERT INTO uplink_dedupe (connection_id, dedupe_key, organization_id, dev_eui, received_at)
+			SELECT c.id, $4, c.organization_id, nullif($5, ''), $6 FROM network_connections c WHERE `+uplinkAuthorized+`
+			ON CONFLICT (connection_id, dedupe_key) DO NOTHING RETURNING true`, with(key.DedupeKey, key.DevEUI, key.ReceivedAt)...)
 	}
-	// The sensor is the organisation's active registration of the DevEUI.
-	const sensor = `SELECT s.id, s.unit_id FROM sensors s JOIN ttn_connections c ON c.organization_id = s.organization_id
+	// The sensor is the organisation's active registration of the DevEUI:
+	// whichever of the organisation's connections delivered it.
+	const sensor = `SELECT s.id, s.unit_id FROM sensors s JOIN network_connections c ON c.organization_id = s.organization_id
 		WHERE ` + uplinkAuthorized + ` AND s.dev_eui = $4 AND s.deleted_at IS NULL`
-	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, ''),
+	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, ''), coalesce(s.probe, ''),
 			coalesce(ms.low_battery_volts::float8, 0), coalesce(ms.low_battery_percent, 0) FROM sensors s
-		JOIN ttn_connections c ON c.organization_id = s.organization_id
+		JOIN network_connections c ON c.organization_id = s.organization_id
 		LEFT JOIN sensor_model_settings ms ON ms.organization_id = s.organization_id AND ms.model_key = upper(btrim(s.model))
 		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
 	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5", "$6"), with(key.DevEUI, key.ReceivedAt, key.now())...)
@@ -145,7 +181,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 		if _, err := br.Exec(); err != nil { // BEGIN
 			return err
 		}
-		err := br.QueryRow().Scan(&t.OrgID)
+		err := br.QueryRow().Scan(&t.OrgID, &t.Network)
 		switch {
 		case err == nil:
 			t.Authorized, t.ConnectionID = true, key.ConnectionID
@@ -162,7 +198,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 				return err
 			}
 		}
-		err = br.QueryRow().Scan(&t.SensorID, &t.SensorModel, &t.SensorDecoder, &t.SensorLowBatteryVolts, &t.SensorLowBatteryPercent)
+		err = br.QueryRow().Scan(&t.SensorID, &t.SensorModel, &t.SensorDecoder, &t.SensorProbe, &t.SensorLowBatteryVolts, &t.SensorLowBatteryPercent)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -228,10 +264,12 @@ type SensorHealth struct {
 	BatteryVolts   *float64
 	RSSI           *int
 	SNR            *float64
-	FCnt           int64
+	FCnt           *int64 // nil: unchanged (a join, a device status)
 	// TemperatureAt is the reading time when the uplink carried a plausible
 	// temperature (the sensor's own check-in of that quantity).
 	TemperatureAt *time.Time
+	// Joined: the device (re)joined its network at the uplink time.
+	Joined bool
 }
 
 // UplinkWrites is the second round trip.
@@ -239,7 +277,7 @@ type UplinkWrites struct {
 	Reading   *ReadingRow   // needs the target's unit
 	Health    *SensorHealth // needs the target's sensor
 	Judgement Judgement     // needs the target's unit
-	Unclaimed string        // a device id to record as seen, unclaimed (no sensor)
+	Unclaimed bool          // record the device as seen, unclaimed (no sensor)
 	UplinkAt  time.Time     // the reading time
 }
 
@@ -259,10 +297,10 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 		// ON CONFLICT: a replay whose dedupe key was pruned long ago.
 		b.Queue(`INSERT INTO sensor_readings (organization_id, unit_id, sensor_id, recorded_at, temperature_c, humidity,
 				battery_percent, battery_voltage, door_open, rssi, snr, gateway_count, spreading_factor, f_cnt, source, raw)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'ttn', $15)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (sensor_id, recorded_at) DO NOTHING`,
 			t.OrgID, t.Unit.ID, t.SensorID, at, r.TemperatureC, r.HumidityPct, r.BatteryPercent, r.BatteryVolts,
-			r.DoorOpen, r.RSSI, r.SNR, r.GatewayCount, r.SpreadingFactor, r.FCnt, r.Raw)
+			r.DoorOpen, r.RSSI, r.SNR, r.GatewayCount, r.SpreadingFactor, r.FCnt, t.Network, r.Raw)
 	}
 	if w.Health != nil && t.SensorID != "" {
 		h := w.Health
@@ -273,26 +311,27 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 				battery_voltage = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($4, battery_voltage) ELSE battery_voltage END,
 				rssi = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($5, rssi) ELSE rssi END,
 				snr = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($6, snr) ELSE snr END,
-				last_f_cnt = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN $7 ELSE last_f_cnt END,
+				last_f_cnt = CASE WHEN last_seen_at IS NULL OR $2 >= last_seen_at THEN coalesce($7, last_f_cnt) ELSE last_f_cnt END,
 				last_temperature_at = greatest(last_temperature_at, $8),
+				last_joined_at = CASE WHEN $9 THEN greatest(last_joined_at, $2) ELSE last_joined_at END,
 				updated_at = now()
-			WHERE id = $1`, t.SensorID, at, h.BatteryPercent, h.BatteryVolts, h.RSSI, h.SNR, h.FCnt, h.TemperatureAt)
+			WHERE id = $1`, t.SensorID, at, h.BatteryPercent, h.BatteryVolts, h.RSSI, h.SNR, h.FCnt, h.TemperatureAt, h.Joined)
 	}
 	if t.Unit != nil {
 		queueJudgement(b, judgementScope{OrgID: t.OrgID, UnitID: t.Unit.ID, SensorID: t.SensorID}, w.Judgement, at)
 	}
-	if w.Unclaimed != "" && t.Authorized && tx.key.DevEUI != "" {
-		b.Queue(`INSERT INTO unclaimed_devices (organization_id, ttn_connection_id, dev_eui, ttn_device_id, first_seen_at, last_seen_at)
-			VALUES ($1, $2, $3, $4, $5, $5)
-			ON CONFLICT (ttn_connection_id, dev_eui) DO UPDATE SET last_seen_at = greatest(unclaimed_devices.last_seen_at, EXCLUDED.last_seen_at),
-				ttn_device_id = EXCLUDED.ttn_device_id, uplink_count = unclaimed_devices.uplink_count + 1`,
-			t.OrgID, t.ConnectionID, tx.key.DevEUI, w.Unclaimed, at)
+	if w.Unclaimed && t.Authorized && tx.key.DevEUI != "" {
+		b.Queue(`INSERT INTO unclaimed_devices (organization_id, connection_id, dev_eui, device_name, first_seen_at, last_seen_at)
+			VALUES ($1, $2, $3, nullif($4, ''), $5, $5)
+			ON CONFLICT (connection_id, dev_eui) DO UPDATE SET last_seen_at = greatest(unclaimed_devices.last_seen_at, EXCLUDED.last_seen_at),
+				device_name = coalesce(EXCLUDED.device_name, unclaimed_devices.device_name), uplink_count = unclaimed_devices.uplink_count + 1`,
+			t.OrgID, t.ConnectionID, tx.key.DevEUI, tx.key.DeviceName, at)
 	}
 	b.Queue(`COMMIT`)
 	err := tx.conn.SendBatch(ctx, b).Close()
 	if err != nil {
 		tx.Rollback(ctx)
-		return Classify(err)
+		return fmt.Errorf("Commit: %w", Classify(err))
 	}
 	tx.done = true
 	tx.conn.Release()

@@ -9,7 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/store"
 )
 
-// DedupeRetention is how long webhook dedupe keys (ttn_uplinks,
+// DedupeRetention is how long webhook dedupe keys (uplink_dedupe,
 // telnyx_events) are kept: far longer than any provider retries a delivery.
 const DedupeRetention = 30 * 24 * time.Hour
 
@@ -89,7 +89,7 @@ func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
 		{Name: "prune-dedupe", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
 			up, ev, err := db.PruneDedupe(ctx, now().Add(-DedupeRetention), pruneBatch)
 			if up+ev > 0 {
-				slog.InfoContext(ctx, "pruned dedupe keys", "ttn_uplinks", up, "telnyx_events", ev)
+				slog.InfoContext(ctx, "pruned dedupe keys", "uplink_dedupe", up, "telnyx_events", ev)
 			}
 			return err
 		}},

@@ -12,6 +12,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/ingest"
+	"github.com/frostguard/functions/shared/lorawan/ttn"
 	"github.com/frostguard/functions/shared/notify"
 	"github.com/frostguard/functions/shared/store"
 )
@@ -23,7 +24,7 @@ func New(cfg *config.TTNWebhook) (http.Handler, error) {
 		return nil, err
 	}
 	d := notify.NewConfiguredDispatcher(db, cfg.Notify)
-	h := &ingest.Handler{DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL,
+	h := &ingest.Handler{Network: ttn.Parser{}, DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL,
 		Dispatch: func(ctx context.Context) {
 			// Best effort: what is not sent now is retried by the sweeper.
 			if _, err := d.DispatchDue(ctx, 20); err != nil {

@@ -283,6 +283,9 @@ func plausible(p *float64, lo, hi float64, q Quantity, unit string, faults *[]Fa
 // such), so this removes binary noise (52.330000000000005) and keeps the vendor's precision.
 func clean(x float64) float64 {
 	y := math.Round(x*1e6) / 1e6
+	if math.IsInf(y, 0) && !math.IsInf(x, 0) {
+		return x // too large to round (a decoded object's value): implausible anyway
+	}
 	if y == 0 {
 		return 0 // no negative zero
 	}

@@ -1,5 +1,5 @@
-// Package ttn parses The Things Stack (v3) webhook messages and decodes sensor payloads into one
-// canonical, unit-normalised Reading. It is pure: no I/O, no database, no network, no user code.
+// Package ttn parses The Things Stack (v3) webhook deliveries into lorawan Events. It is pure: no
+// I/O, no clock.
 //
 // Message format: https://www.thethingsindustries.com/docs/integrations/data-formats/
 // (TheThingsIndustries/lorawan-stack-docs doc/content/integrations/data-formats/_index.md).
@@ -7,16 +7,19 @@
 package ttn
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"math"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frostguard/functions/shared/lorawan"
 )
 
-// Kind is the message type of one webhook delivery (the name of its payload field).
+// Kind is the message type of one webhook delivery (the name of its payload field); it is the
+// Event's NetworkKind, which namespaces the dedupe key of everything but uplinks.
 type Kind string
 
 const (
@@ -31,71 +34,36 @@ const (
 	KindLocationSolved           Kind = "location_solved"
 	KindServiceData              Kind = "service_data"
 	// KindUplinkNormalized is the "uplink_normalized" message (one per normalized payload of an
-	// uplink that is also delivered as uplink_message). Uplink stays nil: store the uplink_message.
+	// uplink that is also delivered as uplink_message): acknowledged, the uplink_message is stored.
 	KindUplinkNormalized Kind = "uplink_normalized"
 	KindUnknown          Kind = "unknown"
 )
 
-// Message is one webhook delivery.
-type Message struct {
-	Kind           Kind
-	ApplicationID  string    // end_device_ids.application_ids.application_id
-	DeviceID       string    // end_device_ids.device_id
-	DevEUI         string    // end_device_ids.dev_eui, 16 upper-case hex digits; "" when absent or not an EUI-64
-	CorrelationIDs []string  // top-level correlation_ids
-	ReceivedAt     time.Time // top-level received_at (nanosecond RFC 3339), UTC
-	Uplink         *Uplink   // set for KindUplink only
+// Parser is The Things Stack's webhooks (lorawan.Parser).
+type Parser struct{}
+
+var _ lorawan.Parser = Parser{}
+
+// Network is lorawan.NetworkTTN.
+func (Parser) Network() lorawan.Network { return lorawan.NetworkTTN }
+
+// Secret reads the webhook secret from the headers a TTN webhook can send. Besides ours
+// (X-Webhook-Secret), it reads the forms webhooks configured for the origin send, so an imported
+// organisation's TTN applications need no change: X-API-Key (the origin's receiver read it
+// first), X-Downlink-Apikey, and an Authorization header carrying the secret bare (the origin's
+// provisioning set it without a scheme) or as a Bearer token. Another scheme gives "".
+func (Parser) Secret(h http.Header) string {
+	if v := lorawan.HeaderSecret(h, "X-Webhook-Secret", "X-API-Key", "X-Downlink-Apikey"); v != "" {
+		return v
+	}
+	if v := strings.TrimSpace(h.Get("Authorization")); !strings.Contains(v, " ") {
+		return v
+	}
+	return ""
 }
 
-// Uplink is the content of an uplink_message.
-type Uplink struct {
-	FPort          int            // absent in JSON means 0
-	FCnt           int64          // absent means 0
-	FRMPayload     []byte         // base64-decoded frm_payload (may be empty)
-	DecodedPayload map[string]any // nil when absent or not a JSON object; numbers are float64 (plain json.Unmarshal)
-	ReceivedAt     time.Time      // uplink_message.received_at (UTC), else the message's
-	// RSSI is that of the best gateway (highest RSSI, SNR as tie-break) from rx_metadata
-	// (rssi, else channel_rssi), rounded to whole dBm; nil when no gateway reported one.
-	RSSI            *int
-	SNR             *float64        // that gateway's snr
-	GatewayCount    int             // distinct gateways in rx_metadata (by gateway_id, else eui, else entry)
-	SpreadingFactor *int            // settings.data_rate.lora.spreading_factor (5..12), nil otherwise
-	Raw             json.RawMessage // the uplink_message object, for audit storage
-}
-
-// IsJoin reports a join_accept.
-func (m Message) IsJoin() bool { return m.Kind == KindJoinAccept }
-
-// DedupeKey identifies a delivery across retries: the first correlation id starting with "as:up:",
-// else DevEUI + ":" + FCnt + ":" + ReceivedAt.UTC().Format(time.RFC3339Nano) (DeviceID when DevEUI is empty).
-//
-// For kinds other than KindUplink the key is prefixed with the kind and "/" (for example
-// "downlink_ack/as:up:01…"): TTN copies the triggering uplink's "as:up:" id into join_accept and
-// downlink_* messages, so without the prefix they would collide with that uplink's key.
-func (m Message) DedupeKey() string {
-	var key string
-	for _, id := range m.CorrelationIDs {
-		if strings.HasPrefix(id, "as:up:") {
-			key = id
-			break
-		}
-	}
-	if key == "" {
-		dev := m.DevEUI
-		if dev == "" {
-			dev = m.DeviceID
-		}
-		var fcnt int64
-		if m.Uplink != nil {
-			fcnt = m.Uplink.FCnt
-		}
-		key = dev + ":" + strconv.FormatInt(fcnt, 10) + ":" + m.ReceivedAt.UTC().Format(time.RFC3339Nano)
-	}
-	if m.Kind != KindUplink {
-		key = string(m.Kind) + "/" + key
-	}
-	return key
-}
+// Parse parses one delivery's body; see Parse.
+func (Parser) Parse(d lorawan.Delivery) (lorawan.Event, error) { return Parse(d.Body) }
 
 // wire mirrors the JSON of an ApplicationUp message; only the fields we use are declared.
 type wire struct {
@@ -128,6 +96,7 @@ type wireUplink struct {
 	FRMPayload     string          `json:"frm_payload"`
 	DecodedPayload json.RawMessage `json:"decoded_payload"`
 	ReceivedAt     string          `json:"received_at"`
+	Confirmed      bool            `json:"confirmed"`
 	RxMetadata     []struct {
 		GatewayIDs struct {
 			GatewayID string `json:"gateway_id"`
@@ -143,157 +112,164 @@ type wireUplink struct {
 				SpreadingFactor int64 `json:"spreading_factor"`
 			} `json:"lora"`
 		} `json:"data_rate"`
+		// The Things Stack sends uint64 values as JSON strings ("868100000").
+		Frequency json.RawMessage `json:"frequency"`
 	} `json:"settings"`
+	VersionIDs struct {
+		BrandID         string `json:"brand_id"`
+		ModelID         string `json:"model_id"`
+		HardwareVersion string `json:"hardware_version"`
+		FirmwareVersion string `json:"firmware_version"`
+	} `json:"version_ids"`
 }
 
-// Errors returned by Parse (wrapped with detail; test with errors.Is).
+// Errors returned by Parse (each wraps lorawan.ErrMalformed; test with errors.Is).
 var (
-	ErrMalformed     = errors.New("ttn: malformed webhook body")
-	ErrNoApplication = errors.New("ttn: missing end_device_ids.application_ids.application_id")
-	ErrReceivedAt    = errors.New("ttn: missing or invalid received_at")
+	ErrNoApplication = fmt.Errorf("%w: missing end_device_ids.application_ids.application_id", lorawan.ErrMalformed)
+	ErrReceivedAt    = fmt.Errorf("%w: missing or invalid received_at", lorawan.ErrMalformed)
 )
 
-// Parse parses a webhook body. Malformed JSON (or a body that is not a JSON object), a missing
-// end_device_ids.application_ids.application_id, a missing/invalid received_at, or an
-// uplink_message whose frm_payload is not base64 is an error (the handler answers 400); every
-// message kind TTN sends is accepted (unknown kinds -> KindUnknown, no error). Optional fields of
-// an unexpected JSON type are ignored rather than rejected. Never panics on any input.
-func Parse(body []byte) (Message, error) {
+// Parse turns a webhook body into an Event. Malformed JSON (or a body that is not a JSON object),
+// a missing end_device_ids.application_ids.application_id, a missing/invalid received_at, or an
+// uplink_message whose frm_payload is not base64 is an error wrapping lorawan.ErrMalformed (the
+// handler answers 400); every message kind TTN sends is accepted (a join_accept is a join, a
+// downlink_ack/nack an ack, the others and unknown kinds KindOther). Optional fields of an
+// unexpected JSON type are ignored rather than rejected. Never panics on any input.
+//
+// The message id is the first "as:up:" correlation id: TTN keeps it on every retry of a
+// delivery, and copies it into the join_accept and downlink messages an uplink triggers (the
+// Event's dedupe key namespaces those by kind).
+func Parse(body []byte) (lorawan.Event, error) {
 	var w wire
 	if err := json.Unmarshal(body, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		// encoding/json validates the whole document before decoding, so a type error means
 		// well-formed JSON with an odd optional field; a non-object top level is malformed.
 		if !errors.As(err, &te) || te.Field == "" {
-			return Message{}, errors.Join(ErrMalformed, err)
+			return lorawan.Event{}, fmt.Errorf("%w: %v", lorawan.ErrMalformed, err)
 		}
 	}
-	m := Message{
-		ApplicationID:  w.EndDeviceIDs.ApplicationIDs.ApplicationID,
-		DeviceID:       w.EndDeviceIDs.DeviceID,
-		DevEUI:         normalizeEUI(w.EndDeviceIDs.DevEUI),
-		CorrelationIDs: w.CorrelationIDs,
+	e := lorawan.Event{
+		Network: lorawan.NetworkTTN,
+		Kind:    lorawan.KindOther,
+		Device: lorawan.Device{
+			DevEUI:        lorawan.NormalizeEUI(w.EndDeviceIDs.DevEUI),
+			ID:            w.EndDeviceIDs.DeviceID,
+			ApplicationID: w.EndDeviceIDs.ApplicationIDs.ApplicationID,
+		},
 	}
-	if strings.TrimSpace(m.ApplicationID) == "" {
-		return Message{}, ErrNoApplication
+	if strings.TrimSpace(e.Device.ApplicationID) == "" {
+		return lorawan.Event{}, ErrNoApplication
 	}
-	t, ok := parseTime(w.ReceivedAt)
+	t, ok := lorawan.ParseTime(w.ReceivedAt)
 	if !ok {
-		return Message{}, ErrReceivedAt
+		return lorawan.Event{}, ErrReceivedAt
 	}
-	m.ReceivedAt = t
+	e.ReceivedAt = t
+	for _, id := range w.CorrelationIDs {
+		if strings.HasPrefix(id, "as:up:") {
+			e.MessageID = id
+			break
+		}
+	}
 
+	var kind Kind
 	switch {
 	case present(w.UplinkMessage):
-		m.Kind = KindUplink
-		up, err := parseUplink(w.UplinkMessage, t)
+		kind = KindUplink
+		up, repo, err := parseUplink(w.UplinkMessage, t)
 		if err != nil {
-			return Message{}, err
+			return lorawan.Event{}, err
 		}
-		m.Uplink = up
+		e.Kind, e.Uplink, e.Device.Repository = lorawan.KindUplink, up, repo
 	case present(w.UplinkNormalized):
-		m.Kind = KindUplinkNormalized
+		kind = KindUplinkNormalized
 	case present(w.JoinAccept):
-		m.Kind = KindJoinAccept
+		kind, e.Kind = KindJoinAccept, lorawan.KindJoin
 	case present(w.DownlinkAck):
-		m.Kind = KindDownlinkAck
+		kind, e.Kind, e.Ack = KindDownlinkAck, lorawan.KindAck, &lorawan.Ack{Acknowledged: true}
 	case present(w.DownlinkNack):
-		m.Kind = KindDownlinkNack
+		kind, e.Kind, e.Ack = KindDownlinkNack, lorawan.KindAck, &lorawan.Ack{Acknowledged: false}
 	case present(w.DownlinkSent):
-		m.Kind = KindDownlinkSent
+		kind = KindDownlinkSent
 	case present(w.DownlinkFailed):
-		m.Kind = KindDownlinkFailed
+		kind = KindDownlinkFailed
 	case present(w.DownlinkQueued):
-		m.Kind = KindDownlinkQueued
+		kind = KindDownlinkQueued
 	case present(w.DownlinkQueueInvalidated):
-		m.Kind = KindDownlinkQueueInvalidated
+		kind = KindDownlinkQueueInvalidated
 	case present(w.LocationSolved):
-		m.Kind = KindLocationSolved
+		kind = KindLocationSolved
 	case present(w.ServiceData):
-		m.Kind = KindServiceData
+		kind = KindServiceData
 	default:
-		m.Kind = KindUnknown
+		kind = KindUnknown
 	}
-	return m, nil
+	e.NetworkKind = string(kind)
+	return e, nil
 }
 
-func parseUplink(raw json.RawMessage, msgTime time.Time) (*Uplink, error) {
+func parseUplink(raw json.RawMessage, msgTime time.Time) (*lorawan.Uplink, lorawan.RepositoryIDs, error) {
 	var wu wireUplink
 	if err := json.Unmarshal(raw, &wu); err != nil {
 		var te *json.UnmarshalTypeError
 		if !errors.As(err, &te) || te.Field == "" { // uplink_message is not an object
-			return nil, errors.Join(ErrMalformed, err)
+			return nil, lorawan.RepositoryIDs{}, fmt.Errorf("%w: uplink_message: %v", lorawan.ErrMalformed, err)
 		}
 	}
-	up := &Uplink{
-		FCnt:       wu.FCnt,
+	up := &lorawan.Uplink{
+		FCnt:       max(wu.FCnt, 0),
 		ReceivedAt: msgTime,
+		Confirmed:  wu.Confirmed,
 		Raw:        raw,
 	}
 	if wu.FPort > 0 && wu.FPort <= 255 {
 		up.FPort = int(wu.FPort)
 	}
-	if up.FCnt < 0 {
-		up.FCnt = 0
-	}
 	if wu.FRMPayload != "" {
-		b, err := decodeBase64(wu.FRMPayload)
+		b, err := lorawan.DecodeBase64(wu.FRMPayload)
 		if err != nil {
-			return nil, errors.Join(ErrMalformed, errors.New("uplink_message.frm_payload is not base64"))
+			return nil, lorawan.RepositoryIDs{}, fmt.Errorf("%w: uplink_message.frm_payload is not base64", lorawan.ErrMalformed)
 		}
-		up.FRMPayload = b
+		up.Payload = b
 	}
-	if present(wu.DecodedPayload) {
-		var dp map[string]any
-		if json.Unmarshal(wu.DecodedPayload, &dp) == nil && dp != nil {
-			up.DecodedPayload = dp
-		}
+	if isObject(wu.DecodedPayload) {
+		up.Decoded = wu.DecodedPayload
 	}
-	if t, ok := parseTime(wu.ReceivedAt); ok {
+	if t, ok := lorawan.ParseTime(wu.ReceivedAt); ok {
 		up.ReceivedAt = t
 	}
-
-	// Best gateway: highest RSSI (rssi, else channel_rssi), SNR as tie-break.
-	seen := make(map[string]struct{}, len(wu.RxMetadata))
-	bestRSSI, bestSNR, found := 0.0, math.Inf(-1), false
-	var bestSNRPtr *float64
+	rx := make([]lorawan.GatewayRx, len(wu.RxMetadata))
 	for i, md := range wu.RxMetadata {
 		id := md.GatewayIDs.GatewayID
 		if id == "" {
 			id = md.GatewayIDs.EUI
 		}
-		if id == "" {
-			id = "#" + strconv.Itoa(i)
-		}
-		seen[id] = struct{}{}
 		r := md.RSSI
 		if r == nil {
 			r = md.ChannelRSSI
 		}
-		if r == nil || *r < -250 || *r > 50 { // absent or not a plausible dBm value
-			continue
-		}
-		var snrp *float64
-		snr := math.Inf(-1)
-		if md.SNR != nil && *md.SNR >= -50 && *md.SNR <= 50 {
-			v := *md.SNR
-			snrp, snr = &v, v
-		}
-		if !found || *r > bestRSSI || (*r == bestRSSI && snr > bestSNR) {
-			found, bestRSSI, bestSNR, bestSNRPtr = true, *r, snr, snrp
-		}
+		rx[i] = lorawan.GatewayRx{ID: id, RSSI: r, SNR: md.SNR}
 	}
-	up.GatewayCount = len(seen)
-	if found {
-		r := int(math.Round(bestRSSI))
-		up.RSSI = &r
-		up.SNR = bestSNRPtr
-	}
+	up.Radio.RSSI, up.Radio.SNR, up.Radio.GatewayCount = lorawan.SummarizeReception(rx)
 	if sf := wu.Settings.DataRate.LoRa.SpreadingFactor; sf >= 5 && sf <= 12 {
 		v := int(sf)
-		up.SpreadingFactor = &v
+		up.Radio.SpreadingFactor = &v
 	}
-	return up, nil
+	up.Radio.FrequencyHz = frequency(wu.Settings.Frequency)
+	v := wu.VersionIDs
+	repo := lorawan.RepositoryIDs{BrandID: v.BrandID, ModelID: v.ModelID, HardwareVersion: v.HardwareVersion, FirmwareVersion: v.FirmwareVersion}
+	return up, repo, nil
+}
+
+// frequency reads a uint64 of protobuf JSON (a string, or a number), 0 when absent or not one.
+func frequency(raw json.RawMessage) int64 {
+	s := strings.Trim(string(raw), `"`)
+	f, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || f < 0 || f > 1<<32 {
+		return 0
+	}
+	return f
 }
 
 // present reports a JSON value that is neither absent nor null.
@@ -301,55 +277,14 @@ func present(r json.RawMessage) bool {
 	return len(r) > 0 && string(r) != "null"
 }
 
-func parseTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || t.IsZero() {
-		return time.Time{}, false
-	}
-	return t.UTC(), true
-}
-
-// decodeBase64 accepts the standard alphabet (what The Things Stack emits) padded or not, and
-// the URL-safe alphabet, as protobuf JSON parsers do.
-func decodeBase64(s string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
-		}
-	}
-	return nil, errors.New("invalid base64")
-}
-
-// normalizeEUI strips ':', '-' and spaces and upper-cases; anything that is then not 16 hex
-// digits is treated as absent.
-func normalizeEUI(s string) string {
-	if s == "" {
-		return ""
-	}
-	var b [16]byte
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ':' || c == '-' || c == ' ':
+// isObject reports a JSON object (the decoded object of a payload formatter).
+func isObject(r json.RawMessage) bool {
+	for _, c := range r {
+		switch c {
+		case ' ', '\t', '\n', '\r':
 			continue
-		case c >= '0' && c <= '9', c >= 'A' && c <= 'F':
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 'A'
-		default:
-			return ""
 		}
-		if n == len(b) {
-			return ""
-		}
-		b[n] = c
-		n++
+		return c == '{'
 	}
-	if n != len(b) {
-		return ""
-	}
-	return string(b[:])
+	return false
 }
