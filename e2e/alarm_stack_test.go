@@ -29,14 +29,16 @@ type alarmStack struct {
 	local  *app.Local
 	seed   devstack.SeedFile
 	telnyx *fakeTelnyx
-	priv   ed25519.PrivateKey // signs Telnyx webhooks
+	calls  *testenv.TelnyxCalls // Telnyx Call Control, on the same base URL
+	priv   ed25519.PrivateKey   // signs Telnyx webhooks
 }
 
 func newAlarmStack(t *testing.T) *alarmStack {
 	t.Helper()
 	db, dsn := testenv.OpenDB(t)
 	secrets, keys := testenv.DevIdentity(t)
-	s := &alarmStack{t: t, db: db, telnyx: &fakeTelnyx{}}
+	s := &alarmStack{t: t, db: db, telnyx: &fakeTelnyx{}, calls: testenv.NewTelnyxCalls(t, "KEY_test")}
+	s.telnyx.calls = s.calls
 	telnyxSrv := httptest.NewServer(s.telnyx)
 	t.Cleanup(telnyxSrv.Close)
 	resend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +54,8 @@ func newAlarmStack(t *testing.T) *alarmStack {
 	env := testenv.Environment(map[string]string{
 		"DATABASE_URL": dsn, "TELNYX_PUBLIC_KEY": base64.StdEncoding.EncodeToString(pub),
 		"TELNYX_API_KEY": "KEY_test", "TELNYX_API_BASE": telnyxSrv.URL, "TELNYX_FROM_NUMBER": "+15555550199",
-		"RESEND_API_KEY": "re_test", "RESEND_API_BASE": resend.URL,
+		"TELNYX_CONNECTION_ID": "1684641123236054244",
+		"RESEND_API_KEY":       "re_test", "RESEND_API_BASE": resend.URL,
 	})
 	for _, k := range []string{"STACK_AUTH_PROJECT_ID", "STRIPE_WEBHOOK_SECRET"} {
 		delete(env, k) // devstack.Environment fills the dev identity in

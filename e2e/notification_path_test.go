@@ -18,13 +18,18 @@ import (
 )
 
 // fakeTelnyx plays the Messages API: it checks what the real API checks and
-// answers with a message id.
+// answers with a message id. Call Control requests go to calls.
 type fakeTelnyx struct {
-	mu   sync.Mutex
-	sent []map[string]any
+	mu    sync.Mutex
+	sent  []map[string]any
+	calls http.Handler
 }
 
 func (f *fakeTelnyx) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/v2/calls") && f.calls != nil {
+		f.calls.ServeHTTP(w, r)
+		return
+	}
 	var body map[string]any
 	b, _ := io.ReadAll(r.Body)
 	if r.Method != http.MethodPost || r.URL.Path != "/v2/messages" || r.Header.Get("Authorization") != "Bearer KEY_test" ||

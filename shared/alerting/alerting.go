@@ -139,6 +139,7 @@ const (
 const (
 	ChannelSMS   = "sms"
 	ChannelEmail = "email"
+	ChannelVoice = "voice" // a phone call (Telnyx Call Control)
 
 	NotificationAlert    = "alert"
 	NotificationResolved = "resolved"

@@ -7,10 +7,16 @@ import "time"
 // store's plans and what paging renders are all this.
 type Step struct {
 	AfterMinutes int      `json:"after_minutes"`
-	Channels     []string `json:"channels"`    // domain.NotificationChannels
+	Channels     []string `json:"channels"`    // domain.NotificationChannels: sms, email, voice
 	ContactIDs   []string `json:"contact_ids"` // escalation_contacts ids
 	// Repeat, on a policy's last step only, repeats it (ExpandSteps).
 	Repeat bool `json:"repeat,omitempty"`
+	// VoiceRetries and VoiceRetryMinutes: how often a call of this step that
+	// nobody answered (no answer, busy, a voicemail) is placed again, and
+	// how many minutes apart. Nil: the defaults. The escalation to the next
+	// step does not wait for them.
+	VoiceRetries      *int `json:"voice_retries,omitempty"`
+	VoiceRetryMinutes *int `json:"voice_retry_minutes,omitempty"`
 }
 
 // MaxRepeats caps the repeats of a policy's last step marked Repeat: a
@@ -47,6 +53,36 @@ func ExpandSteps(steps []Step) []Step {
 		out = append(out, r)
 	}
 	return out
+}
+
+// Redial is how a step's unanswered calls are placed again.
+type Redial struct {
+	Times    int           // more calls after the first
+	Interval time.Duration // between the end of one call and the next
+}
+
+// Voice retry defaults and bounds.
+const (
+	DefaultVoiceRetries      = 2
+	DefaultVoiceRetryMinutes = 3
+	MaxVoiceRetries          = 5
+	MaxVoiceRetryMinutes     = 60
+)
+
+// Redial returns the step's redial settings, defaulted and within bounds (a
+// stored step the api did not write cannot make calls run wild or back to
+// back).
+func (s Step) Redial() Redial {
+	times, minutes := DefaultVoiceRetries, DefaultVoiceRetryMinutes
+	if s.VoiceRetries != nil {
+		times = *s.VoiceRetries
+	}
+	if s.VoiceRetryMinutes != nil {
+		minutes = *s.VoiceRetryMinutes
+	}
+	times = min(max(times, 0), MaxVoiceRetries)
+	minutes = min(max(minutes, 1), MaxVoiceRetryMinutes)
+	return Redial{Times: times, Interval: time.Duration(minutes) * time.Minute}
 }
 
 // Escalation plans the escalation of one alert for the sweeper. Steps fire

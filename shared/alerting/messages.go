@@ -52,7 +52,7 @@ func AlarmText(in MessageInput) (sms string, subject string, email string) {
 	if sev == "" {
 		sev = "ALERT"
 	}
-	cond := alarmCondition(in)
+	cond := alarmCondition(in, writtenTemp(in.TempUnit))
 	when := clock(in)
 	ack := ""
 	switch {
@@ -135,8 +135,13 @@ func ResolvedText(in MessageInput) (sms string, subject string, email string) {
 	return sms, subject, b.String()
 }
 
-func alarmCondition(in MessageInput) string {
-	temp := func(c *float64) string { return domain.Format(*c, in.TempUnit) }
+// writtenTemp renders a temperature for text ("9.4 °C").
+func writtenTemp(u domain.TempUnit) func(*float64) string {
+	return func(c *float64) string { return domain.Format(*c, u) }
+}
+
+// alarmCondition says what is wrong, temperatures rendered by temp.
+func alarmCondition(in MessageInput, temp func(*float64) string) string {
 	switch in.AlertType {
 	case TypeTempExcursion, "":
 		switch {

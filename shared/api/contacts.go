@@ -32,6 +32,8 @@ type contactInput struct {
 	Priority hierOpt[int]    `json:"priority"`
 	UserID   hierOpt[string] `json:"user_id"`
 	IsActive hierOpt[bool]   `json:"is_active"`
+	// VoiceOptOut: the contact does not want calls.
+	VoiceOptOut hierOpt[bool] `json:"voice_opt_out"`
 }
 
 const maxContactPriority = 1000
@@ -79,6 +81,9 @@ func (in contactInput) apply(c *store.EscalationContact, create bool) []apperr.F
 	}
 	if in.IsActive.value(&fe, "is_active") {
 		c.IsActive = in.IsActive.V
+	}
+	if in.VoiceOptOut.value(&fe, "voice_opt_out") {
+		c.VoiceOptOut = in.VoiceOptOut.V
 	}
 	if len(fe) == 0 && c.Phone == nil && c.Email == nil {
 		fe = append(fe, apperr.FieldError{Field: "phone", Message: "a phone number or an e-mail address is required"})

@@ -25,6 +25,10 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, m Mem
 	var err error
 	f.AlertID, err = QueryUUID(r, "alert_id")
 	collect(err)
+	f.ContactID, err = QueryUUID(r, "contact_id")
+	collect(err)
+	f.Kind, err = QueryEnum(r, "kind", domain.NotificationKinds...)
+	collect(err)
 	f.Status, err = QueryEnum(r, "status", domain.NotificationStatuses...)
 	collect(err)
 	f.Channel, err = QueryEnum(r, "channel", domain.NotificationChannels...)
@@ -38,7 +42,8 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, m Mem
 	if err != nil {
 		return err
 	}
-	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"alert_id", f.AlertID, []string{store.EntityAlert}}); err != nil {
+	if err := s.checkFilters(r.Context(), m.OrgID, idFilter{"alert_id", f.AlertID, []string{store.EntityAlert}},
+		idFilter{"contact_id", f.ContactID, []string{store.EntityContact}}); err != nil {
 		return err
 	}
 	f.Limit, f.AfterTime, f.AfterID = page.Limit+1, page.After.Time, page.After.ID
@@ -51,7 +56,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, m Mem
 	// them whole.
 	if !m.Role.AtLeast(access.Manager) {
 		for i := range items {
-			if items[i].Channel == "sms" {
+			if domain.PhoneChannel(items[i].Channel) {
 				items[i].Recipient = domain.MaskPhone(items[i].Recipient)
 			}
 		}

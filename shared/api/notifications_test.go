@@ -151,3 +151,58 @@ func TestNotificationsPaginationAndValidation(t *testing.T) {
 	h.do(bob, http.MethodGet, "/api/v1/orgs/"+org+"/notifications", nil).must(t, 404)
 	h.do(bob, http.MethodGet, "/api/v1/orgs/"+orgB+"/notifications?alert_id="+alert, nil).must(t, 404)
 }
+
+// TestNotificationsLogVoiceCalls: a call's row shows its call state, its
+// contact and its redial; its phone number is masked below manager like a
+// text's (a number in the log was shown whole to every member when it was
+// a call's); contact_id and kind filter, and another organisation's
+// contact is 404.
+func TestNotificationsLogVoiceCalls(t *testing.T) {
+	h := newHarness(t)
+	a := h.alertActors()
+	alert := h.fixtureAlert(a.org, a.unit.UnitID, alertSpec{})
+	var contact, other string
+	h.queryRow([]any{&contact}, `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Dana', '+15555550100') RETURNING id`, a.org)
+	otherOrg := h.org("Other", h.user("other-owner"))
+	h.queryRow([]any{&other}, `INSERT INTO escalation_contacts (organization_id, name, phone) VALUES ($1, 'Eve', '+15555550101') RETURNING id`, otherOrg)
+	var call, redial string
+	h.queryRow([]any{&call}, `INSERT INTO notifications (organization_id, alert_id, contact_id, channel, recipient, status, call_state, body)
+		VALUES ($1, $2, $3, 'voice', '+15555550100', 'failed', 'no_answer', 'the alarm') RETURNING id`, a.org, alert, contact)
+	h.queryRow([]any{&redial}, `INSERT INTO notifications (organization_id, alert_id, contact_id, channel, recipient, status, call_state, redial, body)
+		VALUES ($1, $2, $3, 'voice', '+15555550100', 'delivered', 'acknowledged', 1, 'the alarm') RETURNING id`, a.org, alert, contact)
+	test := h.fixtureNotification(a.org, nil, "test", "email", "ops@example.test", "sent", time.Now().Add(-time.Hour))
+	h.exec(`UPDATE notifications SET contact_id = $2 WHERE id = $1`, test, contact)
+
+	for role, mask := range map[access.Role]bool{access.Manager: false, access.Staff: true, access.Inspector: true} {
+		var l List[domain.Notification]
+		h.do(a.roles[role], http.MethodGet, "/api/v1/orgs/"+a.org+"/notifications?channel=voice", nil).must(t, 200).JSON(t, &l)
+		want := "+15555550100"
+		if mask {
+			want = "+*******0100"
+		}
+		if len(l.Items) != 2 || l.Items[0].Recipient != want || l.Items[1].Recipient != want {
+			t.Errorf("%s sees %+v, want %s", role, l.Items, want)
+		}
+	}
+	var l List[domain.Notification]
+	h.do(a.roles[access.Owner], http.MethodGet, "/api/v1/orgs/"+a.org+"/notifications?contact_id="+contact, nil).must(t, 200).JSON(t, &l)
+	if got := notificationIDs(l.Items); len(got) != 3 {
+		t.Fatalf("contact's notifications %v", got)
+	}
+	byID := map[string]domain.Notification{}
+	for _, n := range l.Items {
+		byID[n.ID] = n
+	}
+	if n := byID[redial]; n.CallState == nil || *n.CallState != "acknowledged" || n.Redial != 1 || n.ContactID == nil || *n.ContactID != contact {
+		t.Errorf("redial row %+v", n)
+	}
+	if n := byID[test]; n.CallState != nil || n.Channel != "email" {
+		t.Errorf("e-mail row %+v", n)
+	}
+	h.do(a.roles[access.Owner], http.MethodGet, "/api/v1/orgs/"+a.org+"/notifications?kind=test&contact_id="+contact, nil).must(t, 200).JSON(t, &l)
+	if got := notificationIDs(l.Items); !slices.Equal(got, []string{test}) {
+		t.Errorf("test pages %v", got)
+	}
+	h.do(a.roles[access.Owner], http.MethodGet, "/api/v1/orgs/"+a.org+"/notifications?contact_id="+other, nil).must(t, 404)
+	h.do(a.roles[access.Owner], http.MethodGet, "/api/v1/orgs/"+a.org+"/notifications?kind=fax", nil).must(t, 400)
+}

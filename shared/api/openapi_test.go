@@ -196,7 +196,7 @@ func (f *sweepFixture) fill(h *harness, u unitFixture, have map[string]string) {
 		VALUES ($1, 'Sweep model', 2.9, 20) RETURNING id`, f.orgA)
 	// Query filters naming rows of organisation A.
 	f.filters = map[string]string{"site_id": u.SiteID, "area_id": u.AreaID, "unit_id": u.UnitID, "alert_id": f.ids["alertId"],
-		"entity_id": u.UnitID, "actor_user_id": f.owner.ID}
+		"contact_id": f.ids["contactId"], "entity_id": u.UnitID, "actor_user_id": f.owner.ID}
 }
 
 // idFilters are the operation's query parameters that name a row by id.

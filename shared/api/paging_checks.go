@@ -37,12 +37,16 @@ func (f pagingFacts) consequence() string {
 }
 
 // channelWarning is why channel of c may not be paged as written ("" if
-// nothing).
+// nothing). A call goes to the phone, under the SMS rules, and to a contact
+// who takes calls.
 func (f pagingFacts) channelWarning(c store.EscalationContact, channel string) string {
+	phone := channel == "sms" || channel == "voice"
 	switch {
-	case channel == "sms" && c.Phone != nil && !c.PhoneVerified:
+	case channel == "voice" && c.Phone != nil && c.VoiceOptOut:
+		return "the contact does not take calls (voice_opt_out): calls to it are skipped"
+	case phone && c.Phone != nil && !c.PhoneVerified:
 		return "the phone number is not verified (send it a code): " + f.consequence()
-	case channel == "sms" && c.Phone != nil && !domain.SMSCountryAllowed(*c.Phone, f.countries):
+	case phone && c.Phone != nil && !domain.SMSCountryAllowed(*c.Phone, f.countries):
 		country := domain.PhoneCountry(*c.Phone)
 		if country == "" {
 			country = "an unknown country"

@@ -152,15 +152,16 @@ func validSteps(raw []json.RawMessage) ([]alerting.Step, []apperr.FieldError) {
 			prev = s.AfterMinutes
 		}
 		if len(s.Channels) == 0 {
-			add(i, "channels", "must name at least one channel (sms, email)")
+			add(i, "channels", "must name at least one channel (sms, email, voice)")
 		}
 		for _, c := range s.Channels {
 			if !slices.Contains(domain.NotificationChannels, c) {
-				add(i, "channels", "must contain only sms and email")
+				add(i, "channels", "must contain only sms, email and voice")
 			} else if !slices.Contains(out[i].Channels, c) {
 				out[i].Channels = append(out[i].Channels, c)
 			}
 		}
+		validRedial(i, s, &out[i], add)
 		switch {
 		case len(s.ContactIDs) == 0:
 			add(i, "contact_ids", "must name at least one contact")
@@ -202,12 +203,34 @@ func decodeStep(raw json.RawMessage) (s alerting.Step, hasAfter bool, err error)
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return s, false, fmt.Errorf("must be a step {after_minutes, channels, contact_ids, repeat}: %v", err)
+		return s, false, fmt.Errorf("must be a step {after_minutes, channels, contact_ids, repeat, voice_retries, voice_retry_minutes}: %v", err)
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &fields) // an object: it decoded above
 	_, hasAfter = fields["after_minutes"]
 	return s, hasAfter, nil
+}
+
+// validRedial checks a step's voice retry settings: allowed only on a step
+// that calls, each within its bounds, stored explicitly (the defaults when
+// absent) so that the policy reads as it behaves.
+func validRedial(i int, in alerting.Step, out *alerting.Step, add func(int, string, string)) {
+	voice := slices.Contains(in.Channels, alerting.ChannelVoice)
+	check := func(field string, v *int, lo, hi, def int) *int {
+		switch {
+		case v == nil && voice:
+			return &def
+		case v == nil:
+			return nil
+		case !voice:
+			add(i, field, "is only for a step whose channels include voice")
+		case *v < lo || *v > hi:
+			add(i, field, fmt.Sprintf("must be from %d to %d", lo, hi))
+		}
+		return v
+	}
+	out.VoiceRetries = check("voice_retries", in.VoiceRetries, 0, alerting.MaxVoiceRetries, alerting.DefaultVoiceRetries)
+	out.VoiceRetryMinutes = check("voice_retry_minutes", in.VoiceRetryMinutes, 1, alerting.MaxVoiceRetryMinutes, alerting.DefaultVoiceRetryMinutes)
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, m Member) error {

@@ -155,3 +155,52 @@ func TestPoliciesAccess(t *testing.T) {
 	e.h.do(e.other, http.MethodDelete, e.otherPath("/notification-policies/%s", p.ID), nil).must(t, http.StatusNotFound)
 	e.h.do(e.other, http.MethodGet, e.path("/notification-policies"), nil).must(t, http.StatusNotFound)
 }
+
+// TestPoliciesVoiceSteps: a step may call; it then reads with its redial
+// settings (the defaults when not given), bounded, and only a calling step
+// takes them; a contact who takes no calls is warned about on the policy.
+func TestPoliciesVoiceSteps(t *testing.T) {
+	e := newPolicyEnv(t)
+	var p store.NotificationPolicy
+	e.h.do(e.admin, http.MethodPost, e.path("/notification-policies"), map[string]any{"steps": []map[string]any{
+		{"after_minutes": 0, "channels": []string{"sms", "voice"}, "contact_ids": []string{e.alice}},
+		{"after_minutes": 10, "channels": []string{"voice"}, "contact_ids": []string{e.alice}, "voice_retries": 0, "voice_retry_minutes": 10},
+	}}).must(t, http.StatusCreated).JSON(t, &p)
+	if s := p.Steps[0]; s.VoiceRetries == nil || *s.VoiceRetries != 2 || s.VoiceRetryMinutes == nil || *s.VoiceRetryMinutes != 3 {
+		t.Fatalf("defaults: %+v", s)
+	}
+	if s := p.Steps[1]; *s.VoiceRetries != 0 || *s.VoiceRetryMinutes != 10 {
+		t.Fatalf("explicit: %+v", s)
+	}
+	var warned store.NotificationPolicy
+	e.h.do(e.manager, http.MethodPatch, e.path("/contacts/%s", e.alice), map[string]any{"voice_opt_out": true}).must(t, http.StatusOK)
+	e.h.do(e.viewer, http.MethodGet, e.path("/notification-policies/%s", p.ID), nil).must(t, http.StatusOK).JSON(t, &warned)
+	found := false
+	for _, w := range warned.Warnings {
+		found = found || (w.Channel == "voice" && strings.Contains(w.Message, "does not take calls"))
+	}
+	if !found {
+		t.Fatalf("no voice warning: %+v", warned.Warnings)
+	}
+	step := func(extra map[string]any) map[string]any {
+		s := map[string]any{"after_minutes": 0, "channels": []string{"voice"}, "contact_ids": []string{e.alice}}
+		for k, v := range extra {
+			s[k] = v
+		}
+		return map[string]any{"alert_type": "door_open", "steps": []any{s}}
+	}
+	for name, c := range map[string]struct {
+		body  map[string]any
+		field string
+	}{
+		"too many retries":      {step(map[string]any{"voice_retries": 6}), "steps[0].voice_retries"},
+		"negative retries":      {step(map[string]any{"voice_retries": -1}), "steps[0].voice_retries"},
+		"retry at once":         {step(map[string]any{"voice_retry_minutes": 0}), "steps[0].voice_retry_minutes"},
+		"retry after two hours": {step(map[string]any{"voice_retry_minutes": 120}), "steps[0].voice_retry_minutes"},
+		"retries without voice": {step(map[string]any{"channels": []string{"sms"}, "voice_retries": 1}), "steps[0].voice_retries"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mustFieldError(t, e.h.do(e.admin, http.MethodPost, e.path("/notification-policies"), c.body), c.field)
+		})
+	}
+}

@@ -112,16 +112,25 @@ type StripePrices struct {
 	PriceHACCP   string `env:"STRIPE_PRICE_HACCP" envDefault:"price_1SiUfP42uQRDu0jrAlHvwYID" deploy:"billing"`
 }
 
-// Notify configures the SMS and email providers. Empty keys mean a logging
-// sender is used instead (dev).
+// Notify configures the SMS, voice and email providers. Empty keys mean a
+// logging sender is used instead (dev).
 type Notify struct {
 	TelnyxAPIKey             string `env:"TELNYX_API_KEY" deploy:"SMS"`
 	TelnyxAPIBase            string `env:"TELNYX_API_BASE" envDefault:"https://api.telnyx.com" check:"url"`
 	TelnyxFromNumber         string `env:"TELNYX_FROM_NUMBER" deploy:"SMS"`
 	TelnyxMessagingProfileID string `env:"TELNYX_MESSAGING_PROFILE_ID"`
-	ResendAPIKey             string `env:"RESEND_API_KEY" deploy:"e-mail"`
-	ResendAPIBase            string `env:"RESEND_API_BASE" envDefault:"https://api.resend.com" check:"url"`
-	EmailFrom                string `env:"EMAIL_FROM" envDefault:"FrostGuard Alerts <alerts@frostguard.app>"`
+	// TelnyxConnectionID is the Call Control application voice pages are
+	// dialled from (with TELNYX_FROM_NUMBER as caller id); without it (and
+	// with an API key) voice pages fail "channel_not_configured".
+	TelnyxConnectionID string `env:"TELNYX_CONNECTION_ID" deploy:"voice calls"`
+	// TelnyxWebhookURL is our telnyx-webhook's public URL: calls send their
+	// events there, and sender health compares it with what Telnyx has.
+	TelnyxWebhookURL string `env:"TELNYX_WEBHOOK_URL" check:"url"`
+	// TelnyxTTSVoice is the text-to-speech voice of calls.
+	TelnyxTTSVoice string `env:"TELNYX_TTS_VOICE" envDefault:"female"`
+	ResendAPIKey   string `env:"RESEND_API_KEY" deploy:"e-mail"`
+	ResendAPIBase  string `env:"RESEND_API_BASE" envDefault:"https://api.resend.com" check:"url"`
+	EmailFrom      string `env:"EMAIL_FROM" envDefault:"FrostGuard Alerts <alerts@frostguard.app>"`
 }
 
 // SiteContext configures the weather and geocoding proxies.

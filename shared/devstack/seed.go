@@ -135,7 +135,10 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 			email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1`, contactA)
 		steps, _ := json.Marshal([]map[string]any{
 			{"after_minutes": 0, "channels": []string{"sms", "email"}, "contact_ids": []string{contactA}},
-			{"after_minutes": 15, "channels": []string{"sms"}, "contact_ids": []string{contactA}},
+			// 15 minutes without an acknowledgement: a phone call too (make
+			// dev without Telnyx keys logs the call it would place).
+			{"after_minutes": 15, "channels": []string{"sms", "voice"}, "contact_ids": []string{contactA},
+				"voice_retries": 2, "voice_retry_minutes": 3},
 		})
 		b.Queue(`INSERT INTO notification_policies (organization_id, name, steps) VALUES ($1, 'Default', $2)
 			ON CONFLICT ON CONSTRAINT notification_policies_scope_key DO NOTHING`, orgA, steps)

@@ -8,28 +8,39 @@ import (
 // Notification vocabularies, as the schema's CHECK constraints spell them.
 var (
 	NotificationStatuses = []string{"pending", "sending", "sent", "delivered", "failed", "skipped"}
-	NotificationChannels = []string{"sms", "email"}
+	NotificationChannels = []string{"sms", "email", "voice"}
 	NotificationKinds    = []string{"alert", "resolved", "test", "invitation", "verification"}
 )
 
 // Notification is one row of the notification log (the outbox).
 type Notification struct {
-	ID             string     `json:"id"`
-	AlertID        *string    `json:"alert_id"`
-	Kind           string     `json:"kind"`
-	EscalationStep int        `json:"escalation_step"`
-	Channel        string     `json:"channel"`
-	Recipient      string     `json:"recipient"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	LastError      *string    `json:"last_error"`
-	Provider       *string    `json:"provider"`
-	SentAt         *time.Time `json:"sent_at"`
-	DeliveredAt    *time.Time `json:"delivered_at"`
-	FailedAt       *time.Time `json:"failed_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	ID             string  `json:"id"`
+	AlertID        *string `json:"alert_id"`
+	Kind           string  `json:"kind"`
+	EscalationStep int     `json:"escalation_step"`
+	ContactID      *string `json:"contact_id"`
+	Channel        string  `json:"channel"`
+	Recipient      string  `json:"recipient"`
+	Status         string  `json:"status"`
+	// CallState is a voice page's call: queued, calling, answered,
+	// acknowledged, no_answer, busy, failed, voicemail (null for other
+	// channels); Redial counts the calls placed again after it (0: the
+	// first call).
+	CallState   *string    `json:"call_state"`
+	Redial      int        `json:"redial"`
+	Attempts    int        `json:"attempts"`
+	LastError   *string    `json:"last_error"`
+	Provider    *string    `json:"provider"`
+	SentAt      *time.Time `json:"sent_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	FailedAt    *time.Time `json:"failed_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
+
+// PhoneChannel reports whether a channel's recipient is a phone number
+// (masked like every phone number for members who do not manage contacts).
+func PhoneChannel(channel string) bool { return channel == "sms" || channel == "voice" }
 
 // UTC puts every time of the notification in UTC.
 func (n *Notification) UTC() {

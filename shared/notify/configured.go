@@ -17,6 +17,11 @@ func ProviderClient() *http.Client { return tracing.Client(8 * time.Second) }
 // NewConfiguredDispatcher sends due outbox rows through the configured
 // providers (logging senders where a key is not set).
 func NewConfiguredDispatcher(db *store.DB, cfg config.Notify) *Dispatcher {
-	sms, email := Senders(cfg, ProviderClient())
-	return &Dispatcher{DB: db, SMS: sms, Email: email}
+	client := ProviderClient()
+	sms, email := Senders(cfg, client)
+	d := &Dispatcher{DB: db, SMS: sms, Email: email}
+	if calls := CallSender(cfg, client); calls != nil {
+		d.Voice = calls
+	}
+	return d
 }

@@ -1,5 +1,6 @@
-// Package notify sends the outbox (notifications) through Telnyx (SMS) and
-// Resend (e-mail), and handles Telnyx's webhooks.
+// Package notify sends the outbox (notifications) through Telnyx (SMS and
+// Call Control for voice pages) and Resend (e-mail), and handles Telnyx's
+// webhooks (receipts, inbound SMS, the call flow of voice pages).
 package notify
 
 import (
@@ -80,9 +81,12 @@ func (e *SendError) Error() string {
 // notification log shows the ambiguous row. Failures before the request was
 // written (DNS, connection refused) and answers (429, 5xx) are retried.
 type Dispatcher struct {
-	DB          *store.DB
-	SMS         SMSSender
-	Email       EmailSender
+	DB    *store.DB
+	SMS   SMSSender
+	Email EmailSender
+	// Voice places voice pages' calls; nil: voice rows fail
+	// "channel_not_configured" (the call flow is the telnyx-webhook's).
+	Voice       VoiceSender
 	Limits      Limits
 	MaxAttempts int // default 6
 	Now         func() time.Time
@@ -197,7 +201,7 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 			Location: domain.Location(c.TimeZone), Limits: limits,
 			RecipientSends: u.Recipient[c.Recipient], OrgSends: u.Org[c.OrgID],
 			Trial: c.Trial, RecipientVerified: c.RecipientVerified, AllowedCountries: c.AllowedCountries,
-			OrgDaySends: u.OrgDay[c.OrgID][c.Channel], SilencedUntil: c.SilencedUntil,
+			OrgDaySends: u.OrgDay[c.OrgID][c.Channel], SilencedUntil: c.SilencedUntil, NoSender: !d.hasSender(c.Channel),
 		}
 		if c.QuietStart != nil && c.QuietEnd != nil {
 			in.Quiet = QuietHours{Set: true, Start: *c.QuietStart, End: *c.QuietEnd}
@@ -228,6 +232,9 @@ func (d *Dispatcher) send(ctx context.Context, c store.OutboxClaim, provider str
 		id, err = d.SMS.SendSMS(sctx, c.Recipient, c.Body, c.ID)
 	case c.Channel == "email" && d.Email != nil:
 		id, err = d.Email.SendEmail(sctx, c.Recipient, c.Subject, c.Body, c.ID)
+	case c.Channel == "voice" && d.Voice != nil:
+		id, err = d.Voice.Dial(sctx, Dial{To: c.Recipient, Script: c.Body, CommandID: c.ID,
+			ClientState: CallState{Org: c.OrgID, Notification: c.ID}.Encode()})
 	default:
 		err = &SendError{Retryable: true, Message: "no sender configured for channel " + c.Channel}
 	}
@@ -289,11 +296,23 @@ func rank(c store.OutboxClaim) int {
 	return 1
 }
 
-func (d *Dispatcher) senderInfo(channel string) (provider string, idempotent bool) {
-	var s any = d.SMS
-	if channel == "email" {
-		s = d.Email
+// sender is the channel's sender (nil when none is configured).
+func (d *Dispatcher) sender(channel string) any {
+	switch {
+	case channel == "sms" && d.SMS != nil:
+		return d.SMS
+	case channel == "email" && d.Email != nil:
+		return d.Email
+	case channel == "voice" && d.Voice != nil:
+		return d.Voice
 	}
+	return nil
+}
+
+func (d *Dispatcher) hasSender(channel string) bool { return d.sender(channel) != nil }
+
+func (d *Dispatcher) senderInfo(channel string) (provider string, idempotent bool) {
+	s := d.sender(channel)
 	provider = "unknown"
 	if n, ok := s.(providerNamer); ok {
 		provider = n.Provider()
@@ -327,7 +346,7 @@ func (d *Dispatcher) maxAttempts() int {
 
 // maskRecipient keeps logs free of full phone numbers and addresses.
 func maskRecipient(channel, r string) string {
-	if channel == "sms" {
+	if channel == "sms" || channel == "voice" {
 		return domain.MaskPhone(r)
 	}
 	at := strings.LastIndexByte(r, '@')

@@ -44,6 +44,10 @@ import (
 //     paying organisation pages every contact and every country (an alarm
 //     is never dropped because someone forgot a code); the api shows the
 //     unverified and out-of-country contacts on each contact and policy.
+//   - A call (voice) is a message like the others: same limits (counted
+//     with texts to the same phone), same quiet hours (never for a critical
+//     alarm), the trial's phone rules and a daily cap of its own; the
+//     contact's voice_opt_out is its opt-out (STOP by SMS is about texts).
 
 // Decision actions.
 const (
@@ -67,7 +71,8 @@ const (
 	ReasonCountryNotAllowed = "country_not_allowed" // trial: the number's country is not allowed
 	ReasonTrialDailyCap     = "trial_daily_cap"     // trial: the day's sends on this channel are used up
 	ReasonCriticalCap       = "critical_safety_cap"
-	ReasonSilenced          = "silenced" // the unit's alarms are silenced (snooze, maintenance window)
+	ReasonSilenced          = "silenced"               // the unit's alarms are silenced (snooze, maintenance window)
+	ReasonNoSender          = "channel_not_configured" // e.g. voice without a Call Control application
 )
 
 // TrialWindow is the trial daily caps' sliding window.
@@ -79,7 +84,8 @@ const RateWindow = time.Hour
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // ValidE164 reports whether s is an E.164 number (+, then 2 to 15 digits,
-// the first not 0), the only form the SMS provider and sms_opt_outs accept.
+// the first not 0), the only form the SMS and voice provider and
+// sms_opt_outs accept.
 func ValidE164(s string) bool { return e164.MatchString(s) }
 
 // QuietHours is a policy's daily quiet window as offsets from local
@@ -166,7 +172,12 @@ type RuleInput struct {
 	Kind, Channel         string // kind: alert, resolved, test
 	Recipient             string
 	Severity, AlertStatus string // "" for test notifications
-	OptedOut              bool
+	// OptedOut: the number texted STOP (sms), or the contact does not want
+	// calls (voice).
+	OptedOut bool
+	// NoSender: the deployment has no sender for the channel (voice without
+	// TELNYX_CONNECTION_ID).
+	NoSender bool
 	// SilencedUntil: the unit of an alarm message is silenced until then
 	// (nil: not silenced).
 	SilencedUntil *time.Time
@@ -198,14 +209,17 @@ type Decision struct {
 }
 
 // Decide applies the rules in order: address, opt-out, the trial's abuse
-// limits, alert state, the unit's silence, quiet hours, rate limits. It is
-// the one place a message's fate is decided. Limits must already carry the
+// limits, alert state, the unit's silence, a sender for the channel, quiet
+// hours, rate limits. It is the one place a message's fate is decided. A
+// call (voice) is decided like a text: its recipient is the phone, its
+// opt-out the contact's voice_opt_out. Limits must already carry the
 // defaults.
 func Decide(in RuleInput) Decision {
-	if in.Channel == "sms" && !ValidE164(in.Recipient) {
+	phone := in.Channel == "sms" || in.Channel == "voice"
+	if phone && !ValidE164(in.Recipient) {
 		return Decision{Action: ActionSkip, Reason: ReasonInvalidNumber}
 	}
-	if in.Channel == "sms" && in.OptedOut {
+	if phone && in.OptedOut {
 		return Decision{Action: ActionSkip, Reason: ReasonOptedOut}
 	}
 	if in.Trial {
@@ -231,6 +245,9 @@ func Decide(in RuleInput) Decision {
 		// A manager silenced the unit (cleaning, defrost...): its alarm
 		// messages, critical ones included, wait for the silence's end.
 		return Decision{Action: ActionDefer, Reason: ReasonSilenced, Until: *in.SilencedUntil}
+	}
+	if in.NoSender {
+		return Decision{Action: ActionFail, Reason: ReasonNoSender}
 	}
 	if in.Kind != "test" && !critical {
 		if until, quiet := QuietUntil(in.Now, in.Location, in.Quiet); quiet {
@@ -261,12 +278,17 @@ func trialRefusal(in RuleInput) string {
 			return ReasonUnverifiedContact
 		}
 	}
-	if in.Channel == "sms" && !domain.SMSCountryAllowed(in.Recipient, in.AllowedCountries) {
+	// Calls go to the same countries as texts (premium-rate numbers cost
+	// more by voice).
+	if (in.Channel == "sms" || in.Channel == "voice") && !domain.SMSCountryAllowed(in.Recipient, in.AllowedCountries) {
 		return ReasonCountryNotAllowed
 	}
 	limit := in.Limits.TrialSMSPerDay
-	if in.Channel == "email" {
+	switch in.Channel {
+	case "email":
 		limit = in.Limits.TrialEmailsPerDay
+	case "voice":
+		limit = in.Limits.TrialCallsPerDay
 	}
 	if limit >= 0 && in.OrgDaySends >= limit {
 		return ReasonTrialDailyCap
@@ -277,13 +299,14 @@ func trialRefusal(in RuleInput) string {
 // Limits are the rate limits per rolling hour and the non-paying
 // organisations' daily caps. Zero means the default (10 per recipient, 200
 // per organisation an hour, a safety cap of 60 critical pages per recipient
-// an hour; 50 SMS and 200 e-mails a day); negative means no limit.
+// an hour; 50 SMS, 200 e-mails and 20 calls a day); negative means no limit.
 type Limits struct {
 	PerRecipientPerHour         int
 	PerOrgPerHour               int
 	CriticalPerRecipientPerHour int
 	TrialSMSPerDay              int
 	TrialEmailsPerDay           int
+	TrialCallsPerDay            int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -298,6 +321,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.TrialEmailsPerDay == 0 {
 		l.TrialEmailsPerDay = 200
+	}
+	if l.TrialCallsPerDay == 0 {
+		l.TrialCallsPerDay = 20
 	}
 	if l.CriticalPerRecipientPerHour == 0 {
 		l.CriticalPerRecipientPerHour = 60

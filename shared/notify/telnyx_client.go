@@ -88,18 +88,7 @@ func (t *Telnyx) SendSMS(ctx context.Context, to, body, idempotencyKey string) (
 		}
 		return ok.Data.ID, nil
 	}
-	se := &SendError{Status: res.status, Retryable: retryableStatus(res.status), RetryAfter: res.retryAfter}
-	var e outTelnyxErrors
-	if json.Unmarshal(res.body, &e) == nil && len(e.Errors) > 0 {
-		se.Code = strings.Trim(string(e.Errors[0].Code), `"`)
-		se.Message = e.Errors[0].Title
-		if d := e.Errors[0].Detail; d != "" && d != se.Message {
-			se.Message += " (" + d + ")"
-		}
-	} else {
-		se.Message = http.StatusText(res.status)
-	}
-	return "", se
+	return "", telnyxError(res)
 }
 
 // retryableStatus: rate limited, request timeout, or the provider's own

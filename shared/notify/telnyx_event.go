@@ -44,6 +44,8 @@ type TelnyxEvent struct {
 	// final state (finalized only).
 	CompletedAt time.Time
 	Errors      []TelnyxError
+	// Call is the payload of a call.* event (nil otherwise).
+	Call *CallEvent
 }
 
 // TelnyxRecipient is one entry of payload.to.
@@ -126,7 +128,8 @@ const maxTelnyxIDLen = 128
 // ParseTelnyxEvent parses the webhook JSON {data: {event_type, id,
 // occurred_at, payload: {...}}}. Unknown fields are allowed (Telnyx adds
 // fields without notice); missing ids and malformed times are errors. The
-// payload is only interpreted for message.* events.
+// payload is only interpreted for message.* events and the call events the
+// call flow acts on.
 func ParseTelnyxEvent(body []byte) (TelnyxEvent, error) {
 	var env telnyxEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -146,6 +149,12 @@ func ParseTelnyxEvent(body []byte) (TelnyxEvent, error) {
 	var err error
 	if ev.OccurredAt, err = telnyxTime(&d.OccurredAt, "data.occurred_at"); err != nil {
 		return TelnyxEvent{}, err
+	}
+	if callEventHandled(ev.Type) {
+		if ev.Call, err = parseCallPayload(d.Payload); err != nil {
+			return TelnyxEvent{}, err
+		}
+		return ev, nil
 	}
 	if !strings.HasPrefix(ev.Type, "message.") {
 		return ev, nil

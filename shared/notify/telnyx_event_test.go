@@ -89,15 +89,19 @@ func TestParseTelnyxEventErrors(t *testing.T) {
 		"code an object":      `{"data":{"id":"e","event_type":"message.finalized","payload":{"id":"m","errors":[{"code":{}}]}}}`,
 		"bad completed_at":    `{"data":{"id":"e","event_type":"message.finalized","payload":{"id":"m","completed_at":"soon"}}}`,
 		"trailing data":       `{"data":{"id":"e","event_type":"x"}} {}`,
+		"call w/o payload":    `{"data":{"id":"e","event_type":"call.initiated"}}`,
+		"call w/o call id":    `{"data":{"id":"e","event_type":"call.hangup","payload":{"hangup_cause":"timeout"}}}`,
+		"call id with space":  `{"data":{"id":"e","event_type":"call.answered","payload":{"call_control_id":"v3: x"}}}`,
 	}
 	for name, body := range bad {
 		if ev, err := ParseTelnyxEvent([]byte(body)); err == nil {
 			t.Errorf("%s: accepted %+v", name, ev)
 		}
 	}
-	// Non-message events need no payload; numeric error codes are taken.
-	ev, err := ParseTelnyxEvent([]byte(`{"data":{"id":"e","event_type":"call.initiated"}}`))
-	if err != nil || ev.Type != "call.initiated" || !ev.OccurredAt.IsZero() {
+	// Events the webhook does not act on need no payload; numeric error
+	// codes are taken.
+	ev, err := ParseTelnyxEvent([]byte(`{"data":{"id":"e","event_type":"call.bridged"}}`))
+	if err != nil || ev.Type != "call.bridged" || !ev.OccurredAt.IsZero() || ev.Call != nil {
 		t.Fatalf("%+v %v", ev, err)
 	}
 	ev, err = ParseTelnyxEvent([]byte(`{"data":{"id":"e","event_type":"message.finalized","payload":{"id":"m",
@@ -149,9 +153,12 @@ func TestDeliveryOutcome(t *testing.T) {
 // relies on.
 func FuzzParseTelnyxEvent(f *testing.F) {
 	for _, name := range []string{"message_sent.json", "message_finalized_delivered.json", "message_finalized_failed.json",
-		"message_finalized_unconfirmed.json", "message_received.json"} {
+		"message_finalized_unconfirmed.json", "message_received.json", "call_initiated.json", "call_answered.json",
+		"call_machine_detection_ended.json", "call_gather_ended.json", "call_speak_ended.json", "call_hangup.json"} {
 		f.Add(telnyxFixture(f, name))
 	}
+	f.Add([]byte(`{"data":{"id":"e","event_type":"call.gather.ended","payload":{"call_control_id":"v3:x","digits":"1","client_state":"` +
+		CallState{Org: "0b5c9f6e-5a7c-4c1e-9d55-1f3f6a0b7a11", Notification: "5d1f0c2e-8a7b-4b1c-9e3d-2a4b6c8d0e1f", Stage: "menu"}.Encode() + `"}}}`))
 	f.Add([]byte(`{"data":{"id":"e","event_type":"message.finalized","payload":{"id":"m","errors":[{"code":1e400}]}}}`))
 	f.Add([]byte(`{"data":{"id":"e","event_type":"x","occurred_at":"2026-01-01T00:00:00Z"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -164,6 +171,15 @@ func FuzzParseTelnyxEvent(f *testing.F) {
 		}
 		if strings.HasPrefix(ev.Type, "message.") && !telnyxValidID(ev.MessageID) {
 			t.Fatalf("accepted message id %q", ev.MessageID)
+		}
+		if c := ev.Call; c != nil {
+			if !callEventHandled(ev.Type) || !telnyxValidID(c.CallControlID) || len(c.Digits) > maxCallDigits ||
+				strings.ContainsRune(c.HangupCause+c.Digits+c.Status, 0) {
+				t.Fatalf("accepted call event %+v", c)
+			}
+			if c.Known && (c.State.Org == "" || c.State.Notification == "") {
+				t.Fatalf("known call state without ids %+v", c.State)
+			}
 		}
 		for _, tm := range []time.Time{ev.OccurredAt, ev.SentAt, ev.CompletedAt} {
 			if !tm.IsZero() && (tm.Year() < 1970 || tm.Year() > 9999) {

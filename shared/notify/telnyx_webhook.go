@@ -15,8 +15,9 @@ import (
 )
 
 // TelnyxWebhook serves POST /webhooks/telnyx (and the Function URL root):
-// delivery receipts of the SMS the dispatcher sent, and inbound SMS
-// (STOP/START/HELP/ACK).
+// delivery receipts of the SMS the dispatcher sent, inbound SMS
+// (STOP/START/HELP/ACK), and the events of voice pages' calls (the call
+// flow, call_flow.go).
 //
 // Status policy: 401 for a missing, invalid or stale signature (nothing is
 // stored), 400 for a body that is not a Telnyx event, 503 when the database
@@ -37,6 +38,9 @@ type TelnyxWebhook struct {
 	PublicKey ed25519.PublicKey
 	// SMS answers HELP and ACK. Nil: no replies (logged).
 	SMS SMSSender
+	// Calls commands the calls of voice pages (speak, gather, hang up).
+	// Nil: events are recorded, no command is sent (logged).
+	Calls CallControl
 	// Now is the clock (tests move it).
 	Now func() time.Time
 	// HelpText answers HELP; empty = DefaultHelpText.
@@ -50,8 +54,10 @@ type TelnyxResult struct {
 	Status string `json:"status"`
 	// NotificationStatus is the outbox row's status after a receipt.
 	NotificationStatus string `json:"notification_status,omitempty"`
-	// Outcome of an ACK (see store.SMSAck).
+	// Outcome of an ACK (see store.SMSAck) or of key 1 on a call.
 	Outcome string `json:"outcome,omitempty"`
+	// CallState is a voice page's call_state after a call event.
+	CallState string `json:"call_state,omitempty"`
 }
 
 // replyTimeout bounds a HELP/ACK reply. The reply is sent before answering
@@ -97,6 +103,8 @@ func (h *TelnyxWebhook) serve(w http.ResponseWriter, r *http.Request) error {
 		res, err = h.receipt(r.Context(), ev)
 	case TelnyxMessageReceived:
 		res, err = h.inbound(r.Context(), ev)
+	case CallInitiated, CallAnswered, CallMachineDetectionEnded, CallGatherEnded, CallSpeakEnded, CallHangup:
+		res, err = h.call(r.Context(), ev) // callEventHandled
 	default:
 		// Nothing to record: an ignored event is ignored again if repeated.
 		res = TelnyxResult{Status: "ignored"}
@@ -104,8 +112,13 @@ func (h *TelnyxWebhook) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	slog.InfoContext(r.Context(), "telnyx event", "event_id", ev.ID, "event_type", ev.Type,
-		"message_id", ev.MessageID, "status", res.Status, "outcome", res.Outcome)
+	log := []any{"event_id", ev.ID, "event_type", ev.Type, "status", res.Status, "outcome", res.Outcome}
+	if ev.Call != nil {
+		log = append(log, "call_control_id", ev.Call.CallControlID, "call_state", res.CallState)
+	} else {
+		log = append(log, "message_id", ev.MessageID)
+	}
+	slog.InfoContext(r.Context(), "telnyx event", log...)
 	web.JSON(w, http.StatusOK, res)
 	return nil
 }
@@ -221,4 +234,74 @@ func (h *TelnyxWebhook) reply(ctx context.Context, ev TelnyxEvent, phone, text s
 		return
 	}
 	slog.InfoContext(ctx, "sms reply sent", "event_id", ev.ID, "provider_message_id", id)
+}
+
+// call moves a voice page by one call event (NextCall, under the row's
+// lock, in the event's transaction), then sends the command the flow chose
+// (before answering: a Lambda is frozen after its response; a retry of the
+// webhook is a duplicate and sends nothing).
+func (h *TelnyxWebhook) call(ctx context.Context, ev TelnyxEvent) (TelnyxResult, error) {
+	ce := ev.Call
+	ref := store.CallRef{CallControlID: ce.CallControlID}
+	if ce.Known {
+		ref.OrgID, ref.NotificationID = ce.State.Org, ce.State.Notification
+	}
+	now := h.now()
+	var step CallStep
+	res, err := h.DB.ApplyCallEvent(ctx, eventKey(ev), ref, func(f store.CallFacts) store.CallUpdate {
+		step = NextCall(f, *ce, ev.Type, now)
+		return step.Update
+	})
+	switch {
+	case err != nil:
+		return TelnyxResult{}, err
+	case res.Duplicate:
+		return TelnyxResult{Status: "duplicate"}, nil
+	case !res.Found:
+		// A call we did not place (an inbound call to our number) or one
+		// whose row is gone: recorded, nothing to do.
+		return TelnyxResult{Status: "unknown_call"}, nil
+	}
+	state := step.Update.State
+	if state == "" {
+		state = res.Facts.CallState
+	}
+	if c := step.Command; c != nil {
+		if c.SayAck {
+			c.Text = AckSpeech(res.AckOutcome)
+		}
+		h.command(ctx, ev, res.Facts, *c)
+	}
+	if !res.RedialAt.IsZero() {
+		slog.InfoContext(ctx, "voice page unanswered: calling again", "notification_id", res.Facts.ID, "at", res.RedialAt)
+	}
+	return TelnyxResult{Status: "updated", CallState: state, Outcome: res.AckOutcome}, nil
+}
+
+// command sends one call command. A failure is logged, not returned: the
+// event is recorded, and the call's time limit ends a call left without
+// its next words.
+func (h *TelnyxWebhook) command(ctx context.Context, ev TelnyxEvent, f store.CallFacts, c CallCommand) {
+	if h.Calls == nil {
+		slog.WarnContext(ctx, "no call control configured: call command not sent", "event_id", ev.ID, "action", c.Action)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	state := CallState{Org: f.OrgID, Notification: f.ID, Stage: c.Stage, Tries: c.Tries}.Encode()
+	id := ev.Call.CallControlID
+	// One command per event: Telnyx ignores a repeated command_id on a call.
+	commandID := ev.ID + ":" + c.Action
+	var err error
+	switch c.Action {
+	case CommandGather:
+		err = h.Calls.Gather(ctx, id, Speech{Text: c.Text, ClientState: state, CommandID: commandID})
+	case CommandSpeak:
+		err = h.Calls.Speak(ctx, id, Speech{Text: c.Text, ClientState: state, CommandID: commandID})
+	case CommandHangup:
+		err = h.Calls.Hangup(ctx, id, state, commandID)
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "call command failed", "event_id", ev.ID, "action", c.Action, "call_control_id", id, "err", err)
+	}
 }

@@ -295,7 +295,7 @@ func TestTelnyxWebhookUnknownMessageAndIgnored(t *testing.T) {
 	}
 	e.post(e.receipt("message_finalized_delivered.json", "ev-x", "not-ours"), "duplicate")
 
-	e.post([]byte(`{"data":{"record_type":"event","id":"ev-call","event_type":"call.initiated","occurred_at":"2026-01-01T10:00:00Z","payload":{}}}`), "ignored")
+	e.post([]byte(`{"data":{"record_type":"event","id":"ev-call","event_type":"call.bridged","occurred_at":"2026-01-01T10:00:00Z","payload":{}}}`), "ignored")
 	if n := e.count(`SELECT count(*) FROM telnyx_events WHERE event_id = 'ev-call'`); n != 0 {
 		t.Fatal("ignored event recorded")
 	}

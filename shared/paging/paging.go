@@ -15,11 +15,28 @@ import (
 	"github.com/frostguard/functions/shared/store"
 )
 
+// Texts is what one alarm says on each channel.
+type Texts struct {
+	SMS, Subject, Email string
+	Voice               string // what the call would say at queue time (the call renders it afresh when answered)
+}
+
+// AlarmTexts renders an alarm for every channel, the voice text as of now.
+func AlarmTexts(in alerting.MessageInput, now time.Time) Texts {
+	var t Texts
+	t.SMS, t.Subject, t.Email = alerting.AlarmText(in)
+	t.Voice = alerting.VoiceAlarm(alerting.VoiceInput{MessageInput: in, Since: in.At, Now: now})
+	return t
+}
+
 // StepRows renders one step into outbox rows: one per contact and channel
-// the contact can be reached on. Contacts deactivated since the policy was
-// written (absent from contacts) are skipped.
-func StepRows(step alerting.Step, contacts map[string]store.Contact, sms, subject, email string) []store.OutboxRow {
+// the contact can be reached on (a voice page calls the contact's phone).
+// Contacts deactivated since the policy was written (absent from contacts)
+// are skipped. Whether a row may go (opt-outs, verification, quiet hours,
+// limits) is the dispatcher's decision (notify.Decide), shown in the log.
+func StepRows(step alerting.Step, contacts map[string]store.Contact, t Texts) []store.OutboxRow {
 	var rows []store.OutboxRow
+	redial := step.Redial()
 	for _, id := range step.ContactIDs {
 		c, ok := contacts[id]
 		if !ok {
@@ -28,9 +45,12 @@ func StepRows(step alerting.Step, contacts map[string]store.Contact, sms, subjec
 		for _, ch := range step.Channels {
 			switch {
 			case ch == alerting.ChannelSMS && c.Phone != "":
-				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: c.Phone, Channel: ch, Body: sms})
+				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: c.Phone, Channel: ch, Body: t.SMS})
 			case ch == alerting.ChannelEmail && c.Email != "":
-				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: strings.ToLower(c.Email), Channel: ch, Subject: subject, Body: email})
+				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: strings.ToLower(c.Email), Channel: ch, Subject: t.Subject, Body: t.Email})
+			case ch == alerting.ChannelVoice && c.Phone != "":
+				rows = append(rows, store.OutboxRow{ContactID: c.ID, Recipient: c.Phone, Channel: ch, Body: t.Voice,
+					Redials: redial.Times, RedialAfter: redial.Interval})
 			}
 		}
 	}
@@ -75,10 +95,10 @@ func PlanEscalation(a store.EscalationAlert, plan store.NotificationPlan, now ti
 	if p := a.EndedSilence; p != nil {
 		in.Held = &alerting.Held{Reason: p.Reason, From: p.From, Until: p.Until}
 	}
-	sms, subject, email := alerting.AlarmText(in)
+	texts := AlarmTexts(in, now)
 	w.Steps = map[int][]store.OutboxRow{}
 	for _, i := range due {
-		w.Steps[i] = StepRows(steps[i], plan.Contacts, sms, subject, email)
+		w.Steps[i] = StepRows(steps[i], plan.Contacts, texts)
 	}
 	w.StepsSent = due[len(due)-1] + 1
 	return w
@@ -111,7 +131,7 @@ func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.Mess
 		return row
 	}
 	in.AlertType, in.Severity, in.TemperatureC, in.LimitC, in.At, in.AckCode = o.Type, o.Severity, o.TemperatureC, o.LimitC, o.At, row.AckCode
-	sms, subject, email := alerting.AlarmText(in)
+	texts := AlarmTexts(in, from)
 	steps := alerting.ExpandSteps(plan.Steps)
 	first := steps[0]
 	if held || first.AfterMinutes > 0 {
@@ -130,7 +150,7 @@ func OpenRow(o alerting.OpenAlert, plan store.NotificationPlan, in alerting.Mess
 		row.NextEscalationAt = &next
 	}
 	row.StepsSent = 1
-	row.Notifications = StepRows(first, plan.Contacts, sms, subject, email)
+	row.Notifications = StepRows(first, plan.Contacts, texts)
 	return row
 }
 

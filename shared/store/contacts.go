@@ -27,6 +27,9 @@ type EscalationContact struct {
 	// organisation pages only verified destinations.
 	PhoneVerified bool `json:"phone_verified"`
 	EmailVerified bool `json:"email_verified"`
+	// VoiceOptOut: the contact does not take calls (voice pages to them are
+	// skipped; SMS and e-mail still go).
+	VoiceOptOut bool `json:"voice_opt_out"`
 	// PhoneCountry is the phone's country (ISO 3166-1 alpha-2), null when
 	// unknown; Warnings say why a destination may not be paged (the api
 	// fills both).
@@ -46,12 +49,12 @@ type ContactFilter struct {
 }
 
 const contactCols = `c.id, c.user_id, c.name, c.phone, c.email, c.priority, c.is_active,
-	c.phone_verified_at IS NOT NULL, c.email_verified_at IS NOT NULL, c.created_at, c.updated_at`
+	c.phone_verified_at IS NOT NULL, c.email_verified_at IS NOT NULL, c.voice_opt_out, c.created_at, c.updated_at`
 
 func scanContact(row pgx.Row) (EscalationContact, error) {
 	var c EscalationContact
 	err := row.Scan(&c.ID, &c.UserID, &c.Name, &c.Phone, &c.Email, &c.Priority, &c.IsActive,
-		&c.PhoneVerified, &c.EmailVerified, &c.CreatedAt, &c.UpdatedAt)
+		&c.PhoneVerified, &c.EmailVerified, &c.VoiceOptOut, &c.CreatedAt, &c.UpdatedAt)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -96,9 +99,9 @@ func (db *DB) CreateContact(ctx context.Context, orgID string, in EscalationCont
 			return err
 		}
 		var err error
-		out, err = scanContact(tx.QueryRow(ctx, `INSERT INTO escalation_contacts AS c (organization_id, user_id, name, phone, email, priority, is_active)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+contactCols,
-			orgID, in.UserID, in.Name, in.Phone, in.Email, in.Priority, in.IsActive))
+		out, err = scanContact(tx.QueryRow(ctx, `INSERT INTO escalation_contacts AS c (organization_id, user_id, name, phone, email, priority, is_active, voice_opt_out)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+contactCols,
+			orgID, in.UserID, in.Name, in.Phone, in.Email, in.Priority, in.IsActive, in.VoiceOptOut))
 		return err
 	})
 	return out, Classify(err)
@@ -126,11 +129,11 @@ func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*E
 		// A changed phone or address is no longer verified (SET reads the
 		// old row).
 		out, err = scanContact(tx.QueryRow(ctx, `UPDATE escalation_contacts AS c SET user_id = $3, name = $4, phone = $5,
-				email = $6, priority = $7, is_active = $8, updated_at = now(),
+				email = $6, priority = $7, is_active = $8, voice_opt_out = $9, updated_at = now(),
 				phone_verified_at = CASE WHEN c.phone IS NOT DISTINCT FROM $5 THEN c.phone_verified_at END,
 				email_verified_at = CASE WHEN lower(c.email) IS NOT DISTINCT FROM lower($6) THEN c.email_verified_at END
 			WHERE c.id = $1 AND c.organization_id = $2 RETURNING `+contactCols,
-			id, orgID, c.UserID, c.Name, c.Phone, c.Email, c.Priority, c.IsActive))
+			id, orgID, c.UserID, c.Name, c.Phone, c.Email, c.Priority, c.IsActive, c.VoiceOptOut))
 		return err
 	})
 	return out, Classify(err)

@@ -206,6 +206,10 @@ type OutboxRow struct {
 	Channel   string
 	Subject   string
 	Body      string
+	// Redials and RedialAfter (voice): how often an unanswered call is
+	// placed again, and how long after the last one ended.
+	Redials     int
+	RedialAfter time.Duration
 }
 
 // AlertEventRow is one line of an open alert's history (alert_events).
@@ -305,14 +309,7 @@ func queueOpenAlert(b *pgx.Batch, orgID, unitID string, o AlertOpenRow) {
 		conflict = `ON CONFLICT (sensor_id, type) WHERE status <> 'resolved' AND sensor_id IS NOT NULL DO NOTHING`
 	}
 	data, _ := json.Marshal(o.EventData)
-	var contacts, recipients, channels, subjects, bodies []string
-	for _, n := range o.Notifications {
-		contacts = append(contacts, n.ContactID)
-		recipients = append(recipients, n.Recipient)
-		channels = append(channels, n.Channel)
-		subjects = append(subjects, n.Subject)
-		bodies = append(bodies, n.Body)
-	}
+	arrays := newOutboxArrays(o.Notifications)
 	// One statement: the alert (at most one open per unit/sensor and type:
 	// a concurrent opener makes this a no-op), its audit event and its
 	// first notifications, all keyed on the inserted row. The ack code is
@@ -327,18 +324,17 @@ func queueOpenAlert(b *pgx.Batch, orgID, unitID string, o AlertOpenRow) {
 		a AS (
 			INSERT INTO alerts (organization_id, unit_id, sensor_id, type, severity, status, title, message, triggered_at,
 				temperature_c, limit_c, ack_code, next_escalation_at, escalation_step, paging_started_at)
-			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $20, coalesce($21::timestamptz, $8::timestamptz)) `+conflict+`
+			VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, (SELECT c FROM code), $12, $15, coalesce($16::timestamptz, $8::timestamptz)) `+conflict+`
 			RETURNING id, organization_id, triggered_at, ack_code),
 		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, note, data, at)
 			SELECT organization_id, id, 'opened', $13, $14, triggered_at FROM a)
-		INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-		SELECT a.organization_id, a.id, 'alert', 0, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''),
-			replace(n.body, 'ACK ' || $11, 'ACK ' || a.ack_code)
-		FROM a, unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) AS n(contact_id, recipient, channel, subject, body)
+		INSERT INTO notifications (`+outboxInsertColumns+`)
+		SELECT a.organization_id, a.id, 'alert', 0, `+outboxRowValues(`replace(n.body, 'ACK ' || $11, 'ACK ' || a.ack_code)`)+`
+		FROM a, `+outboxUnnest(17)+`
 		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
-		orgID, unitID, nullable(o.SensorID), o.Type, o.Severity, o.Title, nullable(o.Message), o.At,
-		o.TemperatureC, o.LimitC, o.AckCode, o.NextEscalationAt, nullable(o.EventNote), data,
-		contacts, recipients, channels, subjects, bodies, o.StepsSent, timeOrNil(o.PagingFrom))
+		append([]any{orgID, unitID, nullable(o.SensorID), o.Type, o.Severity, o.Title, nullable(o.Message), o.At,
+			o.TemperatureC, o.LimitC, o.AckCode, o.NextEscalationAt, nullable(o.EventNote), data,
+			o.StepsSent, timeOrNil(o.PagingFrom)}, arrays.args()...)...)
 }
 
 func timeOrNil(t time.Time) *time.Time {
@@ -372,9 +368,12 @@ func queueResolveAlert(b *pgx.Batch, orgID, unitID string, r AlertResolveRow, ac
 		ev AS (INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, at)
 			SELECT organization_id, id, 'auto_resolved', $10, $5, $4 FROM r)
 		INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-		SELECT DISTINCT ON (n.recipient, n.channel) r.organization_id, r.id, 'resolved', 0, n.contact_id, n.recipient, n.channel,
-			CASE WHEN n.channel = 'email' THEN $8 END, CASE WHEN n.channel = 'sms' THEN $7 ELSE $9 END
+		SELECT DISTINCT ON (n.recipient, m.channel) r.organization_id, r.id, 'resolved', 0, n.contact_id, n.recipient, m.channel,
+			CASE WHEN m.channel = 'email' THEN $8 END, CASE WHEN m.channel = 'sms' THEN $7 ELSE $9 END
 		FROM r JOIN notifications n ON n.alert_id = r.id AND n.kind = 'alert' AND n.status NOT IN ('failed', 'skipped')
+			-- whoever a call reached hears the good news by SMS: nobody is
+			-- woken by a phone call to be told all is well
+			CROSS JOIN LATERAL (SELECT CASE WHEN n.channel = 'voice' THEN 'sms' ELSE n.channel END AS channel) m
 		WHERE coalesce((SELECT notify_on_resolve FROM effective_notification_policy($1, $2, $3)), true)
 		ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
 		orgID, unitID, r.Type, r.At, r.Reason, nullable(r.SensorID), r.SMSBody, r.EmailSubject, r.EmailBody, nullable(actorUserID))

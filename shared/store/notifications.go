@@ -14,8 +14,8 @@ import (
 // NotificationFilter selects rows of the notification log. Empty fields do
 // not filter.
 type NotificationFilter struct {
-	AlertID, Status, Channel string
-	UpdatedSince             time.Time
+	AlertID, ContactID, Kind, Status, Channel string
+	UpdatedSince                              time.Time
 	// Limit rows after the (AfterTime, AfterID) position, newest first.
 	Limit     int
 	AfterTime time.Time
@@ -35,6 +35,12 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 	if f.AlertID != "" {
 		add("alert_id = $%d", f.AlertID)
 	}
+	if f.ContactID != "" {
+		add("contact_id = $%d", f.ContactID)
+	}
+	if f.Kind != "" {
+		add("kind = $%d", f.Kind)
+	}
 	if f.Status != "" {
 		add("status = $%d", f.Status)
 	}
@@ -49,7 +55,7 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 		where = append(where, fmt.Sprintf("(created_at, id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	sql := `SELECT id, alert_id, kind, escalation_step, channel, recipient, status, attempts, last_error, provider,
+	sql := `SELECT id, alert_id, kind, escalation_step, contact_id, channel, recipient, status, call_state, redial, attempts, last_error, provider,
 		sent_at, delivered_at, failed_at, created_at, updated_at
 		FROM notifications WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d", len(args))
@@ -59,7 +65,7 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Notification, error) {
 		var n domain.Notification
-		err := row.Scan(&n.ID, &n.AlertID, &n.Kind, &n.EscalationStep, &n.Channel, &n.Recipient, &n.Status,
+		err := row.Scan(&n.ID, &n.AlertID, &n.Kind, &n.EscalationStep, &n.ContactID, &n.Channel, &n.Recipient, &n.Status, &n.CallState, &n.Redial,
 			&n.Attempts, &n.LastError, &n.Provider, &n.SentAt, &n.DeliveredAt, &n.FailedAt, &n.CreatedAt, &n.UpdatedAt)
 		n.UTC()
 		return n, err

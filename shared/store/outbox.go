@@ -82,13 +82,16 @@ const claimOutboxSQL = `
 SELECT n.id, n.organization_id, n.kind, n.channel, n.recipient, coalesce(n.subject, ''), n.body, n.status, n.attempts,
 	coalesce(n.provider, ''), coalesce(n.last_error, ''), coalesce(a.severity, ''), coalesce(a.status, ''),
 	coalesce(si.timezone, o.timezone), p.quiet_hours_start, p.quiet_hours_end,
-	n.channel = 'sms' AND EXISTS (SELECT 1 FROM sms_opt_outs x WHERE x.phone = n.recipient),
+	CASE n.channel WHEN 'sms' THEN EXISTS (SELECT 1 FROM sms_opt_outs x WHERE x.phone = n.recipient)
+		WHEN 'voice' THEN coalesce(ct.voice_opt_out, false) ELSE false END,
+	-- "back to normal" by SMS also reaches whoever a call of the alarm reached
 	n.kind = 'resolved' AND EXISTS (SELECT 1 FROM notifications m
-		WHERE m.alert_id = n.alert_id AND m.kind = 'alert' AND m.recipient = n.recipient AND m.channel = n.channel
+		WHERE m.alert_id = n.alert_id AND m.kind = 'alert' AND m.recipient = n.recipient
+			AND (m.channel = n.channel OR (n.channel = 'sms' AND m.channel = 'voice'))
 			AND m.status IN ('sent', 'delivered', 'sending')),
 	n.next_attempt_at,
 	` + orgDoesNotPay + `,
-	coalesce(CASE WHEN n.channel = 'sms' THEN ct.phone_verified_at IS NOT NULL AND ct.phone = n.recipient
+	coalesce(CASE WHEN n.channel IN ('sms', 'voice') THEN ct.phone_verified_at IS NOT NULL AND ct.phone = n.recipient
 		ELSE ct.email_verified_at IS NOT NULL AND lower(ct.email) = n.recipient END, false),
 	` + effectiveSMSCountries + `,
 	CASE WHEN n.kind = 'alert' THEN (SELECT coalesce(ended_early_at, ends_at) FROM active_unit_silence(a.unit_id, $1)) END
@@ -262,7 +265,8 @@ func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p Outbox
 		b.Queue(`UPDATE notifications SET status = 'skipped', last_error = $2, updated_at = $3 WHERE id = $1`,
 			c.ID, d.Reason, p.Now)
 	case "fail":
-		b.Queue(`UPDATE notifications SET status = 'failed', failed_at = $3, last_error = $2, updated_at = $3 WHERE id = $1`,
+		b.Queue(`UPDATE notifications SET status = 'failed', failed_at = $3, last_error = $2, updated_at = $3,
+				call_state = CASE WHEN channel = 'voice' THEN 'failed' END WHERE id = $1`,
 			c.ID, d.Reason, p.Now)
 	}
 }
@@ -273,9 +277,15 @@ func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p Outbox
 func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provider, providerID string, now time.Time) (bool, error) {
 	var ok bool
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE notifications SET status = 'sent', provider = $3, provider_message_id = nullif($4, ''),
-				sent_at = $5, last_error = NULL, next_attempt_at = $5, updated_at = $5
-			WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, provider, providerID, now)
+		// A call's webhook may have come first (it finds the row by the id
+		// in client_state): the row then already carries the call id and
+		// may be past 'sent'; nothing moves back.
+		tag, err := tx.Exec(ctx, `UPDATE notifications SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+				provider = $3, provider_message_id = nullif($4, ''), sent_at = coalesce(sent_at, $5),
+				last_error = CASE WHEN status = 'sending' THEN NULL ELSE last_error END, next_attempt_at = $5, updated_at = $5,
+				call_state = CASE WHEN call_state = 'queued' THEN 'calling' ELSE call_state END
+			WHERE id = $1 AND attempts = $2 AND (status = 'sending' OR (channel = 'voice' AND provider_message_id = $4))`,
+			id, attempt, provider, providerID, now)
 		if err != nil {
 			return err
 		}
@@ -297,7 +307,8 @@ func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at ti
 
 // MarkOutboxFailed gives up on a row.
 func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, lastErr string, now time.Time) (bool, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4
+	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4,
+			call_state = CASE WHEN channel = 'voice' THEN 'failed' END
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, lastErr, now)
 	return tag.RowsAffected() == 1, Classify(err)
 }

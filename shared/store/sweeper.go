@@ -444,19 +444,12 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 		var stepsQueued []int
 		for step, rows := range w.Steps {
 			stepsQueued = append(stepsQueued, step)
-			var contacts, recipients, channels, subjects, bodies []string
-			for _, n := range rows {
-				contacts = append(contacts, n.ContactID)
-				recipients = append(recipients, n.Recipient)
-				channels = append(channels, n.Channel)
-				subjects = append(subjects, n.Subject)
-				bodies = append(bodies, n.Body)
-			}
-			b.Queue(`INSERT INTO notifications (organization_id, alert_id, kind, escalation_step, contact_id, recipient, channel, subject, body)
-				SELECT $1, $2, 'alert', $3, nullif(n.contact_id, '')::uuid, n.recipient, n.channel, nullif(n.subject, ''), n.body
-				FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS n(contact_id, recipient, channel, subject, body)
+			arrays := newOutboxArrays(rows)
+			b.Queue(`INSERT INTO notifications (`+outboxInsertColumns+`)
+				SELECT $1, $2, 'alert', $3, `+outboxRowValues("n.body")+`
+				FROM `+outboxUnnest(4)+`
 				ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING`,
-				a.OrgID, a.ID, step, contacts, recipients, channels, subjects, bodies)
+				append([]any{a.OrgID, a.ID, step}, arrays.args()...)...)
 		}
 		b.Queue(`UPDATE alerts SET escalation_step = $3, next_escalation_at = $4, updated_at = now()
 			WHERE organization_id = $1 AND id = $2 AND escalation_step = $5`, a.OrgID, a.ID, w.StepsSent, w.Next, a.StepsSent)

@@ -314,27 +314,44 @@ func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phon
 			out.Outcome = "already_acknowledged"
 			return nil
 		}
-		n := note(m.name)
-		if _, err := tx.Exec(ctx, `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $3, acknowledged_at = $4,
-			acknowledged_note = $5, next_escalation_at = NULL, updated_at = now()
-			WHERE organization_id = $1 AND id = $2`, m.orgID, m.alertID, m.userID, at, n); err != nil {
-			return err
-		}
-		data, _ := json.Marshal(map[string]string{"channel": "sms", "contact_id": m.contactID})
-		if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data, at)
-			VALUES ($1, $2, 'acknowledged', $3, $4, $5, $6)`, m.orgID, m.alertID, m.userID, n, data, at); err != nil {
-			return err
-		}
-		// Audited in the same transaction (actor provider, or the
-		// contact's linked user).
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id, before, after, at)
-			VALUES ($1, $3, CASE WHEN $3::uuid IS NULL THEN 'provider' ELSE 'user' END, 'alert.acknowledged_by_sms', 'alert', $2,
-				'{"status":"active"}', jsonb_build_object('status', 'acknowledged', 'contact_id', $4::text, 'event_id', $5::text), $6)`,
-			m.orgID, m.alertID, m.userID, m.contactID, ev.ID, at); err != nil {
-			return err
-		}
 		out.Outcome = "acknowledged"
-		return nil
+		return acknowledgeByContact(ctx, tx, contactAck{OrgID: m.orgID, AlertID: m.alertID, ContactID: m.contactID,
+			UserID: m.userID, Channel: "sms", Note: note(m.name), EventID: ev.ID, At: at})
 	})
 	return out, err
+}
+
+// contactAck is an escalation contact acknowledging an alert from a page:
+// "ACK <code>" by SMS, or key 1 on a call.
+type contactAck struct {
+	OrgID, AlertID, ContactID string
+	UserID                    *string // the contact's linked user, if any
+	Channel                   string  // sms, voice
+	Note                      string
+	EventID                   string // the Telnyx event that carried it
+	At                        time.Time
+}
+
+// acknowledgeByContact acknowledges an active alert (locked by the caller)
+// for a contact, in the caller's transaction, exactly as the api's
+// acknowledge does: acknowledged_by is the contact's linked user, the
+// escalation stops, an 'acknowledged' alert event {channel, contact_id} and
+// an audit line (actor provider, or that user). Every page a contact
+// answers acknowledges through here.
+func acknowledgeByContact(ctx context.Context, tx pgx.Tx, a contactAck) error {
+	if _, err := tx.Exec(ctx, `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $3, acknowledged_at = $4,
+		acknowledged_note = $5, next_escalation_at = NULL, updated_at = now()
+		WHERE organization_id = $1 AND id = $2`, a.OrgID, a.AlertID, a.UserID, a.At, a.Note); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]string{"channel": a.Channel, "contact_id": a.ContactID})
+	if _, err := tx.Exec(ctx, `INSERT INTO alert_events (organization_id, alert_id, kind, actor_user_id, note, data, at)
+		VALUES ($1, $2, 'acknowledged', $3, $4, $5, $6)`, a.OrgID, a.AlertID, a.UserID, a.Note, data, a.At); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (organization_id, actor_user_id, actor_type, action, entity_type, entity_id, before, after, at)
+		VALUES ($1, $3, CASE WHEN $3::uuid IS NULL THEN 'provider' ELSE 'user' END, $7, 'alert', $2,
+			'{"status":"active"}', jsonb_build_object('status', 'acknowledged', 'contact_id', nullif($4::text, ''), 'event_id', $5::text), $6)`,
+		a.OrgID, a.AlertID, a.UserID, a.ContactID, a.EventID, a.At, "alert.acknowledged_by_"+a.Channel)
+	return err
 }

@@ -8,14 +8,15 @@ import (
 
 // Entity types an id query filter may name (the audit trail's names).
 const (
-	EntitySite   = "site"
-	EntityArea   = "area"
-	EntityUnit   = "unit"
-	EntityAlert  = "alert"
-	EntitySensor = "sensor" // registered or not
-	EntityUser   = "user"   // a member of the organisation, or an actor of its audit trail
-	EntityAudit  = "audit"  // any entity of the organisation, or one its audit trail names
-	EntityOrgRow = "organization"
+	EntitySite    = "site"
+	EntityArea    = "area"
+	EntityUnit    = "unit"
+	EntityAlert   = "alert"
+	EntitySensor  = "sensor" // registered or not
+	EntityContact = "contact"
+	EntityUser    = "user"  // a member of the organisation, or an actor of its audit trail
+	EntityAudit   = "audit" // any entity of the organisation, or one its audit trail names
+	EntityOrgRow  = "organization"
 )
 
 // InOrganization reports whether id names a row of the organisation of one

@@ -23,8 +23,12 @@ func New(cfg *config.TelnyxWebhook) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	sms, _ := notify.Senders(cfg.Notify, notify.ProviderClient())
+	client := notify.ProviderClient()
+	sms, _ := notify.Senders(cfg.Notify, client)
 	h := &notify.TelnyxWebhook{DB: db, PublicKey: key, SMS: sms}
+	if calls := notify.CallSender(cfg.Notify, client); calls != nil {
+		h.Calls = calls
+	}
 	mux := host.WebhookMux(catalog.TelnyxWebhook, "/webhooks/telnyx", h)
 	return host.Standard(catalog.TelnyxWebhook, cfg.Common, mux), nil
 }
