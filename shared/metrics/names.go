@@ -20,6 +20,9 @@ const (
 	NotificationsFailed  = "NotificationsFailed"
 	NotificationsSkipped = "NotificationsSkipped"
 	DispatchLag          = "DispatchLag"
+	// NotificationFallbacks: alarm messages queued on a contact's next
+	// channel after a page failed for good.
+	NotificationFallbacks = "NotificationFallbacks"
 	// The sweeper: per Task; SweepSucceeded is 1 for a run whose every
 	// task succeeded (the "sweeper not succeeding" alarm reads it).
 	SweepTaskDuration = "SweepTaskDuration"
@@ -42,7 +45,7 @@ const (
 var All = []string{
 	UplinksStored, UplinksDuplicate, UplinksUnclaimed, UplinksRejected, Readings,
 	AlertsOpened, AlertsResolved,
-	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag,
+	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag, NotificationFallbacks,
 	SweepTaskDuration, SweepTaskItems, SweepTaskFailures, SweepSucceeded,
 	WebhookVerificationFailures, StripeEventsApplied, StripeEventsIgnored,
 	MigrationsApplied, Requests, ServerErrors,

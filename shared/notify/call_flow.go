@@ -161,6 +161,9 @@ func NextCall(f store.CallFacts, ev CallEvent, eventType string, now time.Time) 
 				end = f.CallState
 			}
 			u.Redial = ev.HangupCause != "not_found" && f.RedialsLeft > 0 && f.AlertStatus == "active"
+			// Without a redial, the contact's next channel (store: only
+			// when no redial was actually placed).
+			u.Fallback = true
 			u.Event, u.EventNote = "call_unanswered", "call to "+domain.MaskPhone(f.Recipient)+" ended: "+end
 		}
 	}

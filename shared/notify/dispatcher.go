@@ -16,6 +16,7 @@ import (
 
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/paging"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -86,8 +87,11 @@ type Dispatcher struct {
 	Email EmailSender
 	// Voice places voice pages' calls; nil: voice rows fail
 	// "channel_not_configured" (the call flow is the telnyx-webhook's).
-	Voice       VoiceSender
-	Limits      Limits
+	Voice  VoiceSender
+	Limits Limits
+	// FrontendURL: the app's origin, linked from fallback pages like from
+	// every alarm message.
+	FrontendURL string
 	MaxAttempts int // default 6
 	Now         func() time.Time
 	// Lease: a crashed dispatcher's 'sending' rows become due again after it
@@ -99,6 +103,8 @@ type Dispatcher struct {
 // Report counts what one DispatchDue did.
 type Report struct {
 	Claimed, Sent, Retried, Failed, Skipped, Deferred int
+	// Fallbacks: rows queued to page a contact on their next channel.
+	Fallbacks int
 }
 
 // usageLookback bounds the rate-limit scan (see store.OutboxClaimParams):
@@ -114,11 +120,71 @@ const recordTimeout = 10 * time.Second
 // those it may and records every outcome. The error is the claim's; a
 // failure to record one outcome is logged and the lease makes the row due
 // again (only idempotent providers re-send it, see Dispatcher).
+//
+// Fallbacks first: rows that failed for good since the last pass page their
+// contact on the next channel, and those pages go out in this very pass. A
+// failure of this pass falls back at once too (a second, bounded round).
 func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error) {
 	var rep Report
 	if limit <= 0 {
 		return rep, nil
 	}
+	if err := d.fallbacks(ctx, &rep, limit); err != nil {
+		return rep, err
+	}
+	if err := d.dispatchOnce(ctx, &rep, limit); err != nil {
+		return rep, err
+	}
+	if rep.Failed+rep.Skipped == 0 || ctx.Err() != nil {
+		return rep, nil
+	}
+	before := rep.Fallbacks
+	if err := d.fallbacks(ctx, &rep, limit); err != nil || rep.Fallbacks == before {
+		return rep, err
+	}
+	return rep, d.dispatchOnce(ctx, &rep, rep.Fallbacks-before)
+}
+
+// fallbacks queues the next channel of every alarm message marked for a
+// fallback (at most limit).
+func (d *Dispatcher) fallbacks(ctx context.Context, rep *Report, limit int) error {
+	now := d.now()
+	available := d.channels()
+	n, err := d.DB.ClaimFallbacks(ctx, now, limit, func(f store.FallbackFacts) store.FallbackWrite {
+		w := paging.Fallback(f, available, d.FrontendURL, now)
+		if w.Note != "" {
+			slog.InfoContext(ctx, "notification fallback", "notification_id", f.ID, "alert_id", f.AlertID,
+				"from", f.Channel, "next", fallbackChannel(w))
+		}
+		return w
+	})
+	rep.Fallbacks += n
+	if n > 0 {
+		metrics.Add(ctx, metrics.NotificationFallbacks, n)
+	}
+	return err
+}
+
+func fallbackChannel(w store.FallbackWrite) string {
+	if w.Row == nil {
+		return "none"
+	}
+	return w.Row.Channel
+}
+
+// channels are the channels this dispatcher can send on.
+func (d *Dispatcher) channels() []string {
+	var out []string
+	for _, ch := range paging.FallbackOrder {
+		if d.hasSender(ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// dispatchOnce claims and sends one batch of due rows.
+func (d *Dispatcher) dispatchOnce(ctx context.Context, rep *Report, limit int) error {
 	now := d.now()
 	lease := d.lease()
 	claims, decisions, err := d.DB.ClaimOutbox(ctx, store.OutboxClaimParams{
@@ -127,9 +193,9 @@ func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error)
 		return d.decideAll(now, rows, u)
 	})
 	if err != nil {
-		return rep, err
+		return err
 	}
-	rep.Claimed = len(claims)
+	rep.Claimed += len(claims)
 	for i, c := range claims {
 		dec := decisions[i]
 		switch dec.Action {
@@ -167,7 +233,7 @@ func (d *Dispatcher) DispatchDue(ctx context.Context, limit int) (Report, error)
 			}
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // decideAll runs the rules over a claimed batch in order, counting the rows
@@ -188,11 +254,11 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 		provider, idempotent := d.senderInfo(c.Channel)
 		switch {
 		case c.Status == "sending" && !idempotent:
-			out[i] = store.OutboxDecision{Action: ActionFail,
+			out[i] = store.OutboxDecision{Action: ActionFail, Fallback: true,
 				Reason: "ambiguous: a dispatcher's lease expired during the send; not re-sent (the provider has no idempotency key)"}
 			continue
 		case c.Attempts >= d.maxAttempts():
-			out[i] = store.OutboxDecision{Action: ActionFail, Reason: "max attempts reached: " + c.LastError}
+			out[i] = store.OutboxDecision{Action: ActionFail, Fallback: true, Reason: "max attempts reached: " + c.LastError}
 			continue
 		}
 		in := RuleInput{
@@ -207,7 +273,8 @@ func (d *Dispatcher) decideAll(now time.Time, rows []store.OutboxClaim, u store.
 			in.Quiet = QuietHours{Set: true, Start: *c.QuietStart, End: *c.QuietEnd}
 		}
 		dec := Decide(in)
-		out[i] = store.OutboxDecision{Action: dec.Action, Reason: dec.Reason, Until: dec.Until, Provider: provider}
+		out[i] = store.OutboxDecision{Action: dec.Action, Reason: dec.Reason, Until: dec.Until, Provider: provider,
+			Fallback: FallsBack(dec.Action, dec.Reason)}
 		if dec.Action == ActionSend {
 			u.Recipient[c.Recipient] = append(u.Recipient[c.Recipient], now)
 			u.Org[c.OrgID] = append(u.Org[c.OrgID], now)

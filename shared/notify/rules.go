@@ -269,6 +269,21 @@ func Decide(in RuleInput) Decision {
 	return Decision{Action: ActionSend}
 }
 
+// FallsBack reports whether a decision that ends an alarm message makes its
+// contact be paged on their next channel (paging.Fallback): a failure, or a
+// skip because the channel cannot reach them (opted out, a number that is
+// not one). Skips because the alert is handled, or the trial's abuse rules,
+// do not: another channel would be refused or pointless alike.
+func FallsBack(action, reason string) bool {
+	switch action {
+	case ActionFail:
+		return true
+	case ActionSkip:
+		return reason == ReasonOptedOut || reason == ReasonInvalidNumber
+	}
+	return false
+}
+
 // trialRefusal is why a non-paying organisation may not send this row, ""
 // when it may. The caps hold for every kind and severity.
 func trialRefusal(in RuleInput) string {

@@ -80,14 +80,15 @@ func TestDispatchVoice(t *testing.T) {
 	}
 	e.exec(`UPDATE escalation_contacts SET voice_opt_out = true WHERE id = $1`, contact)
 	second := voiceRow(101)
-	e.dispatch(Report{Claimed: 1, Skipped: 1})
+	// The skipped call falls back to an SMS, which STOP skips in turn.
+	e.dispatch(Report{Claimed: 2, Skipped: 2, Fallbacks: 1})
 	if s := e.state(second); s.Status != "skipped" || s.LastError != ReasonOptedOut {
 		t.Fatalf("opted-out call %+v", s)
 	}
 	e.exec(`UPDATE escalation_contacts SET voice_opt_out = false WHERE id = $1`, contact)
 	e.d.Voice = nil
 	third := voiceRow(102)
-	e.dispatch(Report{Claimed: 1, Failed: 1})
+	e.dispatch(Report{Claimed: 2, Failed: 1, Skipped: 1, Fallbacks: 1})
 	if s := e.state(third); s.Status != "failed" || s.LastError != ReasonNoSender {
 		t.Fatalf("call without a sender %+v", s)
 	}

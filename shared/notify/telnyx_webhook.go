@@ -41,6 +41,10 @@ type TelnyxWebhook struct {
 	// Calls commands the calls of voice pages (speak, gather, hang up).
 	// Nil: events are recorded, no command is sent (logged).
 	Calls CallControl
+	// Dispatcher sends, before the answer, the page that replaces one a
+	// receipt or a call just ended for good (the contact's next channel).
+	// Nil: the sweeper's next dispatch sends it (within a minute).
+	Dispatcher *Dispatcher
 	// Now is the clock (tests move it).
 	Now func() time.Time
 	// HelpText answers HELP; empty = DefaultHelpText.
@@ -151,6 +155,9 @@ func (h *TelnyxWebhook) receipt(ctx context.Context, ev TelnyxEvent) (TelnyxResu
 	case !res.Found:
 		return TelnyxResult{Status: "unknown_message"}, nil
 	case res.Changed:
+		if res.Status == "failed" {
+			h.dispatchFallback(ctx, ev)
+		}
 		return TelnyxResult{Status: "updated", NotificationStatus: res.Status}, nil
 	default:
 		return TelnyxResult{Status: "unchanged", NotificationStatus: res.Status}, nil
@@ -275,6 +282,9 @@ func (h *TelnyxWebhook) call(ctx context.Context, ev TelnyxEvent) (TelnyxResult,
 	if !res.RedialAt.IsZero() {
 		slog.InfoContext(ctx, "voice page unanswered: calling again", "notification_id", res.Facts.ID, "at", res.RedialAt)
 	}
+	if res.Fallback {
+		h.dispatchFallback(ctx, ev)
+	}
 	return TelnyxResult{Status: "updated", CallState: state, Outcome: res.AckOutcome}, nil
 }
 
@@ -304,4 +314,24 @@ func (h *TelnyxWebhook) command(ctx context.Context, ev TelnyxEvent, f store.Cal
 	if err != nil {
 		slog.WarnContext(ctx, "call command failed", "event_id", ev.ID, "action", c.Action, "call_control_id", id, "err", err)
 	}
+}
+
+// fallbackTimeout bounds the dispatch of a fallback page before answering.
+const fallbackTimeout = 10 * time.Second
+
+// dispatchFallback sends the page that replaces a message or call the event
+// just ended for good. A failure is logged: the row stays marked (or due),
+// and the sweeper's dispatch sends it.
+func (h *TelnyxWebhook) dispatchFallback(ctx context.Context, ev TelnyxEvent) {
+	if h.Dispatcher == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fallbackTimeout)
+	defer cancel()
+	rep, err := h.Dispatcher.DispatchDue(ctx, 10)
+	if err != nil {
+		slog.WarnContext(ctx, "fallback dispatch failed; the sweeper will send it", "event_id", ev.ID, "err", err)
+		return
+	}
+	slog.InfoContext(ctx, "fallback dispatched", "event_id", ev.ID, "fallbacks", rep.Fallbacks, "sent", rep.Sent)
 }

@@ -59,6 +59,9 @@ type CallUpdate struct {
 	Redial bool
 	// Event, when set, is added to the alert's history (its kind and note).
 	Event, EventNote string
+	// Fallback: nobody heard the alarm; unless a redial was placed, the
+	// contact is paged on their next channel.
+	Fallback bool
 }
 
 // CallResult says what an event did.
@@ -71,6 +74,8 @@ type CallResult struct {
 	AckOutcome string
 	// RedialAt is when the next call goes (zero: none).
 	RedialAt time.Time
+	// Fallback: the row was marked for its contact's next channel.
+	Fallback bool
 }
 
 const callFactsSQL = `SELECT n.id, n.organization_id, n.kind, n.status, n.call_state, n.recipient,
@@ -143,6 +148,14 @@ func (db *DB) ApplyCallEvent(ctx context.Context, ev TelnyxEventKey, ref CallRef
 				ON CONFLICT ON CONSTRAINT notifications_once_per_step_key DO NOTHING
 				RETURNING next_attempt_at`, f.ID, u.At).Scan(&res.RedialAt)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		if u.Fallback && res.RedialAt.IsZero() {
+			// Nobody heard the alarm and no call follows: the contact's
+			// next channel.
+			res.Fallback = true
+			if _, err := tx.Exec(ctx, `UPDATE notifications SET fallback_due = `+fallbackDueSQL+` WHERE id = $1`, f.ID); err != nil {
 				return err
 			}
 		}

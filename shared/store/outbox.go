@@ -63,6 +63,9 @@ type OutboxDecision struct {
 	Provider string // send: the provider about to be called
 	Reason   string // defer, skip, fail: last_error
 	Until    time.Time
+	// Fallback (skip, fail): an alarm message's contact is paged on their
+	// next channel (fallback_due).
+	Fallback bool
 }
 
 // OutboxClaimParams bounds a claim.
@@ -262,12 +265,13 @@ func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p Outbox
 		b.Queue(`UPDATE notifications SET status = 'pending', next_attempt_at = $2, last_error = $3, updated_at = $4
 			WHERE id = $1`, c.ID, d.Until, d.Reason, p.Now)
 	case "skip":
-		b.Queue(`UPDATE notifications SET status = 'skipped', last_error = $2, updated_at = $3 WHERE id = $1`,
-			c.ID, d.Reason, p.Now)
+		b.Queue(`UPDATE notifications SET status = 'skipped', last_error = $2, updated_at = $3,
+				fallback_due = $4 AND `+fallbackDueSQL+` WHERE id = $1`,
+			c.ID, d.Reason, p.Now, d.Fallback)
 	case "fail":
 		b.Queue(`UPDATE notifications SET status = 'failed', failed_at = $3, last_error = $2, updated_at = $3,
-				call_state = CASE WHEN channel = 'voice' THEN 'failed' END WHERE id = $1`,
-			c.ID, d.Reason, p.Now)
+				call_state = CASE WHEN channel = 'voice' THEN 'failed' END, fallback_due = $4 AND `+fallbackDueSQL+` WHERE id = $1`,
+			c.ID, d.Reason, p.Now, d.Fallback)
 	}
 }
 
@@ -305,10 +309,11 @@ func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at ti
 	return tag.RowsAffected() == 1, Classify(err)
 }
 
-// MarkOutboxFailed gives up on a row.
+// MarkOutboxFailed gives up on a row; an alarm message's contact is then
+// paged on their next channel (fallback_due).
 func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, lastErr string, now time.Time) (bool, error) {
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4,
-			call_state = CASE WHEN channel = 'voice' THEN 'failed' END
+			call_state = CASE WHEN channel = 'voice' THEN 'failed' END, fallback_due = `+fallbackDueSQL+`
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, lastErr, now)
 	return tag.RowsAffected() == 1, Classify(err)
 }

@@ -72,7 +72,8 @@ const (
 	receiptDeliveredSQL = `UPDATE notifications SET status = 'delivered', delivered_at = $2,
 		sent_at = coalesce(sent_at, $2), updated_at = now()
 		WHERE id = $1 AND status IN ('pending', 'sending', 'sent')`
-	receiptFailedSQL = `UPDATE notifications SET status = 'failed', failed_at = $2, last_error = $3, updated_at = now()
+	receiptFailedSQL = `UPDATE notifications SET status = 'failed', failed_at = $2, last_error = $3, updated_at = now(),
+		fallback_due = ` + fallbackDueSQL + `
 		WHERE id = $1 AND status IN ('pending', 'sending', 'sent')`
 	receiptUnconfirmedSQL = `UPDATE notifications SET status = 'sent', sent_at = coalesce(sent_at, $2),
 		last_error = $3, updated_at = now()

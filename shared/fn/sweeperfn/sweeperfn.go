@@ -24,6 +24,7 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 		return nil, err
 	}
 	d := notify.NewConfiguredDispatcher(db, cfg.Notify)
+	d.FrontendURL = cfg.FrontendURL
 	dispatch := func(ctx context.Context, n int) (int, error) {
 		r, err := d.DispatchDue(ctx, n)
 		return r.Claimed, err

@@ -29,6 +29,8 @@ func New(cfg *config.TelnyxWebhook) (http.Handler, error) {
 	if calls := notify.CallSender(cfg.Notify, client); calls != nil {
 		h.Calls = calls
 	}
+	h.Dispatcher = notify.NewConfiguredDispatcher(db, cfg.Notify)
+	h.Dispatcher.FrontendURL = cfg.FrontendURL
 	mux := host.WebhookMux(catalog.TelnyxWebhook, "/webhooks/telnyx", h)
 	return host.Standard(catalog.TelnyxWebhook, cfg.Common, mux), nil
 }

@@ -24,6 +24,7 @@ func New(cfg *config.TTNWebhook) (http.Handler, error) {
 		return nil, err
 	}
 	d := notify.NewConfiguredDispatcher(db, cfg.Notify)
+	d.FrontendURL = cfg.FrontendURL
 	h := &ingest.Handler{Network: ttn.Parser{}, DB: db, GlobalSecret: cfg.TTNWebhookSecret, FrontendURL: cfg.FrontendURL,
 		Dispatch: func(ctx context.Context) {
 			// Best effort: what is not sent now is retried by the sweeper.
