@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 	"github.com/frostguard/functions/shared/web"
@@ -38,6 +41,9 @@ const (
 	benchTargetDays   = 30
 	benchTargetStep   = 5 * time.Minute
 	benchDefaultTotal = 10_000_000
+	// benchZone is the target unit's site's clock: not UTC, and not whole
+	// hours from it (hours start at :30 UTC).
+	benchZone = "Asia/Kolkata"
 )
 
 // readingsBench is the loaded database and a signed-in owner of the
@@ -69,6 +75,71 @@ func BenchmarkUnitReadings30DaysHourly(b *testing.B) {
 	b.Run("handler-1d", func(b *testing.B) {
 		rb.measure(b, "/api/v1/orgs/"+rb.orgID+"/units/"+rb.unitID+"/readings?"+q.Encode())
 	})
+	for _, w := range []time.Duration{time.Hour, 24 * time.Hour} {
+		b.Run("site-clock-vs-utc-"+map[time.Duration]string{time.Hour: "1h", 24 * time.Hour: "1d"}[w], func(b *testing.B) {
+			rb.compareWithUTC(b, from, w)
+		})
+	}
+}
+
+// compareWithUTC times the chart's query in the site's clock
+// (store.ReadingBuckets) against the same buckets in UTC (date_bin, what
+// the chart did before buckets followed the site's clock), alternating the
+// two in one loop so that both see the same machine. The target: local
+// within 10 % of UTC (issue 18).
+func (rb *readingsBench) compareWithUTC(b *testing.B, from time.Time, w time.Duration) {
+	ctx := context.Background()
+	rg := store.ReadingRange{OrgID: rb.orgID, UnitID: rb.unitID, From: from, To: rb.now}
+	utc := func() {
+		rows, err := rb.db.Pool.Query(ctx, `SELECT date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+			min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
+			FROM sensor_readings
+			WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4 AND temperature_c IS NOT NULL
+			GROUP BY bucket ORDER BY bucket`, rg.OrgID, rg.UnitID, rg.From, rg.To, fmt.Sprintf("%d seconds", int64(w/time.Second)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// scanned as ReadingBuckets scans
+		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.ReadingBucket, error) {
+			var x domain.ReadingBucket
+			err := r.Scan(&x.BucketStart, &x.MinC, &x.AvgC, &x.MaxC, &x.Count)
+			x.BucketStart = x.BucketStart.UTC()
+			return x, err
+		})
+		if err != nil || len(got) == 0 {
+			b.Fatalf("UTC buckets: %d, %v", len(got), err)
+		}
+	}
+	local := func() {
+		if got, err := rb.db.ReadingBuckets(ctx, rg, w, benchZone); err != nil || len(got) == 0 {
+			b.Fatalf("local buckets: %d, %v", len(got), err)
+		}
+	}
+	var tookUTC, tookLocal []time.Duration
+	timed := func(f func(), into *[]time.Duration) {
+		start := time.Now()
+		f()
+		*into = append(*into, time.Since(start))
+	}
+	i := 0
+	for b.Loop() {
+		// each goes first every other time
+		if i++; i%2 == 0 {
+			timed(utc, &tookUTC)
+			timed(local, &tookLocal)
+		} else {
+			timed(local, &tookLocal)
+			timed(utc, &tookUTC)
+		}
+	}
+	p50 := func(d []time.Duration) float64 {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64(s[(len(s)-1)/2].Microseconds()) / 1000
+	}
+	b.ReportMetric(p50(tookUTC), "utc-p50-ms")
+	b.ReportMetric(p50(tookLocal), "local-p50-ms")
+	b.ReportMetric(p50(tookLocal)/p50(tookUTC), "local/utc")
 }
 
 // measure requests path b.N times and reports the latency percentiles.
@@ -161,7 +232,7 @@ func loadReadings(b *testing.B, conn *pgx.Conn, now time.Time, total int64) (org
 	b.Helper()
 	benchExec(b, conn, `SELECT ensure_sensor_readings_partitions(3, 1)`)
 	benchExec(b, conn, `INSERT INTO organizations (name, slug) SELECT 'Bench ' || i, 'bench-' || i FROM generate_series(1, $1) i`, benchOrgs)
-	benchExec(b, conn, `INSERT INTO sites (organization_id, name) SELECT id, 'Site' FROM organizations`)
+	benchExec(b, conn, `INSERT INTO sites (organization_id, name, timezone) SELECT id, 'Site', $1 FROM organizations`, benchZone)
 	benchExec(b, conn, `INSERT INTO areas (organization_id, site_id, name) SELECT organization_id, id, 'Area' FROM sites`)
 	benchExec(b, conn, `INSERT INTO units (organization_id, site_id, area_id, name, temp_min_c, temp_max_c)
 		SELECT a.organization_id, a.site_id, a.id, 'Unit ' || i, 0, 5 FROM areas a, generate_series(1, $1) i`, benchUnitsPerOrg)

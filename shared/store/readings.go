@@ -123,19 +123,31 @@ func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from,
 }
 
 // ReadingBuckets aggregates the range's temperatures into buckets of width
-// w, oldest first. Hours and days follow the clock of zone (an IANA name):
-// a day is the site's calendar day, 23 or 25 hours long across a DST change,
-// and an hour starts on the local hour in half-hour zones. Shorter buckets
-// are aligned on domain.BucketOrigin. Empty buckets are omitted (a chart
-// shows a gap).
+// w, oldest first. Hours and days follow the clock of zone (an IANA name;
+// domain.LocalBucketStarts): a day is the site's calendar day, 23 or 25
+// hours long across a DST change, and an hour starts on the local hour in
+// half-hour zones. Shorter buckets are aligned on domain.BucketOrigin.
+// Empty buckets are omitted (a chart shows a gap).
+//
+// The local bucket starts are computed here, not per row in SQL: evenly
+// spaced ones (every hour, and days without a DST change) bin with date_bin
+// from the first start, as cheap as UTC buckets; the rest with width_bucket
+// over the starts (a binary search per row).
 func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration, zone string) ([]domain.ReadingBucket, error) {
-	bucket := `date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
-	arg := any(fmt.Sprintf("%d seconds", int64(w/time.Second)))
-	switch w {
-	case time.Hour:
-		bucket, arg = `date_trunc('hour', recorded_at, $5)`, zone
-	case 24 * time.Hour:
-		bucket, arg = `date_trunc('day', recorded_at, $5)`, zone
+	bucket := `date_bin($5::interval, recorded_at, $6::timestamptz)`
+	args := []any{rg.OrgID, rg.UnitID, rg.From, rg.To, fmt.Sprintf("%d seconds", int64(w/time.Second)), domain.BucketOrigin}
+	if w == time.Hour || w == 24*time.Hour {
+		starts := domain.LocalBucketStarts(rg.From, rg.To, w, domain.Location(zone))
+		switch {
+		case len(starts) == 0:
+			return nil, nil
+		case domain.Evenly(starts, w):
+			args[5] = starts[0]
+		default:
+			// The bucket of a row is the last start at or before it.
+			bucket = `($5::timestamptz[])[width_bucket(recorded_at, $5::timestamptz[])]`
+			args = append(args[:4], starts)
+		}
 	}
 	query := `SELECT ` + bucket + ` AS bucket,
 		min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
@@ -157,7 +169,7 @@ func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Durati
 		SELECT ` + bucket + ` AS bucket, min(min_c)::float8, round(sum(sum_c) / sum(n), 2)::float8, max(max_c)::float8, sum(n)
 		FROM src GROUP BY bucket ORDER BY bucket`
 	}
-	rows, err := db.Pool.Query(ctx, query, rg.OrgID, rg.UnitID, rg.From, rg.To, arg)
+	rows, err := db.Pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
