@@ -90,12 +90,21 @@ type Failure struct {
 	Name    string `json:"name"`
 }
 
-// Ratio is ingestion against the insert ceiling at one concurrency.
+// Ratio is ingestion against the insert ceiling at one concurrency, with
+// the per-uplink work beside the per-insert work (medians; 0 when a run
+// did not report the metric).
 type Ratio struct {
 	Concurrency int     `json:"concurrency"`
 	UplinksPerS float64 `json:"uplinks_per_s"`
 	InsertsPerS float64 `json:"inserts_per_s"`
 	Ratio       float64 `json:"ratio"`
+
+	UplinkP99Ms         float64 `json:"uplink_p99_ms,omitempty"`
+	RoundTripsPerUplink float64 `json:"roundtrips_per_uplink,omitempty"`
+	RowsPerUplink       float64 `json:"rows_per_uplink,omitempty"`
+	WALBytesPerUplink   float64 `json:"wal_bytes_per_uplink,omitempty"`
+	WALBytesPerInsert   float64 `json:"wal_bytes_per_insert,omitempty"`
+	IdleInTxMsPerUplink float64 `json:"idle_in_tx_ms_per_uplink,omitempty"`
 }
 
 // noisy is the spread above which the table flags a figure: beyond it a
@@ -327,12 +336,17 @@ func Ratios(bs []Benchmark) []Ratio {
 		}
 		return out
 	}
-	up := find("BenchmarkUplinks/concurrency-", "uplinks/s")
-	ins := find("BenchmarkInsertCeiling/concurrency-", "inserts/s")
+	const uplinks, ceiling = "BenchmarkUplinks/concurrency-", "BenchmarkInsertCeiling/concurrency-"
+	up := find(uplinks, "uplinks/s")
+	ins := find(ceiling, "inserts/s")
+	p99, trips, rows := find(uplinks, "p99-ms"), find(uplinks, "roundtrips/uplink"), find(uplinks, "rows/uplink")
+	wal, walIns, idle := find(uplinks, "WAL-B/uplink"), find(ceiling, "WAL-B/insert"), find(uplinks, "idle-in-tx-ms/uplink")
 	var out []Ratio
 	for n, u := range up {
 		if i, ok := ins[n]; ok && i > 0 {
-			out = append(out, Ratio{Concurrency: n, UplinksPerS: u, InsertsPerS: i, Ratio: u / i})
+			out = append(out, Ratio{Concurrency: n, UplinksPerS: u, InsertsPerS: i, Ratio: u / i,
+				UplinkP99Ms: p99[n], RoundTripsPerUplink: trips[n], RowsPerUplink: rows[n],
+				WALBytesPerUplink: wal[n], WALBytesPerInsert: walIns[n], IdleInTxMsPerUplink: idle[n]})
 		}
 	}
 	slices.SortFunc(out, func(a, b Ratio) int { return a.Concurrency - b.Concurrency })
@@ -414,9 +428,11 @@ func WriteTable(w io.Writer, rep Report) {
 	if len(rep.IngestVsCeiling) > 0 {
 		fmt.Fprintln(w, "\ningestion vs the insert ceiling (medians, same run):")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "concurrency\tuplinks/s\tinserts/s\tuplinks/inserts\t")
+		fmt.Fprintln(tw, "concurrency\tuplinks/s\tinserts/s\tuplinks/inserts\tp99 ms\tround trips\trows\tWAL B/uplink\tWAL B/insert\tidle in tx ms\t")
 		for _, r := range rep.IngestVsCeiling {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t\n", r.Concurrency, num(r.UplinksPerS), num(r.InsertsPerS), r.Ratio)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Concurrency, num(r.UplinksPerS), num(r.InsertsPerS), r.Ratio,
+				num(r.UplinkP99Ms), num(r.RoundTripsPerUplink), num(r.RowsPerUplink), num(r.WALBytesPerUplink), num(r.WALBytesPerInsert),
+				num(r.IdleInTxMsPerUplink))
 		}
 		tw.Flush()
 	}

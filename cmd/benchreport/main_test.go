@@ -20,7 +20,7 @@ cpu: Intel(R) Xeon(R) Processor
 BenchmarkUplinks
     bench_test.go:42: a log line: 12 ms/op
 BenchmarkUplinks/concurrency-1-2         	     400	   1736062 ns/op	         1.498 p50-ms	         2.000 roundtrips/uplink	       576.0 uplinks/s
-BenchmarkUplinks/concurrency-1-2         	     400	   1636062 ns/op	         1.398 p50-ms	         2.000 roundtrips/uplink	       600.0 uplinks/s
+BenchmarkUplinks/concurrency-1-2         	     400	   1636062 ns/op	         1.398 p50-ms	         2.000 roundtrips/uplink	       600.0 uplinks/s	      1100 WAL-B/uplink	         1.000 rows/uplink	         0.01 idle-in-tx-ms/uplink	         2.5 p99-ms
 BenchmarkUplinks/concurrency-1-2         	     400	   1536062 ns/op	         1.298 p50-ms	         2.000 roundtrips/uplink	       640.0 uplinks/s
 BenchmarkUplinks/concurrency-64-2        	     400	   1591773 ns/op	        76.04 p50-ms	         2.000 roundtrips/uplink	       628.2 uplinks/s
 BenchmarkUplinks/concurrency-64-2        	     400	   1591773 ns/op	        70.00 p50-ms	         2.000 roundtrips/uplink	       700.0 uplinks/s
@@ -34,7 +34,7 @@ BenchmarkColdStartEmulator/api-2                    	      14	  76749538 ns/op	 
 FAIL
 pkg: github.com/frostguard/functions/shared/store
 BenchmarkInsertCeiling/concurrency-1-2         	    1000	    479292 ns/op	      2000 inserts/s	         0.3990 p50-ms
-BenchmarkInsertCeiling/concurrency-1-2         	    1000	    479292 ns/op	      2400 inserts/s	         0.3990 p50-ms
+BenchmarkInsertCeiling/concurrency-1-2         	    1000	    479292 ns/op	      2400 inserts/s	         0.3990 p50-ms	      1500 WAL-B/insert
 BenchmarkInsertCeiling/concurrency-64-2        	    1000	    282858 ns/op	      3500 inserts/s	        10.46 p50-ms
 BenchmarkInsertCeiling/concurrency-64-2        	    1000	    282858 ns/op	      3500 inserts/s	        10.46 p50-ms
 pkg: github.com/frostguard/functions/shared/api
@@ -66,7 +66,7 @@ func TestParse(t *testing.T) {
 		t.Fatalf("benchmarks\n got %s\nwant %s", got, want)
 	}
 	up := bs[0]
-	if up.Package != "github.com/frostguard/functions/shared/ingest" || up.Procs != 2 || up.Runs != 3 || len(up.Metrics) != 4 {
+	if up.Package != "github.com/frostguard/functions/shared/ingest" || up.Procs != 2 || up.Runs != 3 || len(up.Metrics) != 8 {
 		t.Fatalf("uplinks = %+v", up)
 	}
 	m, _ := metric(up, "uplinks/s")
@@ -108,6 +108,11 @@ func TestRatios(t *testing.T) {
 	}
 	if r[0].UplinksPerS != 600 || r[0].InsertsPerS != 2200 || !near(r[1].Ratio, 664.1/3500) {
 		t.Errorf("ratios = %+v", r)
+	}
+	// the per-uplink work beside the per-insert work (one run reported it)
+	if r[0].WALBytesPerUplink != 1100 || r[0].WALBytesPerInsert != 1500 || r[0].RowsPerUplink != 1 ||
+		r[0].IdleInTxMsPerUplink != 0.01 || r[0].UplinkP99Ms != 2.5 || r[0].RoundTripsPerUplink != 2 {
+		t.Errorf("per-uplink work = %+v", r[0])
 	}
 }
 
