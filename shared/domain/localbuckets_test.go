@@ -6,13 +6,7 @@ import (
 )
 
 func TestLocalBucketStarts(t *testing.T) {
-	at := func(s string) time.Time {
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	at := func(s string) time.Time { return rfc3339(t, s) }
 	tests := []struct {
 		name     string
 		zone     string
@@ -69,4 +63,14 @@ func TestEvenly(t *testing.T) {
 	if s := LocalBucketStarts(from.AddDate(0, 0, 15), from.AddDate(0, 0, 45), 24*time.Hour, ny); !Evenly(s, 24*time.Hour) {
 		t.Error("days without a DST change are evenly spaced")
 	}
+}
+
+// rfc3339 parses a test's time.
+func rfc3339(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

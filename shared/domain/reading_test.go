@@ -6,13 +6,7 @@ import (
 )
 
 func TestBucketCount(t *testing.T) {
-	at := func(s string) time.Time {
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	at := func(s string) time.Time { return rfc3339(t, s) }
 	tests := []struct {
 		from, to string
 		w        time.Duration
