@@ -49,28 +49,32 @@ const (
 	ManageBilling     Permission = "manage_billing"     // checkout and billing portal
 	ManageIntegration Permission = "manage_integration" // TTN connection and its secret
 	Offboard          Permission = "offboard"           // export everything, delete the organisation
+	// ShareInspectorLinks: make, list and revoke the share links that let
+	// an inspector without an account read reports of some sites.
+	ShareInspectorLinks Permission = "share_inspector_links"
 )
 
 // matrix is the minimum role per permission. Inspector is handled apart.
 var matrix = map[Permission]Role{
-	Offboard:          Owner,
-	ReadOrganization:  Viewer,
-	ExportReports:     Viewer,
-	ReadAuditLog:      Admin,
-	UpdateOrgSettings: Admin,
-	ManageMembers:     Admin,
-	ManageSites:       Admin,
-	ManagePolicies:    Admin,
-	ManageBilling:     Admin,
-	ManageIntegration: Admin,
-	ManageUnits:       Manager,
-	ManageSensors:     Manager,
-	ManageContacts:    Manager,
-	ResolveAlerts:     Manager,
-	SilenceAlarms:     Manager,
-	AcknowledgeAlerts: Staff,
-	LogTemperatures:   Staff,
-	Annotate:          Staff,
+	Offboard:            Owner,
+	ReadOrganization:    Viewer,
+	ExportReports:       Viewer,
+	ReadAuditLog:        Admin,
+	UpdateOrgSettings:   Admin,
+	ManageMembers:       Admin,
+	ManageSites:         Admin,
+	ManagePolicies:      Admin,
+	ManageBilling:       Admin,
+	ManageIntegration:   Admin,
+	ShareInspectorLinks: Admin,
+	ManageUnits:         Manager,
+	ManageSensors:       Manager,
+	ManageContacts:      Manager,
+	ResolveAlerts:       Manager,
+	SilenceAlarms:       Manager,
+	AcknowledgeAlerts:   Staff,
+	LogTemperatures:     Staff,
+	Annotate:            Staff,
 }
 
 // inspectorMay is everything an inspector may do: read and export.

@@ -19,6 +19,7 @@ func (s *Server) registerAlerts(mux *http.ServeMux) {
 	s.handleOrg(mux, "GET /api/v1/orgs/{orgId}/alerts/{alertId}", access.ReadOrganization, s.getAlert)
 	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/alerts/{alertId}/acknowledge", access.AcknowledgeAlerts, s.acknowledgeAlert)
 	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/alerts/{alertId}/resolve", access.ResolveAlerts, s.resolveAlert)
+	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/alerts/{alertId}/corrective-actions", access.ResolveAlerts, s.addCorrectiveActions)
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, m Member) error {
@@ -96,7 +97,11 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, m Member) erro
 	if err != nil {
 		return err
 	}
-	web.JSON(w, http.StatusOK, domain.AlertDetail{Alert: a, Events: events})
+	actions, err := s.DB.CorrectiveActions(r.Context(), m.OrgID, id)
+	if err != nil {
+		return err
+	}
+	web.JSON(w, http.StatusOK, domain.AlertDetail{Alert: a, Events: events, CorrectiveActions: actions})
 	return nil
 }
 
@@ -148,12 +153,14 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
-	note, err := decodeAlertNote(r)
+	req, err := decodeResolve(r)
 	if err != nil {
 		return err
 	}
-	a, err := s.DB.ResolveAlert(r.Context(), m.OrgID, id, m.UserID, note,
-		func(alertType string, u domain.UnitCondition) error { return domain.CheckResolve(alertType, u, note) })
+	a, err := s.DB.ResolveAlert(r.Context(), m.OrgID, id, m.UserID, req.note, req.actions,
+		func(alertType string, u domain.UnitCondition) error {
+			return domain.CheckResolve(alertType, u, req.note, len(req.actions))
+		})
 	if err != nil {
 		return err
 	}

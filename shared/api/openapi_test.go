@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/frostguard/functions/shared/access"
+	"github.com/frostguard/functions/shared/domain"
 )
 
 // openapiDoc is the part of the OpenAPI document the contract tests read.
@@ -147,6 +148,9 @@ type sweepFixture struct {
 	orgA, orgB           string
 	ids                  map[string]string // path parameter -> an id in org A
 	filters              map[string]string // id query parameter -> an id in org A
+	// inspectorToken is the token of an inspector link of org A showing
+	// the unit's site (ids["inspectorLinkId"]) over the last 30 days.
+	inspectorToken string
 }
 
 func newSweepFixture(h *harness) sweepFixture {
@@ -192,6 +196,14 @@ func (f *sweepFixture) fill(h *harness, u unitFixture, have map[string]string) {
 		VALUES ($1, $2, $3, now(), 'Sweep note') RETURNING id`, f.orgA, u.UnitID, f.owner.ID)
 	create("layoutId", `INSERT INTO dashboard_layouts (organization_id, user_id, entity_type, entity_id, slot, name, layout)
 		VALUES ($1, $2, 'organization', $1, 1, 'Sweep layout', '{}') RETURNING id`, f.orgA, f.owner.ID)
+	if f.ids["inspectorLinkId"] == "" {
+		token, hash := domain.NewInspectorToken()
+		create("inspectorLinkId", `INSERT INTO inspector_links (organization_id, name, site_ids, period_from, period_to, token_hash,
+				token_last4, expires_at)
+			VALUES ($1, 'Sweep inspection', ARRAY[$2::uuid], current_date - 30, current_date, $3, right($4, 4), now() + interval '7 days')
+			RETURNING id`, f.orgA, u.SiteID, hash, token)
+		f.inspectorToken = token
+	}
 	create("sensorModelId", `INSERT INTO sensor_model_settings (organization_id, model, low_battery_volts, low_battery_percent)
 		VALUES ($1, 'Sweep model', 2.9, 20) RETURNING id`, f.orgA)
 	// Query filters naming rows of organisation A.

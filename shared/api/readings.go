@@ -53,26 +53,7 @@ func (s *Server) unitReadings(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
-	from, to, err := readingsRange(r, s.Now())
-	if err != nil {
-		return err
-	}
-	bucket, err := QueryEnum(r, "bucket", "5m", "1h", "1d")
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	if bucket != "" {
-		if q.Has("limit") || q.Has("cursor") {
-			return apperr.Validation(apperr.FieldError{Field: "bucket", Message: "bucketed readings are not paginated: drop limit and cursor"})
-		}
-		width := domain.ReadingBucketSizes[bucket]
-		if n := domain.BucketCount(from, to, width); n > maxReadingBuckets {
-			return apperr.Validation(apperr.FieldError{Field: "bucket", Message: fmt.Sprintf(
-				"%s buckets over this range make %d points, more than %d: choose a larger bucket or a shorter range", bucket, n, maxReadingBuckets)})
-		}
-	}
-	limit, afterTime, afterID, err := readingsPage(r)
+	q, err := readingsQueryFrom(r, s.Now())
 	if err != nil {
 		return err
 	}
@@ -80,25 +61,75 @@ func (s *Server) unitReadings(w http.ResponseWriter, r *http.Request, m Member) 
 	if err != nil {
 		return err
 	}
-	rg := store.ReadingRange{OrgID: m.OrgID, UnitID: unitID, From: from, To: to, RawFrom: unit.RawFrom}
-	resp := readingsResponse{Unit: unit, From: from, To: to}
-	if bucket != "" {
-		items, err := s.DB.ReadingBuckets(r.Context(), rg, domain.ReadingBucketSizes[bucket], unit.TimeZone)
+	return s.answerReadings(w, r, m.OrgID, unit, q)
+}
+
+// readingsQuery is a readings request: its range, bucket and page.
+type readingsQuery struct {
+	from, to  time.Time
+	bucket    string
+	limit     int
+	afterTime time.Time
+	afterID   int64
+}
+
+// readingsQueryFrom reads and checks a readings request's parameters.
+func readingsQueryFrom(r *http.Request, now time.Time) (readingsQuery, error) {
+	var rq readingsQuery
+	var err error
+	rq.from, rq.to, err = readingsRange(r, now)
+	if err != nil {
+		return rq, err
+	}
+	rq.bucket, err = QueryEnum(r, "bucket", "5m", "1h", "1d")
+	if err != nil {
+		return rq, err
+	}
+	q := r.URL.Query()
+	if rq.bucket != "" {
+		if q.Has("limit") || q.Has("cursor") {
+			return rq, apperr.Validation(apperr.FieldError{Field: "bucket", Message: "bucketed readings are not paginated: drop limit and cursor"})
+		}
+		if err := checkBucketCount(rq.from, rq.to, rq.bucket); err != nil {
+			return rq, err
+		}
+	}
+	rq.limit, rq.afterTime, rq.afterID, err = readingsPage(r)
+	return rq, err
+}
+
+// checkBucketCount refuses a bucketed answer too large for a chart.
+func checkBucketCount(from, to time.Time, bucket string) error {
+	width := domain.ReadingBucketSizes[bucket]
+	if n := domain.BucketCount(from, to, width); n > maxReadingBuckets {
+		return apperr.Validation(apperr.FieldError{Field: "bucket", Message: fmt.Sprintf(
+			"%s buckets over this range make %d points, more than %d: choose a larger bucket or a shorter range", bucket, n, maxReadingBuckets)})
+	}
+	return nil
+}
+
+// answerReadings answers a unit's readings (raw and paged, or bucketed).
+func (s *Server) answerReadings(w http.ResponseWriter, r *http.Request, orgID string, unit store.ReadingUnit, q readingsQuery) error {
+	rg := store.ReadingRange{OrgID: orgID, UnitID: unit.ID, From: q.from, To: q.to, RawFrom: unit.RawFrom}
+	resp := readingsResponse{Unit: unit, From: q.from, To: q.to}
+	if q.bucket != "" {
+		items, err := s.DB.ReadingBuckets(r.Context(), rg, domain.ReadingBucketSizes[q.bucket], unit.TimeZone)
 		if err != nil {
 			return err
 		}
 		if items == nil {
 			items = []domain.ReadingBucket{}
 		}
+		bucket := q.bucket
 		resp.Bucket, resp.Items = &bucket, items
 		web.JSON(w, http.StatusOK, resp)
 		return nil
 	}
-	items, err := s.DB.Readings(r.Context(), rg, afterTime, afterID, limit+1)
+	items, err := s.DB.Readings(r.Context(), rg, q.afterTime, q.afterID, q.limit+1)
 	if err != nil {
 		return err
 	}
-	page := NewList(items, limit, func(x domain.Reading) Cursor {
+	page := NewList(items, q.limit, func(x domain.Reading) Cursor {
 		return Cursor{Time: x.RecordedAt, ID: strconv.FormatInt(x.ID, 10)}
 	})
 	resp.Items, resp.NextCursor = page.Items, page.NextCursor

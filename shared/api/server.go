@@ -102,6 +102,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerSiteContext(mux)
 	s.registerTTNManagement(mux)
 	s.registerOffboarding(mux)
+	s.registerInspectorLinks(mux)
 	s.registerLiveScreens(mux)
 }
 

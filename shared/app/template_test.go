@@ -394,9 +394,12 @@ func tplTestEnvironment() map[string]string {
 
 // tplSamplePath turns an API Gateway route path into a concrete request path
 // ({proxy+} becomes a route the api serves: GET /api/v1/me answers 401
-// without a token, which proves the request reached the api's router).
+// without a token, which proves the request reached the api's router;
+// {report} a report the reports function serves; every other parameter an
+// id).
 func tplSamplePath(path string) string {
 	path = strings.ReplaceAll(path, "{proxy+}", "me")
+	path = strings.ReplaceAll(path, "{report}", "haccp")
 	return regexp.MustCompile(`\{[^}/]+\}`).ReplaceAllString(path, tplOrgID)
 }
 

@@ -69,11 +69,14 @@ var Functions = []Function{
 		{"GET", "/healthz"},
 		{"ANY", "/api/v1/{proxy+}"},
 	}},
-	// HACCP reports render PDFs of up to a year of readings: their own
-	// function, with more memory and time than the api's interactive
-	// routes, and the only binary that carries the PDF library.
+	// Reports (HACCP, daily log, exceptions, manual entries) render PDFs of
+	// up to a year of readings: their own function, with more memory and
+	// time than the api's interactive routes, and the only binary that
+	// carries the PDF library. Members reach them under their organisation,
+	// inspector-link holders under /api/v1/inspect.
 	{Name: Reports, LogicalID: "ReportsFunction", Routes: []Route{
-		{"GET", "/api/v1/orgs/{orgId}/reports/haccp"},
+		{"GET", "/api/v1/orgs/{orgId}/reports/{report}"},
+		{"GET", "/api/v1/inspect/reports/{report}"},
 	}},
 	{Name: StripeCheckout, LogicalID: "StripeCheckoutFunction", Routes: []Route{
 		{"POST", "/api/v1/orgs/{orgId}/billing/checkout"},

@@ -97,6 +97,8 @@ type AlertEvent struct {
 type AlertDetail struct {
 	Alert
 	Events []AlertEvent `json:"events"`
+	// CorrectiveActions are what was done about the food, oldest first.
+	CorrectiveActions []CorrectiveAction `json:"corrective_actions"`
 }
 
 // UTC puts every time of the alert in UTC, so JSON shows them as ...Z.
@@ -134,17 +136,19 @@ func AlertConditionCleared(alertType string, u UnitCondition) (cleared, verifiab
 }
 
 // CheckResolve says whether a person may resolve an alert of alertType with
-// this note given the unit's state: the condition must be cleared, or the
-// note must say what was done about it (HACCP wants a corrective action on
-// record whenever an alert is closed while the problem may persist).
-func CheckResolve(alertType string, u UnitCondition, note string) error {
+// this note and these recorded corrective actions given the unit's state:
+// the condition must be cleared, or the note or an action must say what was
+// done about it (HACCP wants a corrective action on record whenever an
+// alert is closed while the problem may persist).
+func CheckResolve(alertType string, u UnitCondition, note string, actions int) error {
 	if cleared, _ := AlertConditionCleared(alertType, u); cleared {
 		return nil
 	}
-	if strings.TrimSpace(note) != "" {
+	if strings.TrimSpace(note) != "" || actions > 0 {
 		return nil
 	}
-	return apperr.Validation(apperr.FieldError{Field: "note", Message: "a corrective-action note is required while the condition persists"})
+	return apperr.Validation(apperr.FieldError{Field: "note",
+		Message: "a corrective-action note (or a recorded corrective action) is required while the condition persists"})
 }
 
 // CheckAlertNote validates an acknowledge or resolve note.

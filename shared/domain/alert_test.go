@@ -13,33 +13,36 @@ func TestCheckResolve(t *testing.T) {
 		typ     string
 		unit    UnitCondition
 		note    string
+		actions int
 		allowed bool
 	}{
-		{"excursion, unit ok, no note", AlertTempExcursion, UnitCondition{Status: UnitOK}, "", true},
-		{"excursion, unit restoring, no note", AlertTempExcursion, UnitCondition{Status: UnitRestoring}, "", true},
-		{"excursion, alarm active, no note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "", false},
-		{"excursion, alarm active, blank note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "  \n\t", false},
-		{"excursion, alarm active, note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "moved stock to freezer 2", true},
-		{"excursion, still in excursion, no note", AlertTempExcursion, UnitCondition{Status: UnitExcursion}, "", false},
-		{"excursion, offline, no note", AlertTempExcursion, UnitCondition{Status: UnitOffline}, "", false},
-		{"door closed, no note", AlertDoorOpen, UnitCondition{Status: UnitAlarmActive, DoorOpen: false}, "", true},
-		{"door open, no note", AlertDoorOpen, UnitCondition{Status: UnitOK, DoorOpen: true}, "", false},
-		{"door open, note", AlertDoorOpen, UnitCondition{Status: UnitOK, DoorOpen: true}, "door seal replaced", true},
-		{"monitoring back, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitOK}, "", true},
-		{"monitoring back in excursion, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitExcursion}, "", true},
-		{"still offline, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitOffline}, "", false},
-		{"still interrupted, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitMonitoringInterrupted}, "", false},
-		{"still interrupted, note", AlertMonitoringInterrupted, UnitCondition{Status: UnitMonitoringInterrupted}, "gateway rebooted", true},
-		{"low battery, unit ok, no note", AlertLowBattery, UnitCondition{Status: UnitOK}, "", false},
-		{"low battery, note", AlertLowBattery, UnitCondition{Status: UnitOK}, "battery replaced", true},
-		{"sensor fault, no note", AlertSensorFault, UnitCondition{Status: UnitOK}, "", false},
-		{"missed manual entry, no note", AlertMissedManualEntry, UnitCondition{Status: UnitOK}, "", false},
-		{"cooling failure, no note", AlertSuspectedCoolingFailure, UnitCondition{Status: UnitOK}, "", false},
-		{"cooling failure, note", AlertSuspectedCoolingFailure, UnitCondition{Status: UnitOK}, "compressor serviced", true},
+		{"excursion, unit ok, no note", AlertTempExcursion, UnitCondition{Status: UnitOK}, "", 0, true},
+		{"excursion, unit restoring, no note", AlertTempExcursion, UnitCondition{Status: UnitRestoring}, "", 0, true},
+		{"excursion, alarm active, no note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "", 0, false},
+		{"excursion, alarm active, blank note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "  \n\t", 0, false},
+		{"excursion, alarm active, note", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "moved stock to freezer 2", 0, true},
+		{"excursion, still in excursion, no note", AlertTempExcursion, UnitCondition{Status: UnitExcursion}, "", 0, false},
+		{"excursion, offline, no note", AlertTempExcursion, UnitCondition{Status: UnitOffline}, "", 0, false},
+		{"door closed, no note", AlertDoorOpen, UnitCondition{Status: UnitAlarmActive, DoorOpen: false}, "", 0, true},
+		{"door open, no note", AlertDoorOpen, UnitCondition{Status: UnitOK, DoorOpen: true}, "", 0, false},
+		{"door open, note", AlertDoorOpen, UnitCondition{Status: UnitOK, DoorOpen: true}, "door seal replaced", 0, true},
+		{"monitoring back, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitOK}, "", 0, true},
+		{"monitoring back in excursion, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitExcursion}, "", 0, true},
+		{"still offline, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitOffline}, "", 0, false},
+		{"still interrupted, no note", AlertMonitoringInterrupted, UnitCondition{Status: UnitMonitoringInterrupted}, "", 0, false},
+		{"still interrupted, note", AlertMonitoringInterrupted, UnitCondition{Status: UnitMonitoringInterrupted}, "gateway rebooted", 0, true},
+		{"low battery, unit ok, no note", AlertLowBattery, UnitCondition{Status: UnitOK}, "", 0, false},
+		{"low battery, note", AlertLowBattery, UnitCondition{Status: UnitOK}, "battery replaced", 0, true},
+		{"sensor fault, no note", AlertSensorFault, UnitCondition{Status: UnitOK}, "", 0, false},
+		{"missed manual entry, no note", AlertMissedManualEntry, UnitCondition{Status: UnitOK}, "", 0, false},
+		{"cooling failure, no note", AlertSuspectedCoolingFailure, UnitCondition{Status: UnitOK}, "", 0, false},
+		{"cooling failure, note", AlertSuspectedCoolingFailure, UnitCondition{Status: UnitOK}, "compressor serviced", 0, true},
+		{"excursion, alarm active, a corrective action", AlertTempExcursion, UnitCondition{Status: UnitAlarmActive}, "", 1, true},
+		{"door open, a corrective action", AlertDoorOpen, UnitCondition{Status: UnitOK, DoorOpen: true}, "", 2, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckResolve(tc.typ, tc.unit, tc.note)
+			err := CheckResolve(tc.typ, tc.unit, tc.note, tc.actions)
 			if tc.allowed {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -15,6 +15,30 @@ type Options struct {
 	Range        Range
 	// Now is the generation time: no day (or hold, or gap) runs past it.
 	Now time.Time
+	// AMCheck and PMCheck are the daily log's check times, after local
+	// midnight (zero: DefaultAMCheck, DefaultPMCheck).
+	AMCheck, PMCheck time.Duration
+}
+
+// The daily log's usual check times: the morning and afternoon rounds of a
+// paper temperature log.
+const (
+	DefaultAMCheck = 9 * time.Hour
+	DefaultPMCheck = 17 * time.Hour
+	// Noon splits a day into its AM and PM halves.
+	Noon = 12 * time.Hour
+)
+
+// checkTimes returns the options' check times, defaults filled in.
+func (o Options) checkTimes() [2]time.Duration {
+	am, pm := o.AMCheck, o.PMCheck
+	if am == 0 {
+		am = DefaultAMCheck
+	}
+	if pm == 0 {
+		pm = DefaultPMCheck
+	}
+	return [2]time.Duration{am, pm}
 }
 
 // Build computes a whole report from loaded rows: readings per unit id
@@ -102,12 +126,24 @@ func NewUnitBuilder(o Options, u Unit) *UnitBuilder {
 		b.end = o.Now
 	}
 	y, m, d := b.from.In(b.loc).Date()
+	checks := o.checkTimes()
 	for ds := time.Date(y, m, d, 0, 0, 0, 0, b.loc); ds.Before(b.end); {
 		de := time.Date(ds.Year(), ds.Month(), ds.Day()+1, 0, 0, 0, 0, b.loc)
-		b.days = append(b.days, dayAcc{day: Day{Date: ds.Format(time.DateOnly), Start: later(ds, b.from).UTC(), End: earlier(de, b.end).UTC()}})
+		day := Day{Date: ds.Format(time.DateOnly), Start: later(ds, b.from).UTC(), End: earlier(de, b.end).UTC()}
+		noon := wallClock(ds, Noon, b.loc)
+		day.halves[0] = half{start: ds, end: noon, checkAt: wallClock(ds, checks[0], b.loc)}
+		day.halves[1] = half{start: noon, end: de, checkAt: wallClock(ds, checks[1], b.loc)}
+		b.days = append(b.days, dayAcc{day: day})
 		ds = de
 	}
 	return b
+}
+
+// wallClock is the time offset after midnight of day's date, read on the
+// local clock (a DST change moves it with the clock, as a paper log does).
+func wallClock(day time.Time, offset time.Duration, loc *time.Location) time.Time {
+	h, m := int(offset/time.Hour), int(offset%time.Hour/time.Minute)
+	return time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, loc)
 }
 
 // LoadWindow is the time range of readings the builder needs: the range
@@ -141,6 +177,7 @@ func (b *UnitBuilder) Add(r Reading) {
 		}
 		d.sum += r.TempC
 		d.count++
+		d.day.halves[d.day.halfOf(r.At)].add(r)
 	}
 	b.prev, b.hasPrev = r, true
 }
@@ -252,6 +289,10 @@ func (b *UnitBuilder) AddAlert(a Alert) {
 		if a.TemperatureC != nil {
 			v := domain.FromCelsius(*a.TemperatureC, b.o.TempUnit)
 			a.Temperature = &v
+		}
+		a.CorrectiveActions = append(make([]domain.CorrectiveAction, 0, len(a.CorrectiveActions)), a.CorrectiveActions...)
+		for i := range a.CorrectiveActions {
+			a.CorrectiveActions[i].SetDisplayUnit(UnitOrCelsius(b.o.TempUnit))
 		}
 		b.days[i].day.Alerts = append(b.days[i].day.Alerts, a)
 	}

@@ -89,6 +89,11 @@ func WriteCSV(w io.Writer, rep Report) error {
 					r[32] = ts(*a.ResolvedAt)
 				}
 				r[33], r[34] = str(a.ResolvedBy), str(a.ResolvedNote)
+				var actions []string
+				for _, c := range a.CorrectiveActions {
+					actions = append(actions, c.Describe())
+				}
+				r[28] = safe(strings.Join(actions, "; "))
 				rows = append(rows, r)
 			}
 			for _, l := range d.ManualLogs {

@@ -26,14 +26,8 @@ func (b *UnitBuilder) Finish() UnitReport {
 			b.days[i].day.Gaps = append(b.days[i].day.Gaps, g)
 		}
 	}
-	u := b.unit
-	tu := UnitOrCelsius(b.o.TempUnit)
-	out := UnitReport{
-		Unit: UnitInfo{ID: u.ID, Name: u.Name, SiteID: u.SiteID, SiteName: u.SiteName, AreaName: u.AreaName, TimeZone: b.tz,
-			TempMinC: u.TempMinC, TempMaxC: u.TempMaxC, TempMin: domain.FromCelsius(u.TempMinC, tu), TempMax: domain.FromCelsius(u.TempMaxC, tu),
-			CheckinIntervalSeconds: seconds(u.CheckinInterval)},
-		From: b.from.UTC(), To: later(b.end, b.from).UTC(), Days: make([]Day, 0, len(b.days)),
-	}
+	out := UnitReport{Unit: b.unit.Info(b.o.TempUnit), From: b.from.UTC(), To: later(b.end, b.from).UTC(), Days: make([]Day, 0, len(b.days))}
+	out.Unit.TimeZone = b.tz
 	var total dayAcc
 	for i := range b.days {
 		d := &b.days[i]
@@ -69,6 +63,19 @@ func (b *UnitBuilder) Finish() UnitReport {
 	}
 	out.Summary = b.stats(&total, out.To.Sub(out.From))
 	return out
+}
+
+// Info describes the unit, limits in °C and in tu.
+func (u Unit) Info(tu domain.TempUnit) UnitInfo {
+	tu = UnitOrCelsius(tu)
+	info := UnitInfo{ID: u.ID, Name: u.Name, SiteID: u.SiteID, SiteName: u.SiteName, AreaName: u.AreaName, TimeZone: u.TimeZone,
+		TempMinC: u.TempMinC, TempMaxC: u.TempMaxC, TempMin: domain.FromCelsius(u.TempMinC, tu), TempMax: domain.FromCelsius(u.TempMaxC, tu),
+		CheckinIntervalSeconds: seconds(u.CheckinInterval)}
+	if u.ManualLogInterval > 0 {
+		n := seconds(u.ManualLogInterval)
+		info.ManualLogIntervalSeconds = &n
+	}
+	return info
 }
 
 func (b *UnitBuilder) stats(d *dayAcc, duration time.Duration) Stats {

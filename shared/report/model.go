@@ -26,6 +26,9 @@ type Unit struct {
 	// CheckinInterval is how often the unit reports; a reading holds for at
 	// most twice this, and a longer silence is a monitoring gap.
 	CheckinInterval time.Duration
+	// ManualLogInterval is how often a person must log a reading by hand
+	// (0: not required).
+	ManualLogInterval time.Duration
 }
 
 // Reading is one temperature reading of a unit.
@@ -52,6 +55,8 @@ type Alert struct {
 	ResolvedBy       *string    `json:"resolved_by"`
 	ResolvedNote     *string    `json:"resolved_note"`
 	Resolution       *string    `json:"resolution"`
+	// CorrectiveActions are what was done about the food, oldest first.
+	CorrectiveActions []domain.CorrectiveAction `json:"corrective_actions"`
 }
 
 // ManualLog is a hand reading of a unit (By is the display name).
@@ -98,6 +103,8 @@ type UnitInfo struct {
 	TempMin                float64 `json:"temp_min"`
 	TempMax                float64 `json:"temp_max"`
 	CheckinIntervalSeconds int64   `json:"checkin_interval_seconds"`
+	// ManualLogIntervalSeconds is null when hand logs are not required.
+	ManualLogIntervalSeconds *int64 `json:"manual_log_interval_seconds"`
 }
 
 // UnitReport is one unit: its range (the requested one in its timezone,
@@ -153,6 +160,9 @@ type Day struct {
 	Gaps       []Gap       `json:"gaps"`
 	Alerts     []Alert     `json:"alerts"`
 	ManualLogs []ManualLog `json:"manual_logs"`
+	// halves are the day's morning and afternoon, for the daily log's
+	// checks (not part of the HACCP report's JSON).
+	halves [2]half
 }
 
 // Excursion is a stretch out of range, listed on the day it starts, with

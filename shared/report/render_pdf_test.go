@@ -76,3 +76,25 @@ func PDFPageCount(t *testing.T, b []byte) int {
 	}
 	return r.NumPage()
 }
+
+func TestVariantPDFs(t *testing.T) {
+	rep := report.VariantsFixture(t)
+	wants := map[report.Kind][]string{
+		report.KindHACCP:         {"HACCP temperature compliance report", "Core temperature checked: 4.5 °C"},
+		report.KindDailyLog:      {"Daily temperature log", "Sam", "moved to walk-in", "no data"},
+		report.KindExceptions:    {"Exceptions report", "Food discarded", "none recorded", "out of range, logged by Sam"},
+		report.KindManualEntries: {"Manual temperature entries", "Manual log overdue", "7.00"},
+	}
+	for _, k := range report.Kinds {
+		b, err := pdf.RenderDocument(report.NewVariant(k, rep, report.Options{}).Document(), pdf.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		text := PDFText(t, b)
+		for _, want := range wants[k] {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: the PDF's text lacks %q", k, want)
+			}
+		}
+	}
+}

@@ -195,19 +195,21 @@ func (db *DB) AcknowledgeAlert(ctx context.Context, orgID, alertID, userID, note
 	return out, err
 }
 
-// ResolveAlert closes an open alert by hand. check decides, with the row
-// locked, whether this note suffices given the unit's current state (see
-// domain.CheckResolve); its error is returned as is and nothing is written.
-func (db *DB) ResolveAlert(ctx context.Context, orgID, alertID, userID, note string,
+// ResolveAlert closes an open alert by hand, recording the corrective
+// actions taken in the same transaction. check decides, with the row
+// locked, whether this note (and these actions) suffice given the unit's
+// current state (see domain.CheckResolve); its error is returned as is and
+// nothing is written.
+func (db *DB) ResolveAlert(ctx context.Context, orgID, alertID, userID, note string, actions []CorrectiveActionInput,
 	check func(alertType string, u domain.UnitCondition) error) (domain.Alert, error) {
 	var out domain.Alert
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		var status, typ string
+		var status, typ, unitID string
 		var unit domain.UnitCondition
-		err := tx.QueryRow(ctx, `SELECT a.status, a.type, u.status, u.door_open
+		err := tx.QueryRow(ctx, `SELECT a.status, a.type, a.unit_id, u.status, u.door_open
 			FROM alerts a JOIN units u ON u.id = a.unit_id AND u.organization_id = a.organization_id
 			WHERE a.organization_id = $1 AND a.id = $2 FOR UPDATE OF a`, orgID, alertID).
-			Scan(&status, &typ, &unit.Status, &unit.DoorOpen)
+			Scan(&status, &typ, &unitID, &unit.Status, &unit.DoorOpen)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "alert not found")
 		}
@@ -232,6 +234,9 @@ func (db *DB) ResolveAlert(ctx context.Context, orgID, alertID, userID, note str
 			VALUES ($1, $2, 'resolved', $3, nullif($4, ''),
 				jsonb_build_object('resolution', 'manual', 'unit_status', $5::text, 'door_open', $6::boolean, 'condition_cleared', $7::boolean))`,
 			orgID, alertID, userID, note, unit.Status, unit.DoorOpen, cleared); err != nil {
+			return err
+		}
+		if err := insertCorrectiveActions(ctx, tx, orgID, alertID, unitID, userID, actions); err != nil {
 			return err
 		}
 		out, err = alertIn(ctx, tx, orgID, alertID)

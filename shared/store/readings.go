@@ -17,6 +17,7 @@ import (
 type ReadingUnit struct {
 	ID       string  `json:"id"`
 	Name     string  `json:"name"`
+	SiteID   string  `json:"site_id"`
 	TempUnit string  `json:"temp_unit"`
 	TempMinC float64 `json:"temp_min_c"`
 	TempMaxC float64 `json:"temp_max_c"`
@@ -33,12 +34,12 @@ type ReadingUnit struct {
 func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (ReadingUnit, error) {
 	var u ReadingUnit
 	var rawFrom *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
+	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.site_id, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
 			coalesce(nullif(s.timezone, ''), o.timezone),
 			(SELECT max(month)::timestamp AT TIME ZONE 'UTC' + interval '1 month' FROM readings_archives a WHERE a.organization_id = o.id)
 		FROM units u JOIN organizations o ON o.id = u.organization_id JOIN sites s ON s.id = u.site_id
 		WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`, orgID, unitID).
-		Scan(&u.ID, &u.Name, &u.TempUnit, &u.TempMinC, &u.TempMaxC, &u.TimeZone, &rawFrom)
+		Scan(&u.ID, &u.Name, &u.SiteID, &u.TempUnit, &u.TempMinC, &u.TempMaxC, &u.TimeZone, &rawFrom)
 	if rawFrom != nil {
 		u.RawFrom = rawFrom.UTC()
 	}

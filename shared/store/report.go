@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,45 +29,59 @@ func (db *DB) ReportOrg(ctx context.Context, orgID string) (ReportOrg, error) {
 	return o, Classify(err)
 }
 
-// ReportUnits returns the live units of the organisation in scope: all, a
-// site's (siteID) or one (unitID), ordered as a site is walked. A site or
-// unit that is not a live one of the organisation is NotFound.
-func (db *DB) ReportUnits(ctx context.Context, orgID, siteID, unitID string) ([]report.Unit, error) {
-	if siteID != "" {
+// ReportScope selects a report's units: all the organisation's, a site's
+// (SiteID) or one (UnitID), within Sites when it is not nil (an inspector
+// link's sites: a site or unit outside them is NotFound, as another
+// organisation's is).
+type ReportScope struct {
+	SiteID, UnitID string
+	Sites          []string
+}
+
+// ReportUnits returns the live units of the organisation in scope, ordered
+// as a site is walked. A site or unit that is not a live one of the
+// organisation (and of the scope's sites) is NotFound.
+func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]report.Unit, error) {
+	var sites any
+	if sc.Sites != nil {
+		sites = sc.Sites
+	}
+	if sc.SiteID != "" {
 		var ok bool
-		err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL)`,
-			orgID, siteID).Scan(&ok)
+		err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+			AND ($3::uuid[] IS NULL OR id = ANY($3)))`, orgID, sc.SiteID, sites).Scan(&ok)
 		if err != nil {
-			return nil, Classify(err)
+			return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
 		}
 		if !ok {
 			return nil, apperr.New(apperr.NotFound, "site not found")
 		}
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT u.id, u.name, s.id, s.name, a.name, COALESCE(NULLIF(s.timezone, ''), o.timezone),
-		u.temp_min_c::float8, u.temp_max_c::float8, u.checkin_interval_seconds
+		u.temp_min_c::float8, u.temp_max_c::float8, u.checkin_interval_seconds, coalesce(u.manual_log_interval_seconds, 0)
 		FROM units u
 		JOIN sites s ON s.id = u.site_id AND s.organization_id = u.organization_id
 		JOIN areas a ON a.id = u.area_id AND a.organization_id = u.organization_id
 		JOIN organizations o ON o.id = u.organization_id
 		WHERE u.organization_id = $1 AND u.deleted_at IS NULL AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-		AND ($2::uuid IS NULL OR u.site_id = $2) AND ($3::uuid IS NULL OR u.id = $3)
+		AND ($2::uuid IS NULL OR u.site_id = $2) AND ($3::uuid IS NULL OR u.id = $3) AND ($4::uuid[] IS NULL OR u.site_id = ANY($4))
 		ORDER BY s.name, s.id, a.sort_order, a.name, a.id, u.sort_order, u.name, u.id`,
-		orgID, sensorNullString(siteID), sensorNullString(unitID))
+		orgID, sensorNullString(sc.SiteID), sensorNullString(sc.UnitID), sites)
 	if err != nil {
-		return nil, Classify(err)
+		return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
 	}
 	units, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Unit, error) {
 		var u report.Unit
-		var interval int64
-		err := r.Scan(&u.ID, &u.Name, &u.SiteID, &u.SiteName, &u.AreaName, &u.TimeZone, &u.TempMinC, &u.TempMaxC, &interval)
+		var interval, manual int64
+		err := r.Scan(&u.ID, &u.Name, &u.SiteID, &u.SiteName, &u.AreaName, &u.TimeZone, &u.TempMinC, &u.TempMaxC, &interval, &manual)
 		u.CheckinInterval = time.Duration(interval) * time.Second
+		u.ManualLogInterval = time.Duration(manual) * time.Second
 		return u, err
 	})
 	if err != nil {
-		return nil, Classify(err)
+		return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
 	}
-	if unitID != "" && len(units) == 0 {
+	if sc.UnitID != "" && len(units) == 0 {
 		return nil, apperr.New(apperr.NotFound, "unit not found")
 	}
 	return units, nil
@@ -117,7 +132,24 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 		a.AcknowledgedAt, a.ResolvedAt = sensorUTC(a.AcknowledgedAt), sensorUTC(a.ResolvedAt)
 		return a, err
 	})
-	return out, Classify(err)
+	if err != nil {
+		return nil, fmt.Errorf("ReportAlerts: %w", Classify(err))
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(out))
+	for i, a := range out {
+		ids[i] = a.ID
+	}
+	actions, err := correctiveActionsOf(ctx, db.Pool, orgID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ReportAlerts: %w", Classify(err))
+	}
+	for i := range out {
+		out[i].CorrectiveActions = actions[out[i].ID]
+	}
+	return out, nil
 }
 
 // ReportManualLogs returns the units' manual temperature logs read in

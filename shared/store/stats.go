@@ -111,7 +111,7 @@ func (db *DB) OrganizationStats(ctx context.Context, orgID string, now time.Time
 // MonitoredReportUnits are the organisation's live units that have a live
 // sensor, as the report computes them.
 func (db *DB) MonitoredReportUnits(ctx context.Context, orgID string) ([]report.Unit, error) {
-	units, err := db.ReportUnits(ctx, orgID, "", "")
+	units, err := db.ReportUnits(ctx, orgID, ReportScope{})
 	if err != nil {
 		return nil, fmt.Errorf("MonitoredReportUnits: %w", err)
 	}
