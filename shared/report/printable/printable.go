@@ -2,43 +2,24 @@
 // page laid out for printing (A4 landscape, a page per section, table
 // headers repeated on every printed page). Like the PDF it is its own
 // package: only the reports binary links it.
+//
+// The page is written directly, every value escaped (html.EscapeString),
+// rather than through html/template: the templates' reflection (method
+// lookup by name) keeps every exported method of the binary alive, which
+// cost the reports function 3 MB of its size budget.
 package printable
 
 import (
-	"bytes"
 	"fmt"
-	"html/template"
+	"html"
+	"strings"
 
 	"github.com/frostguard/functions/shared/report"
 )
 
-// page is the template: no script, no external resource (the answer's
-// Content-Security-Policy forbids both), every value escaped by
-// html/template.
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"width": func(t report.Table, c report.Column) string {
-		total := 0.0
-		for _, x := range t.Columns {
-			total += x.Width
-		}
-		if total == 0 {
-			return "auto"
-		}
-		return fmt.Sprintf("%.2f%%", 100*c.Width/total)
-	},
-	"cell": func(cells []string, i int) string {
-		if i < len(cells) {
-			return cells[i]
-		}
-		return ""
-	},
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
+// style is the page's only styling: no script, no external resource (the
+// answer's Content-Security-Policy forbids both).
+const style = `<style>
 @page { size: A4 landscape; margin: 12mm; }
 body { font-family: Helvetica, Arial, sans-serif; font-size: 10pt; color: #111; margin: 0 auto; max-width: 270mm; }
 header.doc { border-bottom: 1px solid #888; margin-bottom: 4mm; }
@@ -59,36 +40,91 @@ td.num { text-align: right; }
 tr.flag td { background: #fdecea; }
 ul { font-size: 8pt; padding-left: 5mm; }
 @media print { .noprint { display: none; } }
-</style>
-</head>
-<body>
-<header class="doc"><h1>{{.Title}}</h1><p>{{.Meta}}</p></header>
-{{if not .Sections}}<p>{{.Empty}}</p>{{end}}
-{{range .Sections}}<section>
-<h2>{{.Heading}}</h2>
-{{range .Paragraphs}}<p{{if .Bold}} class="bold"{{end}}>{{.Text}}</p>
-{{end}}{{with .Table}}{{$t := .}}<table>
-<colgroup>{{range .Columns}}<col style="width: {{width $t .}}">{{end}}</colgroup>
-<thead><tr>{{range .Columns}}<th>{{.Title}}</th>{{end}}</tr></thead>
-<tbody>
-{{range .Rows}}{{$r := .}}<tr{{if .Flag}} class="flag"{{end}}>{{range $i, $c := $t.Columns}}<td{{if $c.Right}} class="num"{{end}}>{{cell $r.Cells $i}}</td>{{end}}</tr>
-{{else}}<tr><td colspan="{{len .Columns}}">{{.Empty}}</td></tr>
-{{end}}</tbody>
-</table>
-{{end}}{{if or .ListHeading .List}}<h3>{{.ListHeading}}</h3>
-{{if .List}}<ul>
-{{range .List}}<li>{{.}}</li>
-{{end}}</ul>{{else}}<p>{{.ListEmpty}}</p>{{end}}
-{{end}}</section>
-{{end}}</body>
-</html>
-`))
+</style>`
 
 // Render renders the document as an HTML page.
 func Render(doc report.Document) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := page.Execute(&buf, doc); err != nil {
-		return nil, err
+	var b strings.Builder
+	esc := html.EscapeString
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	fmt.Fprintf(&b, "<title>%s</title>\n%s\n</head>\n<body>\n", esc(doc.Title), style)
+	fmt.Fprintf(&b, "<header class=\"doc\"><h1>%s</h1><p>%s</p></header>\n", esc(doc.Title), esc(doc.Meta))
+	if len(doc.Sections) == 0 {
+		fmt.Fprintf(&b, "<p>%s</p>\n", esc(doc.Empty))
 	}
-	return buf.Bytes(), nil
+	for _, sec := range doc.Sections {
+		fmt.Fprintf(&b, "<section>\n<h2>%s</h2>\n", esc(sec.Heading))
+		for _, p := range sec.Paragraphs {
+			class := ""
+			if p.Bold {
+				class = ` class="bold"`
+			}
+			fmt.Fprintf(&b, "<p%s>%s</p>\n", class, esc(p.Text))
+		}
+		if t := sec.Table; t != nil {
+			writeTable(&b, *t)
+		}
+		if sec.ListHeading != "" || len(sec.List) > 0 {
+			fmt.Fprintf(&b, "<h3>%s</h3>\n", esc(sec.ListHeading))
+			if len(sec.List) == 0 {
+				fmt.Fprintf(&b, "<p>%s</p>\n", esc(sec.ListEmpty))
+			} else {
+				b.WriteString("<ul>\n")
+				for _, item := range sec.List {
+					fmt.Fprintf(&b, "<li>%s</li>\n", esc(item))
+				}
+				b.WriteString("</ul>\n")
+			}
+		}
+		b.WriteString("</section>\n")
+	}
+	b.WriteString("</body>\n</html>\n")
+	return []byte(b.String()), nil
+}
+
+// writeTable writes a table: its columns' widths as proportions of the
+// PDF's millimetres, the header (repeated on every printed page), the rows
+// (flagged ones shaded) or the table's Empty line.
+func writeTable(b *strings.Builder, t report.Table) {
+	total := 0.0
+	for _, c := range t.Columns {
+		total += c.Width
+	}
+	b.WriteString("<table>\n<colgroup>")
+	for _, c := range t.Columns {
+		width := "auto"
+		if total != 0 {
+			width = fmt.Sprintf("%.2f%%", 100*c.Width/total)
+		}
+		fmt.Fprintf(b, `<col style="width: %s">`, width)
+	}
+	b.WriteString("</colgroup>\n<thead><tr>")
+	for _, c := range t.Columns {
+		fmt.Fprintf(b, "<th>%s</th>", html.EscapeString(c.Title))
+	}
+	b.WriteString("</tr></thead>\n<tbody>\n")
+	for _, r := range t.Rows {
+		if r.Flag {
+			b.WriteString(`<tr class="flag">`)
+		} else {
+			b.WriteString("<tr>")
+		}
+		for i, c := range t.Columns {
+			cell := ""
+			if i < len(r.Cells) {
+				cell = r.Cells[i]
+			}
+			if c.Right {
+				fmt.Fprintf(b, `<td class="num">%s</td>`, html.EscapeString(cell))
+			} else {
+				fmt.Fprintf(b, "<td>%s</td>", html.EscapeString(cell))
+			}
+		}
+		b.WriteString("</tr>\n")
+	}
+	if len(t.Rows) == 0 {
+		fmt.Fprintf(b, "<tr><td colspan=\"%d\">%s</td></tr>\n", len(t.Columns), html.EscapeString(t.Empty))
+	}
+	b.WriteString("</tbody>\n</table>\n")
 }
