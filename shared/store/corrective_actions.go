@@ -100,7 +100,7 @@ func correctiveActionsOf(ctx context.Context, q rowsQuerier, orgID string, alert
 		LEFT JOIN units mu ON mu.id = c.moved_to_unit_id AND mu.organization_id = c.organization_id
 		LEFT JOIN users usr ON usr.id = c.recorded_by
 		WHERE c.organization_id = $1 AND c.alert_id = ANY($2::uuid[])
-		ORDER BY c.recorded_at, c.id`, orgID, alertIDs)
+		ORDER BY c.recorded_at, c.seq`, orgID, alertIDs)
 	if err != nil {
 		return nil, err
 	}

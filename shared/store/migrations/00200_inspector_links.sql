@@ -50,12 +50,14 @@ CREATE TABLE corrective_actions (
     note               text CHECK (length(note) <= 2000),
     recorded_by        uuid REFERENCES users (id) ON DELETE SET NULL,
     recorded_at        timestamptz NOT NULL DEFAULT now(),
+    -- the order of insertion: actions recorded together share recorded_at and keep the order given
+    seq                bigint GENERATED ALWAYS AS IDENTITY,
     FOREIGN KEY (alert_id, organization_id) REFERENCES alerts (id, organization_id) ON DELETE CASCADE,
     FOREIGN KEY (moved_to_unit_id, organization_id) REFERENCES units (id, organization_id),
     CONSTRAINT corrective_actions_core_temperature CHECK ((action = 'core_temperature_checked') = (core_temperature_c IS NOT NULL)),
     CONSTRAINT corrective_actions_other_note CHECK (action <> 'other' OR btrim(coalesce(note, '')) <> '')
 );
-CREATE INDEX corrective_actions_alert_idx ON corrective_actions (organization_id, alert_id, recorded_at);
+CREATE INDEX corrective_actions_alert_idx ON corrective_actions (organization_id, alert_id, recorded_at, seq);
 
 -- +goose Down
 DROP TABLE corrective_actions;
