@@ -21,6 +21,7 @@ func (s *Server) registerContacts(mux *http.ServeMux) {
 	s.handleOrg(mux, "DELETE /api/v1/orgs/{orgId}/contacts/{contactId}", access.ManageContacts, s.deleteContact)
 	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/contacts/{contactId}/verification", access.ManageContacts, s.startVerification)
 	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/contacts/{contactId}/verification/confirm", access.ManageContacts, s.confirmVerification)
+	s.handleOrg(mux, "POST /api/v1/orgs/{orgId}/contacts/{contactId}/test", access.ManageContacts, s.sendTestPage)
 }
 
 // contactInput is the body of POST (name required, phone or email) and

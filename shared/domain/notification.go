@@ -26,11 +26,14 @@ type Notification struct {
 	// acknowledged, no_answer, busy, failed, voicemail (null for other
 	// channels); Redial counts the calls placed again after it (0: the
 	// first call).
-	CallState   *string    `json:"call_state"`
-	Redial      int        `json:"redial"`
-	Attempts    int        `json:"attempts"`
-	LastError   *string    `json:"last_error"`
-	Provider    *string    `json:"provider"`
+	CallState *string `json:"call_state"`
+	Redial    int     `json:"redial"`
+	Attempts  int     `json:"attempts"`
+	LastError *string `json:"last_error"`
+	Provider  *string `json:"provider"`
+	// FallbackOf: this page replaces that one, which failed for good (the
+	// contact's next channel).
+	FallbackOf  *string    `json:"fallback_of"`
 	SentAt      *time.Time `json:"sent_at"`
 	DeliveredAt *time.Time `json:"delivered_at"`
 	FailedAt    *time.Time `json:"failed_at"`

@@ -55,8 +55,7 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 		where = append(where, fmt.Sprintf("(created_at, id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	sql := `SELECT id, alert_id, kind, escalation_step, contact_id, channel, recipient, status, call_state, redial, attempts, last_error, provider,
-		sent_at, delivered_at, failed_at, created_at, updated_at
+	sql := `SELECT ` + notificationLogColumns + `
 		FROM notifications WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d", len(args))
 	rows, err := db.Pool.Query(ctx, sql, args...)
@@ -65,10 +64,20 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Notification, error) {
 		var n domain.Notification
-		err := row.Scan(&n.ID, &n.AlertID, &n.Kind, &n.EscalationStep, &n.ContactID, &n.Channel, &n.Recipient, &n.Status, &n.CallState, &n.Redial,
-			&n.Attempts, &n.LastError, &n.Provider, &n.SentAt, &n.DeliveredAt, &n.FailedAt, &n.CreatedAt, &n.UpdatedAt)
+		err := scanNotification(row, &n)
 		n.UTC()
 		return n, err
 	})
 	return out, Classify(err)
+}
+
+// notificationLogColumns are a log entry's columns, in scanNotification's
+// order.
+const notificationLogColumns = `id, alert_id, kind, escalation_step, contact_id, channel, recipient, status, call_state, redial,
+	attempts, last_error, provider, fallback_of, sent_at, delivered_at, failed_at, created_at, updated_at`
+
+// scanNotification reads one log entry (notificationLogColumns).
+func scanNotification(row pgx.Row, n *domain.Notification) error {
+	return row.Scan(&n.ID, &n.AlertID, &n.Kind, &n.EscalationStep, &n.ContactID, &n.Channel, &n.Recipient, &n.Status, &n.CallState, &n.Redial,
+		&n.Attempts, &n.LastError, &n.Provider, &n.FallbackOf, &n.SentAt, &n.DeliveredAt, &n.FailedAt, &n.CreatedAt, &n.UpdatedAt)
 }
