@@ -90,6 +90,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerAlerts(mux)
 	s.registerDashboard(mux)
 	s.registerNotifications(mux)
+	s.registerSenderHealth(mux)
 	s.registerBilling(mux)
 	s.registerContacts(mux)
 	s.registerSensorModels(mux)

@@ -23,6 +23,9 @@ const (
 	// NotificationFallbacks: alarm messages queued on a contact's next
 	// channel after a page failed for good.
 	NotificationFallbacks = "NotificationFallbacks"
+	// SendersUnhealthy: the sender channels (sms, voice, email) that are
+	// down, degraded or could not be checked, at each sender health check.
+	SendersUnhealthy = "SendersUnhealthy"
 	// The sweeper: per Task; SweepSucceeded is 1 for a run whose every
 	// task succeeded (the "sweeper not succeeding" alarm reads it).
 	SweepTaskDuration = "SweepTaskDuration"
@@ -45,7 +48,7 @@ const (
 var All = []string{
 	UplinksStored, UplinksDuplicate, UplinksUnclaimed, UplinksRejected, Readings,
 	AlertsOpened, AlertsResolved,
-	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag, NotificationFallbacks,
+	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag, NotificationFallbacks, SendersUnhealthy,
 	SweepTaskDuration, SweepTaskItems, SweepTaskFailures, SweepSucceeded,
 	WebhookVerificationFailures, StripeEventsApplied, StripeEventsIgnored,
 	MigrationsApplied, Requests, ServerErrors,

@@ -39,6 +39,7 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 	runner.Tasks = append(runner.Tasks,
 		sweep.Counted("readings-retention", 15*time.Second, retention.Service{DB: db, Files: files}.Run),
 		sweep.Counted("org-exports", 15*time.Second, off.BuildExports),
-		sweep.Counted("org-deletions", 15*time.Second, off.DeleteDue))
+		sweep.Counted("org-deletions", 15*time.Second, off.DeleteDue),
+		sweep.Counted("sender-health", 10*time.Second, notify.SenderHealthCheck{DB: db, Config: cfg.Notify, Client: notify.ProviderClient()}.Run))
 	return runner.Run, nil
 }
