@@ -31,11 +31,14 @@ var expectedStatus = map[string]int{
 	"telnyx-webhook/healthz.json":      200,
 	"telnyx-webhook/unsigned.json":     401,
 	// voice-page call events, with a sample signature that does not verify
-	"telnyx-webhook/call-gather-ended.json": 401,
-	"telnyx-webhook/call-hangup.json":       401,
-	"ttn-webhook/healthz.json":              200,
-	"ttn-webhook/uplink.json":               503, // the database is unreachable: retryable
-	"ttn-webhook/base64-body.json":          503,
+	"telnyx-webhook/call-gather-ended.json":            401,
+	"telnyx-webhook/call-hangup.json":                  401,
+	"telnyx-webhook/call-initiated.json":               401,
+	"telnyx-webhook/call-answered.json":                401,
+	"telnyx-webhook/call-machine-detection-ended.json": 401,
+	"ttn-webhook/healthz.json":                         200,
+	"ttn-webhook/uplink.json":                          503, // the database is unreachable: retryable
+	"ttn-webhook/base64-body.json":                     503,
 }
 
 // TestEventsThroughEachLambdaHandler feeds every events/<function>/*.json

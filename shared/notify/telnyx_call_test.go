@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,55 @@ func (e *callEnv) exec(sql string, args ...any) {
 	e.t.Helper()
 	if _, err := e.db.Pool.Exec(context.Background(), sql, args...); err != nil {
 		e.t.Fatal(err)
+	}
+}
+
+// TestCallEventsSignatureAndFreshness: a call event is verified like every
+// Telnyx event: key 1 forged with another key, replayed after five
+// minutes or from the future is 401, recorded nowhere, sends no command
+// and acknowledges nothing; the genuine event then acknowledges.
+func TestCallEventsSignatureAndFreshness(t *testing.T) {
+	e := newCallEnv(t)
+	id := e.voicePage(1)
+	callID, cs := e.dial(id)
+	e.event("call_answered.json", callID, cs, nil, "updated")
+	e.event("call_machine_detection_ended.json", callID, cs, map[string]any{"result": "human"}, "updated")
+	_, _, menuState := e.lastCommand(callID)
+	commands := len(e.fake.Commands())
+	events := e.count(`SELECT count(*) FROM telnyx_events`)
+
+	body := e.body("call_gather_ended.json", "call-ev-forged-key1", func(p map[string]any) {
+		p["call_control_id"], p["client_state"], p["digits"], p["status"] = callID, menuState, "1", "valid"
+	})
+	ts := strconv.FormatInt(e.now.Unix(), 10)
+	old := strconv.FormatInt(e.now.Unix()-301, 10)
+	future := strconv.FormatInt(e.now.Unix()+301, 10)
+	for name, headers := range map[string]map[string]string{
+		"another key":       {TelnyxSignatureHeader: newTelnyxSigner(t).sign(ts, body)},
+		"no signature":      {TelnyxSignatureHeader: ""},
+		"stale":             {TelnyxTimestampHeader: old, TelnyxSignatureHeader: e.signer.sign(old, body)},
+		"from the future":   {TelnyxTimestampHeader: future, TelnyxSignatureHeader: e.signer.sign(future, body)},
+		"no timestamp":      {TelnyxTimestampHeader: ""},
+		"garbage signature": {TelnyxSignatureHeader: "%%%"},
+	} {
+		if code, out := e.send(body, headers); code != http.StatusUnauthorized {
+			t.Errorf("%s: %d %v", name, code, out)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM telnyx_events`); n != events {
+		t.Fatalf("refused events recorded: %d -> %d", events, n)
+	}
+	if n := len(e.fake.Commands()); n != commands {
+		t.Fatalf("a refused event sent a command")
+	}
+	if st := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); st != "active" {
+		t.Fatalf("a forged key 1 acknowledged the alert: %s", st)
+	}
+	if _, st, _ := e.callRow(id); st != CallAnsweredSt {
+		t.Fatalf("call_state %s", st)
+	}
+	e.post(body, "updated")
+	if st := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); st != "acknowledged" {
+		t.Fatalf("the genuine key 1: %s", st)
 	}
 }
