@@ -405,3 +405,34 @@ func TestSendersFromConfig(t *testing.T) {
 		t.Errorf("mask phone %q", got)
 	}
 }
+
+// TestCallSenderFromConfig: without Telnyx keys (make dev) calls go to the
+// log sender, which logs the call it would place and what it would say;
+// with a key but no Call Control application there is no voice sender
+// (voice pages fail channel_not_configured); with both, Telnyx Call Control.
+func TestCallSenderFromConfig(t *testing.T) {
+	logs := dspfCaptureLogs(t)
+	calls := CallSender(config.Notify{}, nil)
+	if _, ok := calls.(*LogSender); !ok {
+		t.Fatalf("voice without key: %T", calls)
+	}
+	d := &Dispatcher{Voice: calls}
+	if !d.hasSender("voice") {
+		t.Fatal("the log sender does not count as a voice sender")
+	}
+	id, err := calls.Dial(context.Background(), Dial{To: "+15555550100", Script: "FrostGuard critical alarm at Main St", CommandID: "n-log"})
+	if err != nil || !strings.HasPrefix(id, "log-") {
+		t.Fatalf("log dial %q %v", id, err)
+	}
+	line := logs.find("voice call (log sender, not placed)", "n-log")
+	if line == nil || line["to"] != "+*******0100" || line["would_say"] != "FrostGuard critical alarm at Main St" {
+		t.Fatalf("logged %v", line)
+	}
+	if c := CallSender(config.Notify{TelnyxAPIKey: "k"}, nil); c != nil {
+		t.Fatalf("a key without a Call Control application: %T", c)
+	}
+	c := CallSender(config.Notify{TelnyxAPIKey: "k", TelnyxAPIBase: "https://api.telnyx.com", TelnyxConnectionID: "cc-1", TelnyxFromNumber: dspFromNumber}, nil)
+	if _, ok := c.(*TelnyxCalls); !ok {
+		t.Fatalf("with a key and an application: %T", c)
+	}
+}
