@@ -33,7 +33,8 @@ import (
 //   - for a toll-free number, GET /v2/messaging_tollfree/verification/requests
 //     ?phone_number=<from>&page=1&page_size=1: verificationStatus;
 //   - with a Call Control application, GET /v2/call_control_applications/{id}:
-//     active, webhook_event_url;
+//     active, webhook_event_url; and GET /v2/phone_numbers?filter[phone_number]=
+//     <from>: the caller id's status (active);
 //   - GET /domains (Resend): the EMAIL_FROM domain's status.
 
 // Channel health statuses.
@@ -59,10 +60,14 @@ type TelnyxNumberFacts struct {
 	TollFreeStatus, TollFreeReason string
 }
 
-// CallAppFacts is what Telnyx says about the Call Control application.
+// CallAppFacts is what Telnyx says about the Call Control application
+// and the caller id's number (GET /v2/phone_numbers: its status, e.g.
+// active, port-pending, deleted).
 type CallAppFacts struct {
 	Active          bool
 	WebhookEventURL string
+	NumberFound     bool
+	NumberStatus    string
 }
 
 // ResendDomainFacts is what Resend says about the sender's domain.
@@ -147,6 +152,12 @@ func voiceHealth(f SenderFacts) store.SenderChannel {
 	}
 	if !f.CallApp.Active {
 		c = down(c, "cannot place calls: the Call Control application is not active")
+	}
+	switch {
+	case !f.CallApp.NumberFound:
+		c = down(c, "cannot place calls: the caller id "+f.FromNumber+" is not a number of this Telnyx account")
+	case f.CallApp.NumberStatus != "active":
+		c = down(c, "cannot place calls: the caller id "+f.FromNumber+" is "+strings.ReplaceAll(f.CallApp.NumberStatus, "-", " ")+", not active")
 	}
 	if f.OurWebhookURL != "" && f.CallApp.WebhookEventURL != f.OurWebhookURL {
 		// Dials name our URL themselves; the application's URL still
@@ -260,6 +271,21 @@ func GatherSenderFacts(ctx context.Context, cfg config.Notify, client *http.Clie
 		}
 		f.CallAppErr = tx.get(ctx, "/v2/call_control_applications/"+url.PathEscape(cfg.TelnyxConnectionID), &app)
 		f.CallApp = CallAppFacts{Active: app.Data.Active, WebhookEventURL: app.Data.WebhookEventURL}
+		if f.CallAppErr == nil {
+			var numbers struct {
+				Data []struct {
+					PhoneNumber string `json:"phone_number"`
+					Status      string `json:"status"`
+				} `json:"data"`
+			}
+			q := url.Values{"filter[phone_number]": {cfg.TelnyxFromNumber}}
+			f.CallAppErr = tx.get(ctx, "/v2/phone_numbers?"+q.Encode(), &numbers)
+			for _, d := range numbers.Data {
+				if d.PhoneNumber == cfg.TelnyxFromNumber {
+					f.CallApp.NumberFound, f.CallApp.NumberStatus = true, d.Status
+				}
+			}
+		}
 	}
 	if f.EmailConfigured {
 		rs := providerAPI{base: apiBase(cfg.ResendAPIBase, "https://api.resend.com"), key: cfg.ResendAPIKey, client: client}

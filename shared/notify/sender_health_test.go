@@ -26,7 +26,7 @@ func TestEvaluateSenders(t *testing.T) {
 		f := SenderFacts{SMSConfigured: true, VoiceConfigured: true, EmailConfigured: true, FromNumber: "+18445550001", OurWebhookURL: ours,
 			Number: TelnyxNumberFacts{Found: true, Type: "tollfree", SMS: true, MessagingProfileID: "mp-1", ProfileEnabled: true,
 				ProfileWebhookURL: ours, TollFreeStatus: "Verified"},
-			CallApp: CallAppFacts{Active: true, WebhookEventURL: ours},
+			CallApp: CallAppFacts{Active: true, WebhookEventURL: ours, NumberFound: true, NumberStatus: "active"},
 			Resend:  ResendDomainFacts{Domain: "frostguard.app", Found: true, Status: "verified"}}
 		if mod != nil {
 			mod(&f)
@@ -61,6 +61,9 @@ func TestEvaluateSenders(t *testing.T) {
 		{"no Telnyx key", good(func(f *SenderFacts) { f.SMSConfigured, f.VoiceConfigured = false, false }), "sms", SenderNotConfigured, "SMS are logged", SenderOK},
 		{"call application inactive", good(func(f *SenderFacts) { f.CallApp.Active = false }), "voice", SenderDown, "cannot place calls", SenderDown},
 		{"call events go elsewhere", good(func(f *SenderFacts) { f.CallApp.WebhookEventURL = "" }), "voice", SenderWarning, "sends events to \"\"", SenderWarning},
+		{"caller id not active", good(func(f *SenderFacts) { f.CallApp.NumberStatus = "port-pending" }), "voice", SenderDown,
+			"cannot place calls: the caller id +18445550001 is port pending, not active", SenderDown},
+		{"caller id not in the account", good(func(f *SenderFacts) { f.CallApp.NumberFound = false }), "voice", SenderDown, "is not a number of this Telnyx account", SenderDown},
 		{"no call application", good(func(f *SenderFacts) { f.VoiceConfigured = false }), "voice", SenderNotConfigured, "no TELNYX_CONNECTION_ID", SenderOK},
 		{"e-mail domain pending", good(func(f *SenderFacts) { f.Resend.Status = "pending" }), "email", SenderDown,
 			"cannot send e-mail: the domain frostguard.app is pending, not verified", SenderDown},
@@ -144,6 +147,13 @@ func (f *shFake) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		body = map[string]any{"records": []any{map[string]any{"id": "vr-1", "verificationStatus": f.tollFree,
 			"phoneNumbers": []any{map[string]any{"phoneNumber": "+18445550001"}}}}, "total_records": 1}
+	case "/v2/phone_numbers":
+		if q.Get("filter[phone_number]") != "+18445550001" {
+			refuse(422, "filter[phone_number]")
+			return
+		}
+		body = map[string]any{"data": []any{map[string]any{"record_type": "phone_number", "phone_number": "+18445550001",
+			"status": "active", "connection_id": "cc-1", "phone_number_type": "toll_free"}}}
 	case "/v2/call_control_applications/cc-1":
 		body = map[string]any{"data": map[string]any{"id": "cc-1", "active": true, "webhook_event_url": "https://api.frostguard.example/webhooks/telnyx"}}
 	case "/domains":
@@ -189,7 +199,7 @@ func TestSenderHealthCheckAgainstFakes(t *testing.T) {
 		t.Errorf("metric %v", captured.Sums())
 	}
 	hits := fake.hits
-	if hits != 5 || len(fake.refused) > 0 {
+	if hits != 6 || len(fake.refused) > 0 {
 		t.Fatalf("%d requests, refused %v", hits, fake.refused)
 	}
 
