@@ -3,7 +3,7 @@
 # server (versitygw), stripe-mock and the Lambda Runtime Interface Emulator.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook alert-sweeper migrate
+FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook chirpstack-webhook alert-sweeper migrate
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LAMBDA_LDFLAGS := -s -w -X github.com/frostguard/functions/shared/host.Version=$(VERSION)
 FUZZTIME ?= 20s
@@ -81,6 +81,8 @@ build-TelnyxWebhookFunction:
 	$(MAKE) build-lambda FUNCTION=telnyx-webhook
 build-TtnWebhookFunction:
 	$(MAKE) build-lambda FUNCTION=ttn-webhook
+build-ChirpstackWebhookFunction:
+	$(MAKE) build-lambda FUNCTION=chirpstack-webhook
 build-AlertSweeperFunction:
 	$(MAKE) build-lambda FUNCTION=alert-sweeper
 build-MigrateFunction:

@@ -38,7 +38,7 @@ func BenchmarkColdStartProcess(b *testing.B) {
 // invocation: the emulator's own start, the bootstrap's init and one invoke.
 func BenchmarkColdStartEmulator(b *testing.B) {
 	events := map[string]string{"api": "healthz.json", "reports": "healthz.json", "stripe-webhook": "healthz.json",
-		"telnyx-webhook": "healthz.json", "ttn-webhook": "healthz.json", "stripe-checkout": "healthz.json"}
+		"telnyx-webhook": "healthz.json", "ttn-webhook": "healthz.json", "chirpstack-webhook": "healthz.json", "stripe-checkout": "healthz.json"}
 	for _, f := range app.Functions {
 		ev, ok := events[f.Name]
 		if !ok {

@@ -18,13 +18,14 @@ import (
 
 // required is what each function cannot start without.
 var required = map[string][]string{
-	app.API:            {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
-	app.StripeCheckout: {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
-	app.StripeWebhook:  {"DATABASE_URL", "STRIPE_WEBHOOK_SECRET"},
-	app.TelnyxWebhook:  {"DATABASE_URL", "TELNYX_PUBLIC_KEY"},
-	app.TTNWebhook:     {"DATABASE_URL"},
-	app.AlertSweeper:   {"DATABASE_URL"},
-	app.Migrate:        {"DATABASE_URL"},
+	app.API:               {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
+	app.StripeCheckout:    {"DATABASE_URL", "STACK_AUTH_PROJECT_ID"},
+	app.StripeWebhook:     {"DATABASE_URL", "STRIPE_WEBHOOK_SECRET"},
+	app.TelnyxWebhook:     {"DATABASE_URL", "TELNYX_PUBLIC_KEY"},
+	app.TTNWebhook:        {"DATABASE_URL"},
+	app.ChirpStackWebhook: {"DATABASE_URL"},
+	app.AlertSweeper:      {"DATABASE_URL"},
+	app.Migrate:           {"DATABASE_URL"},
 }
 
 func TestBadConfigurationExitsNamingTheVariable(t *testing.T) {

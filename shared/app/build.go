@@ -19,6 +19,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/fn/apifn"
 	"github.com/frostguard/functions/shared/fn/checkoutfn"
+	"github.com/frostguard/functions/shared/fn/chirpstackwebhookfn"
 	"github.com/frostguard/functions/shared/fn/migratefn"
 	"github.com/frostguard/functions/shared/fn/reportsfn"
 	"github.com/frostguard/functions/shared/fn/stripewebhookfn"
@@ -71,6 +72,8 @@ func Build(name string, environment map[string]string) (Built, error) {
 		b.HTTP, err = build(environment, telnyxwebhookfn.New)
 	case TTNWebhook:
 		b.HTTP, err = build(environment, ttnwebhookfn.New)
+	case ChirpStackWebhook:
+		b.HTTP, err = build(environment, chirpstackwebhookfn.New)
 	case AlertSweeper:
 		b.Job, err = build(environment, sweeperfn.New)
 	case Migrate:
@@ -184,14 +187,15 @@ type (
 )
 
 const (
-	API            = catalog.API
-	Reports        = catalog.Reports
-	StripeCheckout = catalog.StripeCheckout
-	StripeWebhook  = catalog.StripeWebhook
-	TelnyxWebhook  = catalog.TelnyxWebhook
-	TTNWebhook     = catalog.TTNWebhook
-	AlertSweeper   = catalog.AlertSweeper
-	Migrate        = catalog.Migrate
+	API               = catalog.API
+	Reports           = catalog.Reports
+	StripeCheckout    = catalog.StripeCheckout
+	StripeWebhook     = catalog.StripeWebhook
+	TelnyxWebhook     = catalog.TelnyxWebhook
+	TTNWebhook        = catalog.TTNWebhook
+	ChirpStackWebhook = catalog.ChirpStackWebhook
+	AlertSweeper      = catalog.AlertSweeper
+	Migrate           = catalog.Migrate
 )
 
 // Functions is every function of the collection.

@@ -39,6 +39,9 @@ var expectedStatus = map[string]int{
 	"ttn-webhook/healthz.json":                         200,
 	"ttn-webhook/uplink.json":                          503, // the database is unreachable: retryable
 	"ttn-webhook/base64-body.json":                     503,
+	"chirpstack-webhook/healthz.json":                  200,
+	"chirpstack-webhook/up.json":                       503, // the database is unreachable: retryable
+	"chirpstack-webhook/status-function-url.json":      503,
 }
 
 // TestEventsThroughEachLambdaHandler feeds every events/<function>/*.json

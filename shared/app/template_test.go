@@ -45,14 +45,15 @@ import (
 // tplConfigOf maps each function to the configuration struct its main parses:
 // the variables the template may set on it.
 var tplConfigOf = map[string]any{
-	app.API:            config.API{},
-	app.Reports:        config.Reports{},
-	app.StripeCheckout: config.StripeCheckout{},
-	app.StripeWebhook:  config.StripeWebhook{},
-	app.TelnyxWebhook:  config.TelnyxWebhook{},
-	app.TTNWebhook:     config.TTNWebhook{},
-	app.AlertSweeper:   config.AlertSweeper{},
-	app.Migrate:        config.Migrate{},
+	app.API:               config.API{},
+	app.Reports:           config.Reports{},
+	app.StripeCheckout:    config.StripeCheckout{},
+	app.StripeWebhook:     config.StripeWebhook{},
+	app.TelnyxWebhook:     config.TelnyxWebhook{},
+	app.TTNWebhook:        config.TTNWebhook{},
+	app.ChirpStackWebhook: config.ChirpStackWebhook{},
+	app.AlertSweeper:      config.AlertSweeper{},
+	app.Migrate:           config.Migrate{},
 }
 
 // tplRuntimeVars are read by the Go runtime, not by a config struct.

@@ -55,8 +55,10 @@ const (
 	StripeWebhook  = "stripe-webhook"
 	TelnyxWebhook  = "telnyx-webhook"
 	TTNWebhook     = "ttn-webhook"
-	AlertSweeper   = "alert-sweeper"
-	Migrate        = "migrate"
+	// ChirpStackWebhook receives a ChirpStack v4 HTTP integration's events.
+	ChirpStackWebhook = "chirpstack-webhook"
+	AlertSweeper      = "alert-sweeper"
+	Migrate           = "migrate"
 )
 
 // MigrationsResource is the custom resource through which a deploy runs the
@@ -90,6 +92,9 @@ var Functions = []Function{
 	}},
 	{Name: TTNWebhook, LogicalID: "TtnWebhookFunction", FunctionURL: true, Routes: []Route{
 		{"POST", "/webhooks/ttn"},
+	}},
+	{Name: ChirpStackWebhook, LogicalID: "ChirpstackWebhookFunction", FunctionURL: true, Routes: []Route{
+		{"POST", "/webhooks/chirpstack"},
 	}},
 	{Name: AlertSweeper, LogicalID: "AlertSweeperFunction", Schedule: "rate(1 minute)"},
 	// Brings the database to the embedded schema version during every

@@ -187,14 +187,26 @@ type TelnyxWebhook struct {
 	TelnyxPublicKey string `env:"TELNYX_PUBLIC_KEY,required,notEmpty" check:"ed25519-public-key"`
 }
 
-// TTNWebhook configures the `ttn-webhook` function.
-type TTNWebhook struct {
+// LoRaWANWebhook is what every network's webhook function needs
+// (shared/ingest.Function).
+type LoRaWANWebhook struct {
 	Common
 	// Frontend: alarm messages link to the app to acknowledge.
 	Frontend
 	// Notify: an alarm's first notifications are sent right after the
 	// reading's transaction commits, not a sweeper minute later.
 	Notify
+}
+
+// ChirpStackWebhook configures the `chirpstack-webhook` function. Its
+// secrets are the organisations' own, hashed in network_connections.
+type ChirpStackWebhook struct {
+	LoRaWANWebhook
+}
+
+// TTNWebhook configures the `ttn-webhook` function.
+type TTNWebhook struct {
+	LoRaWANWebhook
 	// TTNWebhookSecret optionally admits uplinks signed with one global secret
 	// (the per-organisation secrets are in the database).
 	TTNWebhookSecret string `env:"TTN_WEBHOOK_SECRET"`

@@ -35,7 +35,7 @@ func with(env map[string]string, kv ...string) map[string]string {
 func TestEveryFunctionConfigParsesAFullEnvironment(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"api": &API{}, "stripe-checkout": &StripeCheckout{}, "stripe-webhook": &StripeWebhook{},
-		"telnyx-webhook": &TelnyxWebhook{}, "ttn-webhook": &TTNWebhook{}, "alert-sweeper": &AlertSweeper{},
+		"telnyx-webhook": &TelnyxWebhook{}, "ttn-webhook": &TTNWebhook{}, "chirpstack-webhook": &ChirpStackWebhook{}, "alert-sweeper": &AlertSweeper{},
 	} {
 		if err := Parse(cfg, full()); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -113,7 +113,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cfg := range []any{API{}, StripeCheckout{}, StripeWebhook{}, TelnyxWebhook{}, TTNWebhook{}, AlertSweeper{}} {
+	for _, cfg := range []any{API{}, StripeCheckout{}, StripeWebhook{}, TelnyxWebhook{}, TTNWebhook{}, ChirpStackWebhook{}, AlertSweeper{}} {
 		for _, key := range fieldKeys(reflect.TypeOf(cfg)) {
 			if !strings.Contains(string(readme), "`"+key+"`") {
 				t.Errorf("README.md does not document %s", key)

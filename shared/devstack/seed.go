@@ -43,20 +43,23 @@ const (
 // SeedFile is .dev/seed.json: everything a developer (or a script) needs to
 // call the local stack as three different users.
 type SeedFile struct {
-	BaseURL             string            `json:"base_url"`
-	Token               string            `json:"token"`
-	ViewerToken         string            `json:"viewer_token"`
-	OtherToken          string            `json:"other_token"`
-	OrgID               string            `json:"org_id"`
-	OtherOrgID          string            `json:"other_org_id"`
-	SiteID              string            `json:"site_id"`
-	UnitID              string            `json:"unit_id"`
-	SensorDevEUI        string            `json:"sensor_dev_eui"`
-	TTNApplicationID    string            `json:"ttn_application_id"`
-	TTNWebhookSecret    string            `json:"ttn_webhook_secret"`
-	StripeWebhookSecret string            `json:"stripe_webhook_secret"`
-	StripePrices        map[string]string `json:"stripe_prices"`
-	TelnyxPrivateKey    string            `json:"telnyx_private_key"`
+	BaseURL          string `json:"base_url"`
+	Token            string `json:"token"`
+	ViewerToken      string `json:"viewer_token"`
+	OtherToken       string `json:"other_token"`
+	OrgID            string `json:"org_id"`
+	OtherOrgID       string `json:"other_org_id"`
+	SiteID           string `json:"site_id"`
+	UnitID           string `json:"unit_id"`
+	SensorDevEUI     string `json:"sensor_dev_eui"`
+	TTNApplicationID string `json:"ttn_application_id"`
+	TTNWebhookSecret string `json:"ttn_webhook_secret"`
+	// ChirpStackWebhookSecret is organisation A's ChirpStack secret
+	// (POST /webhooks/chirpstack?event=up with Authorization: Bearer <it>).
+	ChirpStackWebhookSecret string            `json:"chirpstack_webhook_secret"`
+	StripeWebhookSecret     string            `json:"stripe_webhook_secret"`
+	StripePrices            map[string]string `json:"stripe_prices"`
+	TelnyxPrivateKey        string            `json:"telnyx_private_key"`
 }
 
 // Write stores the file with owner-only permissions (it holds tokens).
@@ -90,6 +93,8 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 	}
 	ttnSecret := "fgttn_" + randomHex(24)
 	hash := sha256.Sum256([]byte(ttnSecret))
+	csSecret := "fgcs_" + randomHex(24)
+	csHash := sha256.Sum256([]byte(csSecret))
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, u := range []auth.Identity{OwnerA, ViewerA, OwnerB} {
@@ -127,6 +132,11 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 			ON CONFLICT (kind, application_id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash,
 				secret_last4 = EXCLUDED.secret_last4, secret_rotated_at = now(), updated_at = now()`,
 			orgA, TTNApplicationID, hash[:], ttnSecret[len(ttnSecret)-4:])
+		b.Queue(`INSERT INTO network_connections (organization_id, kind, secret_hash, secret_last4)
+			VALUES ($1, 'chirpstack', $2, $3)
+			ON CONFLICT (organization_id) WHERE kind = 'chirpstack' DO UPDATE SET secret_hash = EXCLUDED.secret_hash,
+				secret_last4 = EXCLUDED.secret_last4, secret_rotated_at = now(), updated_at = now()`,
+			orgA, csHash[:], csSecret[len(csSecret)-4:])
 		b.Queue(`INSERT INTO escalation_contacts (id, organization_id, name, phone, email, priority)
 			VALUES ($1, $2, 'On-call manager', '+12125550100', 'oncall@demo-bistro.test', 1) ON CONFLICT (id) DO NOTHING`, contactA, orgA)
 		// The demo's on-call manager has confirmed both (a trial organisation
@@ -153,7 +163,7 @@ func Seed(ctx context.Context, db *store.DB, s Secrets, o SeedOptions) (SeedFile
 	}
 	f := SeedFile{
 		BaseURL: o.BaseURL, OrgID: orgA, OtherOrgID: orgB, SiteID: siteA, UnitID: unitA,
-		SensorDevEUI: SensorDevEUI, TTNApplicationID: TTNApplicationID, TTNWebhookSecret: ttnSecret,
+		SensorDevEUI: SensorDevEUI, TTNApplicationID: TTNApplicationID, TTNWebhookSecret: ttnSecret, ChirpStackWebhookSecret: csSecret,
 		StripeWebhookSecret: s.StripeWebhookSecret, TelnyxPrivateKey: s.TelnyxPrivateKey,
 		StripePrices: map[string]string{"starter": stripe.PriceStarter, "pro": stripe.PricePro, "haccp": stripe.PriceHACCP},
 	}

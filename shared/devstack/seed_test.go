@@ -47,7 +47,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 		counts[table] = n
 	}
 	want := map[string]int{"organizations": 2, "users": 3, "memberships": 3, "sites": 2, "areas": 2, "units": 2,
-		"sensors": 1, "network_connections": 1, "escalation_contacts": 1, "notification_policies": 1, "subscriptions": 2}
+		"sensors": 1, "network_connections": 2, "escalation_contacts": 1, "notification_policies": 1, "subscriptions": 2}
 	for k, v := range want {
 		if counts[k] != v {
 			t.Errorf("%s: %d rows, want %d", k, counts[k], v)
@@ -94,7 +94,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"base_url", "token", "viewer_token", "other_token", "org_id", "site_id", "unit_id",
-		"sensor_dev_eui", "ttn_application_id", "ttn_webhook_secret", "stripe_webhook_secret", "stripe_prices", "telnyx_private_key"} {
+		"sensor_dev_eui", "ttn_application_id", "ttn_webhook_secret", "chirpstack_webhook_secret", "stripe_webhook_secret", "stripe_prices", "telnyx_private_key"} {
 		if v, ok := m[k]; !ok || v == "" {
 			t.Errorf("seed.json lacks %q", k)
 		}

@@ -145,16 +145,22 @@ type answer struct {
 
 func (f *fixture) post(body string, headers ...string) answer {
 	f.t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/ttn", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
 	if len(headers) == 0 {
 		headers = []string{"X-Webhook-Secret", secret}
 	}
+	return f.deliver(f.h, "/webhooks/ttn", body, headers)
+}
+
+// deliver POSTs a JSON body to a webhook handler with the given header pairs.
+func (f *fixture) deliver(h http.Handler, target, body string, headers []string) answer {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	a := answer{Status: rec.Code, Body: rec.Body.String()}
 	_ = json.Unmarshal(rec.Body.Bytes(), &a.Result)
 	return a
