@@ -148,6 +148,10 @@ func writeExempt(method, routePath string) bool {
 		return method == http.MethodDelete
 	case len(segs) == 2 && segs[0] == "ttn-connection" && segs[1] == "rotate-secret":
 		return method == http.MethodPost
+	case len(segs) == 2 && segs[0] == "network-connections":
+		// Revoking a network's access (a leaked secret) stays open; creating or rotating
+		// one is a write like any other.
+		return method == http.MethodDelete
 	}
 	return false
 }

@@ -126,6 +126,8 @@ func TestWriteExempt(t *testing.T) {
 		{"POST", "/api/v1/orgs/{orgId}/alerts/{alertId}/resolve", true},
 		{"DELETE", "/api/v1/orgs/{orgId}/members/{memberId}", true},
 		{"POST", "/api/v1/orgs/{orgId}/ttn-connection/rotate-secret", true},
+		{"DELETE", "/api/v1/orgs/{orgId}/network-connections/chirpstack", true},
+		{"PUT", "/api/v1/orgs/{orgId}/network-connections/chirpstack", false},
 		{"PATCH", "/api/v1/orgs/{orgId}/members/{memberId}", false},
 		{"POST", "/api/v1/orgs/{orgId}/members", false},
 		{"POST", "/api/v1/orgs/{orgId}/alerts", false},

@@ -102,6 +102,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerAuditLog(mux)
 	s.registerSiteContext(mux)
 	s.registerTTNManagement(mux)
+	s.registerNetworkConnections(mux)
 	s.registerOffboarding(mux)
 	s.registerInspectorLinks(mux)
 	s.registerLiveScreens(mux)

@@ -90,12 +90,18 @@ type TTNSecret struct {
 
 // NewTTNSecret generates a webhook secret: "fgttn_" and 32 random bytes in
 // hex. The prefix lets secret scanners recognise a leaked one.
-func NewTTNSecret() (TTNSecret, error) {
+func NewTTNSecret() (TTNSecret, error) { return newWebhookSecret("fgttn_") }
+
+// NewChirpStackSecret generates a ChirpStack connection's secret: "fgcs_" and 32 random bytes
+// in hex, stored as TTN's are (the type is every network's webhook secret).
+func NewChirpStackSecret() (TTNSecret, error) { return newWebhookSecret("fgcs_") }
+
+func newWebhookSecret(prefix string) (TTNSecret, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return TTNSecret{}, err
 	}
-	v := "fgttn_" + hex.EncodeToString(b[:])
+	v := prefix + hex.EncodeToString(b[:])
 	return TTNSecret{Value: v, Hash: HashTTNSecret(v), Last4: v[len(v)-4:]}, nil
 }
 

@@ -186,7 +186,7 @@ func TestSameAlarmThroughTTNAndChirpStack(t *testing.T) {
 			gateway_count, spreading_factor, f_cnt FROM sensor_readings ORDER BY recorded_at`,
 		"alerts": `SELECT type, severity, status, triggered_at, resolved_at, coalesce(resolution, ''), escalation_step
 			FROM alerts ORDER BY triggered_at, type`,
-		"alert events": `SELECT kind, at, coalesce(note, '') FROM alert_events ORDER BY at, kind`,
+		"alert events":  `SELECT kind, at, coalesce(note, '') FROM alert_events ORDER BY at, kind`,
 		"notifications": `SELECT kind, channel, recipient, body FROM notifications ORDER BY kind, channel, recipient`,
 		"unit":          `SELECT status, last_reading_at, last_temp_c, last_temperature_at FROM units`,
 		"sensor":        `SELECT last_seen_at, battery_voltage, rssi, snr, last_f_cnt FROM sensors`,
