@@ -3,7 +3,7 @@
 # server (versitygw), stripe-mock and the Lambda Runtime Interface Emulator.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook chirpstack-webhook alert-sweeper migrate
+FUNCTIONS := api reports stripe-checkout stripe-webhook telnyx-webhook ttn-webhook chirpstack-webhook alert-sweeper migrate realtime
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LAMBDA_LDFLAGS := -s -w -X github.com/frostguard/functions/shared/host.Version=$(VERSION)
 FUZZTIME ?= 20s
@@ -87,6 +87,8 @@ build-AlertSweeperFunction:
 	$(MAKE) build-lambda FUNCTION=alert-sweeper
 build-MigrateFunction:
 	$(MAKE) build-lambda FUNCTION=migrate
+build-RealtimeFunction:
+	$(MAKE) build-lambda FUNCTION=realtime
 
 clean:
 	rm -rf bin .stack

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/app"
+	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/devstack"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
@@ -31,6 +32,9 @@ type alarmStack struct {
 	telnyx *fakeTelnyx
 	calls  *testenv.TelnyxCalls // Telnyx Call Control, on the same base URL
 	priv   ed25519.PrivateKey   // signs Telnyx webhooks
+	// srv serves the collection on a real port: the live channel's /ws,
+	// and the management API the publishers post to.
+	srv *httptest.Server
 }
 
 func newAlarmStack(t *testing.T) *alarmStack {
@@ -51,11 +55,14 @@ func newAlarmStack(t *testing.T) *alarmStack {
 	t.Cleanup(resend.Close)
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	s.priv = priv
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.local.Handler.ServeHTTP(w, r) }))
+	t.Cleanup(s.srv.Close)
 	env := testenv.Environment(map[string]string{
 		"DATABASE_URL": dsn, "TELNYX_PUBLIC_KEY": base64.StdEncoding.EncodeToString(pub),
 		"TELNYX_API_KEY": "KEY_test", "TELNYX_API_BASE": telnyxSrv.URL, "TELNYX_FROM_NUMBER": "+15555550199",
 		"TELNYX_CONNECTION_ID": "1684641123236054244",
 		"RESEND_API_KEY":       "re_test", "RESEND_API_BASE": resend.URL,
+		"REALTIME_MANAGEMENT_ENDPOINT": s.srv.URL + catalog.LocalManagementPath,
 	})
 	for _, k := range []string{"STACK_AUTH_PROJECT_ID", "STRIPE_WEBHOOK_SECRET"} {
 		delete(env, k) // devstack.Environment fills the dev identity in

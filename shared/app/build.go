@@ -21,6 +21,7 @@ import (
 	"github.com/frostguard/functions/shared/fn/checkoutfn"
 	"github.com/frostguard/functions/shared/fn/chirpstackwebhookfn"
 	"github.com/frostguard/functions/shared/fn/migratefn"
+	"github.com/frostguard/functions/shared/fn/realtimefn"
 	"github.com/frostguard/functions/shared/fn/reportsfn"
 	"github.com/frostguard/functions/shared/fn/stripewebhookfn"
 	"github.com/frostguard/functions/shared/fn/sweeperfn"
@@ -37,6 +38,7 @@ type Built struct {
 	HTTP           http.Handler
 	Job            host.Job
 	CustomResource cfn.CustomResourceFunction
+	WebSocket      host.WebSocketHandler
 }
 
 // LambdaHandler is the handler the Lambda runtime would invoke.
@@ -46,6 +48,9 @@ func (b Built) LambdaHandler() lambda.Handler {
 	}
 	if b.CustomResource != nil {
 		return lambda.NewHandler(host.LambdaCustomResource(b.CustomResource))
+	}
+	if b.WebSocket != nil {
+		return lambda.NewHandler(host.LambdaWebSocket(b.Function.Name, b.WebSocket))
 	}
 	return lambda.NewHandler(host.LambdaHTTP(b.HTTP))
 }
@@ -78,6 +83,8 @@ func Build(name string, environment map[string]string) (Built, error) {
 		b.Job, err = build(environment, sweeperfn.New)
 	case Migrate:
 		b.CustomResource, err = build(environment, migratefn.New)
+	case Realtime:
+		b.WebSocket, err = build(environment, realtimefn.New)
 	}
 	if err != nil {
 		return Built{}, fmt.Errorf("%s: %w", name, err)
@@ -120,6 +127,14 @@ func NewLocal(environment map[string]string, extra map[string]http.Handler) (*Lo
 		}
 		if b.Job != nil {
 			local.Jobs[fn.Name] = b.Job
+			continue
+		}
+		if b.WebSocket != nil {
+			// The WebSocket API and its management API, as deployed,
+			// behind the same port (lambda invocations in-process).
+			live := realtimefn.Local(host.LambdaWebSocket(fn.Name, b.WebSocket))
+			mux.Handle("GET "+catalog.LocalWebSocketPath, live)
+			mux.Handle(catalog.LocalManagementPath+"/", live)
 			continue
 		}
 		if !fn.HTTP() {
@@ -196,6 +211,7 @@ const (
 	ChirpStackWebhook = catalog.ChirpStackWebhook
 	AlertSweeper      = catalog.AlertSweeper
 	Migrate           = catalog.Migrate
+	Realtime          = catalog.Realtime
 )
 
 // Functions is every function of the collection.

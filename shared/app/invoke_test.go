@@ -42,6 +42,9 @@ var expectedStatus = map[string]int{
 	"chirpstack-webhook/healthz.json":                  200,
 	"chirpstack-webhook/up.json":                       503, // the database is unreachable: retryable
 	"chirpstack-webhook/status-function-url.json":      503,
+	"realtime/connect-no-token.json":                   401, // refused before the database is asked
+	"realtime/subscribe-malformed.json":                200, // answered with an error message to the client
+	"realtime/disconnect.json":                         200, // the row expires if it cannot be deleted
 }
 
 // TestEventsThroughEachLambdaHandler feeds every events/<function>/*.json
@@ -74,13 +77,23 @@ func TestEventsThroughEachLambdaHandler(t *testing.T) {
 			if err != nil {
 				t.Fatalf("invoke: %v", err)
 			}
-			var res events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(out, &res); err != nil {
-				t.Fatalf("not an API Gateway v2 response: %s", out)
-			}
 			want, ok := expectedStatus[fn+"/"+name]
 			if !ok {
 				t.Fatalf("no expected status for %s/%s: add it to expectedStatus", fn, name)
+			}
+			if built.WebSocket != nil {
+				var res events.APIGatewayProxyResponse
+				if err := json.Unmarshal(out, &res); err != nil || res.StatusCode != want {
+					t.Fatalf("status %d (%v), want %d: %s", res.StatusCode, err, want, out)
+				}
+				if res.Body != "" && !json.Valid([]byte(res.Body)) {
+					t.Errorf("body is not JSON: %q", res.Body)
+				}
+				return
+			}
+			var res events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out, &res); err != nil {
+				t.Fatalf("not an API Gateway v2 response: %s", out)
 			}
 			if res.StatusCode != want {
 				t.Errorf("status %d, want %d: %s", res.StatusCode, want, res.Body)

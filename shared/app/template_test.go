@@ -54,6 +54,7 @@ var tplConfigOf = map[string]any{
 	app.ChirpStackWebhook: config.ChirpStackWebhook{},
 	app.AlertSweeper:      config.AlertSweeper{},
 	app.Migrate:           config.Migrate{},
+	app.Realtime:          config.Realtime{},
 }
 
 // tplRuntimeVars are read by the Go runtime, not by a config struct.
@@ -704,6 +705,10 @@ func TestEventsMatchCatalog(t *testing.T) {
 					tplCheckCustomResourceEvent(t, fn, b)
 					return
 				}
+				if len(fn.WebSocketRoutes) > 0 {
+					tplCheckWebSocketEvent(t, fn, b)
+					return
+				}
 				tplCheckHTTPEvent(t, fn, b)
 			})
 		}
@@ -744,6 +749,84 @@ func tplCheckCustomResourceEvent(t *testing.T, fn app.Function, b []byte) {
 	}
 	if ev.RequestID == "" || ev.StackID == "" || !strings.HasPrefix(ev.ResponseURL, "https://") || ev.ResourceProperties["ServiceToken"] == nil {
 		t.Errorf("RequestId, StackId, an https ResponseURL and ResourceProperties.ServiceToken must be set")
+	}
+}
+
+// tplCheckWebSocketEvent: an API Gateway WebSocket API event of one of the
+// function's route keys.
+func tplCheckWebSocketEvent(t *testing.T, fn app.Function, b []byte) {
+	var ev events.APIGatewayWebsocketProxyRequest
+	if err := tplDecodeStrict(b, &ev); err != nil {
+		t.Fatalf("not an API Gateway WebSocket event: %v", err)
+	}
+	rc := ev.RequestContext
+	if !slices.Contains(fn.WebSocketRoutes, rc.RouteKey) {
+		t.Fatalf("routeKey %q is not a route of %s (%q)", rc.RouteKey, fn.Name, fn.WebSocketRoutes)
+	}
+	want := map[string]string{"$connect": "CONNECT", "$disconnect": "DISCONNECT"}[rc.RouteKey]
+	if want == "" {
+		want = "MESSAGE"
+	}
+	if rc.EventType != want {
+		t.Errorf("eventType %q, want %q for %s", rc.EventType, want, rc.RouteKey)
+	}
+	if rc.ConnectionID == "" || rc.RequestID == "" || rc.APIID == "" || rc.Stage == "" || rc.ConnectedAt == 0 {
+		t.Errorf("requestContext must carry connectionId, requestId, apiId, stage and connectedAt")
+	}
+	if !strings.Contains(rc.DomainName, ".execute-api.") {
+		t.Errorf("domainName %q is not an execute-api host", rc.DomainName)
+	}
+	if want == "MESSAGE" && ev.Body == "" {
+		t.Errorf("a message event without a body")
+	}
+}
+
+// TestTemplateWebSocketAPIMatchesCatalog: the WebSocket API's routes are the
+// catalog's, each integrated with the function, the gateway may invoke it,
+// and every function that publishes live events knows the management
+// endpoint and may post to connections.
+func TestTemplateWebSocketAPIMatchesCatalog(t *testing.T) {
+	p := tplLoad(t)
+	fn, _ := app.Lookup(app.Realtime)
+	res, _ := p.raw["Resources"].(map[string]any)
+	if props := p.rawProperties("RealtimeApi"); props["ProtocolType"] != "WEBSOCKET" || props["RouteSelectionExpression"] != "$request.body.action" {
+		t.Fatalf("RealtimeApi must be a WEBSOCKET API routing on $request.body.action: %v", props)
+	}
+	var routes []string
+	for id, r := range res {
+		m, _ := r.(map[string]any)
+		if m["Type"] != "AWS::ApiGatewayV2::Route" {
+			continue
+		}
+		props := p.rawProperties(id)
+		routes = append(routes, fmt.Sprint(props["RouteKey"]))
+		if ref, _ := props["ApiId"].(map[string]any); ref["Ref"] != "RealtimeApi" {
+			t.Errorf("%s: ApiId must be !Ref RealtimeApi", id)
+		}
+		if !strings.Contains(fmt.Sprint(props["Target"]), "RealtimeIntegration") {
+			t.Errorf("%s: not integrated with RealtimeIntegration: %v", id, props["Target"])
+		}
+	}
+	slices.Sort(routes)
+	want := slices.Sorted(slices.Values(fn.WebSocketRoutes))
+	if !slices.Equal(routes, want) {
+		t.Errorf("WebSocket routes %q, catalog %q", routes, want)
+	}
+	if uri := fmt.Sprint(p.rawProperties("RealtimeIntegration")["IntegrationUri"]); !strings.Contains(uri, "RealtimeFunction.Arn") {
+		t.Errorf("RealtimeIntegration does not invoke RealtimeFunction: %s", uri)
+	}
+	if perm := p.rawProperties("RealtimeInvokePermission"); perm["Principal"] != "apigateway.amazonaws.com" ||
+		!strings.Contains(fmt.Sprint(perm["FunctionName"]), "RealtimeFunction") {
+		t.Errorf("API Gateway may not invoke RealtimeFunction: %v", perm)
+	}
+	for _, publisher := range []string{"ApiFunction", "TtnWebhookFunction", "ChirpstackWebhookFunction", "AlertSweeperFunction"} {
+		if v := fmt.Sprint(p.rawEnv(publisher)["REALTIME_MANAGEMENT_ENDPOINT"]); !strings.Contains(v, "${RealtimeApi}.execute-api.") {
+			t.Errorf("%s: REALTIME_MANAGEMENT_ENDPOINT = %s", publisher, v)
+		}
+		if pol := fmt.Sprint(p.rawProperties(publisher)["Policies"]); !strings.Contains(pol, "execute-api:ManageConnections") ||
+			!strings.Contains(pol, "@connections") {
+			t.Errorf("%s may not post to connections: %s", publisher, pol)
+		}
 	}
 }
 

@@ -91,6 +91,9 @@ type Claims struct {
 	// a verified address.
 	EmailVerified bool
 	Name          string
+	// ExpiresAt is the token's exp: the live channel keeps a connection
+	// no longer than its token.
+	ExpiresAt time.Time
 }
 
 // Verify checks the token's signature, algorithm, issuer, audience, expiry
@@ -145,7 +148,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if !domain.IsUUID(tok.Subject()) {
 		return Claims{}, wrapUnauthenticated(errors.New("the subject is not a Stack Auth user id"))
 	}
-	c := Claims{Subject: tok.Subject()}
+	c := Claims{Subject: tok.Subject(), ExpiresAt: tok.Expiration()}
 	if s, ok := stringClaim(tok, "email"); ok {
 		c.Email = s
 	}

@@ -42,6 +42,9 @@ type Function struct {
 	// schema is at its version (it brings it there); every other function
 	// is deployed only after the migrations (DependsOn in template.yaml).
 	NoDatabaseSchema bool
+	// WebSocketRoutes are its route keys on the WebSocket API (the live
+	// channel): $connect, $disconnect, the actions, $default.
+	WebSocketRoutes []string
 }
 
 // HTTP reports whether the function serves HTTP (routes, Function URL).
@@ -59,6 +62,15 @@ const (
 	ChirpStackWebhook = "chirpstack-webhook"
 	AlertSweeper      = "alert-sweeper"
 	Migrate           = "migrate"
+	Realtime          = "realtime"
+)
+
+// The live channel on the one-port local server: the WebSocket endpoint
+// (in AWS, the WebSocket API's own URL) and the management API the
+// publishers post to (in AWS, https://{api}.execute-api.{region}.amazonaws.com/{stage}).
+const (
+	LocalWebSocketPath  = "/ws"
+	LocalManagementPath = "/_realtime"
 )
 
 // MigrationsResource is the custom resource through which a deploy runs the
@@ -100,6 +112,10 @@ var Functions = []Function{
 	// Brings the database to the embedded schema version during every
 	// deploy, before the other functions are updated.
 	{Name: Migrate, LogicalID: "MigrateFunction", CustomResource: MigrationsResource, NoDatabaseSchema: true},
+	// The live channel: the WebSocket API's integration (handshake,
+	// disconnect, subscribe/unsubscribe actions). Events are posted to the
+	// connections by the functions that change things, not by this one.
+	{Name: Realtime, LogicalID: "RealtimeFunction", WebSocketRoutes: []string{"$connect", "$disconnect", "subscribe", "unsubscribe", "$default"}},
 }
 
 // Lookup returns the named function.

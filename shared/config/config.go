@@ -141,6 +141,19 @@ type SiteContext struct {
 	GeocodeUserAgent string `env:"GEOCODER_USER_AGENT" envDefault:"FrostGuard/1.0 (+https://frostguard.app)"`
 }
 
+// Live is where a function publishes live events (shared/realtime): the
+// WebSocket API's management endpoint. Empty: nothing is published.
+type Live struct {
+	RealtimeEndpoint string `env:"REALTIME_MANAGEMENT_ENDPOINT" check:"url" deploy:"live updates"`
+}
+
+// Realtime configures the `realtime` function (the WebSocket API's
+// handshake and subscriptions).
+type Realtime struct {
+	Common
+	Auth
+}
+
 // API configures the `api` function.
 type API struct {
 	Common
@@ -149,6 +162,7 @@ type API struct {
 	Storage
 	SiteContext
 	TTNStack
+	Live
 }
 
 // Reports configures the `reports` function (HACCP reports; large ones are
@@ -196,6 +210,8 @@ type LoRaWANWebhook struct {
 	// Notify: an alarm's first notifications are sent right after the
 	// reading's transaction commits, not a sweeper minute later.
 	Notify
+	// Live: each committed reading's live events.
+	Live
 }
 
 // ChirpStackWebhook configures the `chirpstack-webhook` function. Its
@@ -232,6 +248,7 @@ type AlertSweeper struct {
 	Frontend
 	// Storage: organisation exports and deletions, readings archives.
 	Storage
+	Live
 }
 
 // Migrate configures the `migrate` function, which a deploy invokes to

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/frostguard/functions/shared/auth"
+	"github.com/frostguard/functions/shared/catalog"
 )
 
 // Dev identity settings: tokens minted by the dev signer carry these.
@@ -100,5 +101,8 @@ func Environment(environ map[string]string, s Secrets, baseURL string) map[strin
 		def("STRIPE_SECRET_KEY", "sk_test_FrostGuardDevOnly")
 	}
 	def("DB_MAX_CONNS", "16")
+	// Live events: the publishers post to the local server's management
+	// API, which writes to the /ws connections (shared/realtime.Local).
+	def("REALTIME_MANAGEMENT_ENDPOINT", baseURL+catalog.LocalManagementPath)
 	return out
 }

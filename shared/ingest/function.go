@@ -9,6 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/lorawan"
 	"github.com/frostguard/functions/shared/notify"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -29,6 +30,7 @@ func Function(function, path string, network lorawan.Parser, cfg config.LoRaWANW
 			if _, err := d.DispatchDue(ctx, 20); err != nil {
 				slog.WarnContext(ctx, "dispatch after commit failed; the sweeper will retry", "err", err)
 			}
-		}}
+		},
+		Live: realtime.Configured(db, cfg.Live)}
 	return host.Standard(function, cfg.Common, host.WebhookMux(function, path, h)), nil
 }

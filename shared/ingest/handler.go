@@ -24,6 +24,7 @@ import (
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/lorawan"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -43,6 +44,9 @@ type Handler struct {
 	// Dispatch, when set, sends due notifications right after a commit that queued some (no
 	// waiting for the sweeper on the happy path).
 	Dispatch func(ctx context.Context)
+	// Live, when set, publishes each committed reading's live events
+	// (shared/realtime): bounded in time, never failing the delivery.
+	Live realtime.Publisher
 
 	once        sync.Once
 	connections *connectionCache

@@ -9,6 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/judge"
 	"github.com/frostguard/functions/shared/lorawan"
 	"github.com/frostguard/functions/shared/lorawan/decoders"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -61,7 +62,12 @@ func (h *Handler) uplink(ctx context.Context, tx *store.UplinkTx, t store.Uplink
 			GatewayCount: up.Radio.GatewayCount, SpreadingFactor: up.Radio.SpreadingFactor, FCnt: up.FCnt, Raw: up.Raw,
 		},
 	}
-	return h.commit(ctx, tx, w, v, res)
+	res, err = h.commit(ctx, tx, w, v, res)
+	if err == nil && h.Live != nil {
+		// Committed: the unit's watchers see the reading and what it did.
+		h.Live.Publish(ctx, append(realtime.JudgementEvents(t.OrgID, t.Unit.ID, w.Judgement), realtime.ReadingEvent(t.OrgID, t.Unit.ID, at))...)
+	}
+	return res, err
 }
 
 // status applies a network's device status (the battery of LoRaWAN's DevStatusAns) to the

@@ -39,6 +39,12 @@ const (
 	StripeEventsIgnored = "StripeEventsIgnored"
 	// Migrations applied by a deploy.
 	MigrationsApplied = "MigrationsApplied"
+	// The live channel (shared/realtime), by Function and event Type:
+	// messages posted to connections, posts that failed (logged; the flow
+	// that published went on), and connections found gone (410) and removed.
+	LiveMessagesPosted  = "LiveMessagesPosted"
+	LivePostFailures    = "LivePostFailures"
+	LiveConnectionsGone = "LiveConnectionsGone"
 	// Every HTTP answer, by Function (Request).
 	Requests     = "Requests"
 	ServerErrors = "ServerErrors"
@@ -51,5 +57,5 @@ var All = []string{
 	NotificationsSent, NotificationsFailed, NotificationsSkipped, DispatchLag, NotificationFallbacks, SendersUnhealthy,
 	SweepTaskDuration, SweepTaskItems, SweepTaskFailures, SweepSucceeded,
 	WebhookVerificationFailures, StripeEventsApplied, StripeEventsIgnored,
-	MigrationsApplied, Requests, ServerErrors,
+	MigrationsApplied, LiveMessagesPosted, LivePostFailures, LiveConnectionsGone, Requests, ServerErrors,
 }

@@ -1,0 +1,100 @@
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/frostguard/functions/shared/store"
+)
+
+// JudgementEvents are the live events of a committed judgement of one
+// unit (a sensor reading through a webhook, a hand reading through the
+// api, the sweeper's offline checks): the status change first, then the
+// alerts it opened and resolved. The alerts' ids are found when published
+// (the judgement's writes do not return them).
+func JudgementEvents(orgID, unitID string, w store.Judgement) []Event {
+	var out []Event
+	if c := w.StatusChange; c != nil && c.From != c.To {
+		out = append(out, Event{Type: UnitStateChanged, OrgID: orgID, UnitID: unitID, At: c.At,
+			Data: UnitStateChangedData{UnitID: unitID, PreviousState: c.From, NewState: c.To, Timestamp: c.At, Reason: reasonOf(w)}})
+	}
+	for _, o := range w.Opens {
+		out = append(out, Event{Type: AlertTriggered, OrgID: orgID, UnitID: unitID, At: o.At,
+			Data: AlertTriggeredData{UnitID: unitID, SensorID: o.SensorID, AlertType: o.Type, Severity: o.Severity, Title: o.Title,
+				Message: o.Message, TriggerTemperature: o.TemperatureC, ThresholdViolated: o.LimitC, TriggeredAt: o.At}})
+	}
+	for _, r := range w.Resolves {
+		out = append(out, Event{Type: AlertResolved, OrgID: orgID, UnitID: unitID, At: r.At,
+			Data: AlertResolvedData{UnitID: unitID, SensorID: r.SensorID, AlertType: r.Type, ResolvedAt: r.At, Resolution: "auto"}})
+	}
+	return out
+}
+
+// reasonOf says why a status moved: the alert that opened or resolved with
+// it, when there is one.
+func reasonOf(w store.Judgement) string {
+	switch {
+	case len(w.Opens) > 0:
+		return w.Opens[0].Title
+	case len(w.Resolves) > 0:
+		return w.Resolves[0].Reason
+	}
+	return ""
+}
+
+// ReadingEvent announces that a unit has a new reading; the publisher
+// turns it into the unit's batch (at most one per BatchEvery).
+func ReadingEvent(orgID, unitID string, at time.Time) Event {
+	return Event{Type: ReadingsBatch, OrgID: orgID, UnitID: unitID, At: at, Data: ReadingsBatchData{UnitID: unitID}}
+}
+
+// maxBatch bounds one batch (a unit reports every few minutes; a burst of
+// backlog is on the chart, not in a toast).
+const maxBatch = 100
+
+// complete fills in what a flow could not know before its commit: the ids
+// of the alerts a judgement opened or resolved, and a batch's readings. ok
+// is false for an event not to send (the unit's batch slot is taken).
+func (f *Fanout) complete(ctx context.Context, e Event) (Event, bool, error) {
+	switch d := e.Data.(type) {
+	case AlertTriggeredData:
+		if d.AlertID == "" {
+			id, err := f.DB.LatestAlertID(ctx, e.OrgID, d.UnitID, d.AlertType, d.SensorID)
+			if err != nil {
+				return e, false, err
+			}
+			d.AlertID = id
+			e.Data = d
+		}
+	case AlertResolvedData:
+		if d.AlertID == "" {
+			id, err := f.DB.LatestAlertID(ctx, e.OrgID, d.UnitID, d.AlertType, d.SensorID)
+			if err != nil {
+				return e, false, err
+			}
+			d.AlertID = id
+			e.Data = d
+		}
+	case ReadingsBatchData:
+		since, ok, err := f.DB.ClaimReadingsBatch(ctx, e.OrgID, d.UnitID, BatchEvery)
+		if err != nil || !ok {
+			return e, false, err
+		}
+		rows, err := f.DB.ReadingsStoredSince(ctx, e.OrgID, d.UnitID, since, maxBatch)
+		if err != nil {
+			return e, false, err
+		}
+		if len(rows) == 0 {
+			slog.DebugContext(ctx, "no readings for a live batch", "unit", d.UnitID)
+			return e, false, nil
+		}
+		d.Readings = make([]Reading, len(rows))
+		for i, r := range rows {
+			d.Readings[i] = Reading(r)
+		}
+		d.Count = len(d.Readings)
+		e.Data = d
+	}
+	return e, true, nil
+}
