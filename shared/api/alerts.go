@@ -144,6 +144,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, m Memb
 	if err != nil {
 		return err
 	}
+	s.publishAlertChange(r.Context(), m.OrgID, a)
 	web.JSON(w, http.StatusOK, a)
 	return nil
 }
@@ -165,6 +166,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, m Member) 
 		return err
 	}
 	metrics.Add(r.Context(), metrics.AlertsResolved, 1, "Type", a.Type, "Severity", a.Severity)
+	s.publishAlertChange(r.Context(), m.OrgID, a)
 	web.JSON(w, http.StatusOK, a)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/judge"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -95,6 +96,7 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 		Note: strings.TrimSpace(manualLogText(req.Note)), CorrectiveAction: strings.TrimSpace(manualLogText(req.CorrectiveAction))}
 	var res domain.ManualLogResult
 	var opened []store.AlertOpenRow
+	var judged store.Judgement
 	author := m.Name
 	if author == "" {
 		author = m.Email
@@ -120,6 +122,7 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 		for _, x := range v.Writes.Resolves {
 			res.AlertsResolved = append(res.AlertsResolved, x.Type)
 		}
+		judged = v.Writes
 		return v.Writes, nil
 	})
 	if err != nil {
@@ -132,6 +135,9 @@ func (s *Server) createManualLog(w http.ResponseWriter, r *http.Request, m Membe
 	for _, typ := range res.AlertsResolved {
 		metrics.Add(r.Context(), metrics.AlertsResolved, 1, "Type", typ)
 	}
+	// After the commit: the unit's watchers see the reading's effect (the
+	// hand reading itself is no sensor batch).
+	realtime.Or(s.Live).Publish(r.Context(), realtime.JudgementEvents(m.OrgID, unitID, judged)...)
 	res.Log = log
 	web.JSON(w, http.StatusCreated, res)
 	return nil

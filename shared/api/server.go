@@ -15,7 +15,9 @@ import (
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/objects"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -45,6 +47,9 @@ type Server struct {
 	// where alarm messages send people to acknowledge (an alarm confirmed by
 	// manual logs pages like a sensor's).
 	FrontendURL string
+	// Live publishes the live events of what a request changed, after its
+	// commit (shared/realtime; nil: nothing is published).
+	Live realtime.Publisher
 
 	// routes maps each registered pattern to the permission it requires
 	// ("" for routes open to any signed-in user): the OpenAPI document and
@@ -249,4 +254,11 @@ func withCaller(r *http.Request) *http.Request {
 		return r
 	}
 	return r.WithContext(context.WithValue(r.Context(), callerMemoKey{}, &callerMemo{}))
+}
+
+// publishAlertChange publishes a person's acknowledgement or resolution.
+func (s *Server) publishAlertChange(ctx context.Context, orgID string, a domain.Alert) {
+	if e, ok := realtime.AlertChangeEvent(orgID, a); ok {
+		realtime.Or(s.Live).Publish(ctx, e)
+	}
 }

@@ -35,8 +35,8 @@ type Gateway struct {
 const postTimeout = 2 * time.Second
 
 // NewGateway configures a client for the management endpoint. It opens no
-// connection. Credentials are Lambda's (the environment, read per call as
-// they rotate); without any (make dev) a fixed local pair signs for the
+// connection. Credentials are Lambda's (the environment: the execution role,
+// Lambda sets them per sandbox); without any (make dev) a fixed local pair signs for the
 // local server, which checks the signature's shape, not its secret.
 func NewGateway(endpoint string) *Gateway {
 	region := os.Getenv("AWS_REGION")

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -97,4 +98,32 @@ func (f *Fanout) complete(ctx context.Context, e Event) (Event, bool, error) {
 		e.Data = d
 	}
 	return e, true, nil
+}
+
+// AlertChangeEvent is the event of a person's change to an alert, as the
+// store answered it: alert:acknowledged or alert:resolved (the api's
+// routes, an ACK texted back). ok is false for an alert in neither state.
+func AlertChangeEvent(orgID string, a domain.Alert) (Event, bool) {
+	switch {
+	case a.ResolvedAt != nil:
+		resolution := "manual"
+		if a.Resolution != nil {
+			resolution = *a.Resolution
+		}
+		return Event{Type: AlertResolved, OrgID: orgID, UnitID: a.UnitID, At: *a.ResolvedAt,
+			Data: AlertResolvedData{AlertID: a.ID, UnitID: a.UnitID, SensorID: deref(a.SensorID), AlertType: a.Type,
+				ResolvedAt: *a.ResolvedAt, Resolution: resolution}}, true
+	case a.AcknowledgedAt != nil:
+		return Event{Type: AlertAcknowledged, OrgID: orgID, UnitID: a.UnitID, At: *a.AcknowledgedAt,
+			Data: AlertAcknowledgedData{AlertID: a.ID, UnitID: a.UnitID, AcknowledgedAt: *a.AcknowledgedAt,
+				AcknowledgedBy: deref(a.AcknowledgedBy)}}, true
+	}
+	return Event{}, false
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/objects"
+	"github.com/frostguard/functions/shared/realtime"
 )
 
 // New builds the `api` function's handler.
@@ -27,6 +28,7 @@ func New(cfg *config.API) (http.Handler, error) {
 	srv.SiteContext = cfg.SiteContext
 	srv.FrontendURL = cfg.FrontendURL
 	srv.TTN = api.TTNManagement{Config: cfg.TTNStack}
+	srv.Live = realtime.Configured(srv.DB, cfg.Live)
 	mux := host.NewMux(catalog.API, srv.SweeperCheck())
 	srv.Register(mux)
 	// Subscription enforcement wraps the mux itself: it looks routes up to
