@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,15 +65,15 @@ func next(t *testing.T, c *websocket.Conn) liveMessage {
 	return m
 }
 
-// silent asserts nothing arrives: every post of a publication happens
-// before the request that published returns, so anything meant for c is
-// already on its way when this is called.
-func silent(t *testing.T, c *websocket.Conn) {
+// nothingBefore asserts c received nothing since its last message: every
+// post of a publication is written before the request that published
+// returns, so an event meant for c would be read before the answer to a
+// subscribe action sent now (coder/websocket closes a connection whose
+// read times out, so silence is not waited for).
+func nothingBefore(t *testing.T, c *websocket.Conn) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if _, b, err := c.Read(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("received %s (%v), want nothing", b, err)
+	if m := send(t, c, `{"action":"subscribe"}`); m.Type != "subscriptions" {
+		t.Fatalf("received %+v %s before the answer to subscribe", m, m.Data)
 	}
 }
 
@@ -163,6 +162,7 @@ func TestLiveChannelDeliversAnOrganisationsEventsInOrderAndNoOtherOrganisations(
 
 	var got []string
 	var batches int
+	var alertID string
 	for len(got) == 0 || got[len(got)-1] != "alert:triggered" {
 		m := next(t, a)
 		if m.OrgID != seed.OrgID {
@@ -194,8 +194,12 @@ func TestLiveChannelDeliversAnOrganisationsEventsInOrderAndNoOtherOrganisations(
 			if d["alert_id"] == "" || d["unit_id"] != seed.UnitID || d["alert_type"] != "temp_excursion" || d["trigger_temperature"] != 8.9 {
 				t.Fatalf("alert:triggered %s", m.Data)
 			}
+			alertID, _ = d["alert_id"].(string)
 			var status string
-			s.row([]any{&status}, `SELECT status FROM alerts WHERE id = $1`, d["alert_id"])
+			s.row([]any{&status}, `SELECT status FROM alerts WHERE id = $1`, alertID)
+			if status != "active" {
+				t.Fatalf("alert:triggered names alert %s, which is %s", alertID, status)
+			}
 		}
 		got = append(got, m.Type)
 	}
@@ -207,7 +211,48 @@ func TestLiveChannelDeliversAnOrganisationsEventsInOrderAndNoOtherOrganisations(
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("events %q, want %q", got, want)
 	}
-	silent(t, b)
+	nothingBefore(t, b)
+
+	// 16 minutes later the sweeper pages the policy's second step (after
+	// 15 minutes): alert:escalated.
+	s.exec(`UPDATE alerts SET paging_started_at = coalesce(paging_started_at, triggered_at) - interval '16 minutes',
+		next_escalation_at = now() - interval '1 minute' WHERE id = $1`, alertID)
+	s.sweep()
+	if m := next(t, a); m.Type != "alert:escalated" || !strings.Contains(string(m.Data), alertID) ||
+		!strings.Contains(string(m.Data), `"escalation_level":`) {
+		t.Fatalf("after the escalation: %+v %s", m, m.Data)
+	}
+	// A person acknowledges through the api: alert:acknowledged.
+	if code, body := s.api(http.MethodPost, "/alerts/"+alertID+"/acknowledge", `{"note":"on it"}`); code != http.StatusOK {
+		t.Fatalf("acknowledge: %d %s", code, body)
+	}
+	if m := next(t, a); m.Type != "alert:acknowledged" || !strings.Contains(string(m.Data), alertID) {
+		t.Fatalf("after the acknowledgement: %+v %s", m, m.Data)
+	}
+	// The sensor goes quiet: the sweeper finds the missed check-ins, the
+	// unit goes offline (unit:state:changed) and monitoring_interrupted opens.
+	s.exec(`UPDATE units SET last_reading_at = now() - interval '3 hours', last_temperature_at = now() - interval '3 hours',
+		created_at = now() - interval '1 day' WHERE id = $1`, seed.UnitID)
+	s.exec(`UPDATE sensors SET updated_at = now() - interval '1 day' WHERE unit_id = $1`, seed.UnitID)
+	s.sweep()
+	var offline []string
+	for len(offline) < 2 {
+		m := next(t, a)
+		var d map[string]any
+		_ = json.Unmarshal(m.Data, &d)
+		switch {
+		case m.Type == "unit:state:changed":
+			offline = append(offline, "state:"+d["new_state"].(string))
+		case m.Type == "alert:triggered" && d["alert_type"] == "monitoring_interrupted":
+			offline = append(offline, "monitoring_interrupted")
+		default:
+			t.Fatalf("while going offline: %+v %s", m, m.Data)
+		}
+	}
+	if !strings.HasPrefix(offline[0], "state:") || offline[0] == "state:alarm_active" || offline[1] != "monitoring_interrupted" {
+		t.Errorf("going offline: %q", offline)
+	}
+	nothingBefore(t, b)
 
 	var vanished int
 	s.row([]any{&vanished}, `SELECT count(*) FROM realtime_connections WHERE id = 'vanished='`)

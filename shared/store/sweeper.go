@@ -77,7 +77,14 @@ type SweepTx struct {
 	// committed runs once the transaction has committed (metrics of what
 	// it changed: a rolled-back change is not counted).
 	committed []func()
+	// changes is what the transaction writes, as a judgement: the live
+	// events the sweeper publishes after the commit (shared/realtime).
+	changes Judgement
 }
+
+// Changes is what the transaction has queued so far: the unit's status
+// change and the alerts it opens and resolves.
+func (s *SweepTx) Changes() Judgement { return s.changes }
 
 // The candidate queries page through what needs the sweeper, in id order
 // (keyset: after is the last id of the previous page, "" for the first),
@@ -320,6 +327,7 @@ func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (No
 // is already open: the partial unique index).
 func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
 	queueOpenAlert(s.pending, u.OrgID, u.ID, o)
+	s.changes.Opens = append(s.changes.Opens, o)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity) })
 	return nil
 }
@@ -329,6 +337,7 @@ func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) er
 // an uplink does.
 func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
 	queueResolveAlert(s.pending, u.OrgID, u.ID, r, "")
+	s.changes.Resolves = append(s.changes.Resolves, r)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsResolved, 1, "Type", r.Type) })
 	return nil
 }
@@ -365,6 +374,7 @@ func (s *SweepTx) SetUnitStatus(ctx context.Context, u SweepUnit, status string,
 		INSERT INTO audit_log (organization_id, actor_type, action, entity_type, entity_id, before, after, at)
 		SELECT organization_id, 'system', 'unit.status_changed', 'unit', id, $5, $6, $4 FROM u`,
 		u.OrgID, u.ID, status, at, before, after)
+	s.changes.StatusChange = &StatusChangeRow{From: u.Status, To: status, At: at}
 }
 
 // EscalationAlert is an active alert whose escalation is due, read under its

@@ -9,6 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/paging"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -81,7 +82,7 @@ var (
 // unit's error is reported and the others still run: a broken row never
 // starves the units after it. It returns how many units it changed, and
 // ctx's error when the deadline stopped it with candidates left.
-func (r unitRule) run(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
+func (r unitRule) run(ctx context.Context, db *store.DB, now time.Time, frontendURL string, live realtime.Publisher) (int, error) {
 	changed, failed := 0, 0
 	var errs []error
 	after := ""
@@ -97,13 +98,21 @@ func (r unitRule) run(ctx context.Context, db *store.DB, now time.Time, frontend
 			if err := ctx.Err(); err != nil {
 				return changed, errors.Join(append(errs, err)...)
 			}
+			var orgID string
+			var changes store.Judgement
 			_, err := db.WithSweepUnit(ctx, id, now, func(tx *store.SweepTx, u store.SweepUnit) error {
 				c, err := r.judge(ctx, tx, u, now, frontendURL)
 				if c && err == nil {
 					changed++
 				}
+				orgID, changes = u.OrgID, tx.Changes()
 				return err
 			})
+			if err == nil && orgID != "" {
+				// Committed: the unit's watchers see it go offline, its
+				// alert open or resolve.
+				live.Publish(ctx, realtime.JudgementEvents(orgID, id, changes)...)
+			}
 			if err != nil {
 				if failed++; failed <= maxUnitErrors {
 					errs = append(errs, fmt.Errorf("unit %s: %w", id, err))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/realtime"
 )
 
 func TestMissedCheckins(t *testing.T) {
@@ -204,13 +206,13 @@ func TestCheckinsFairWithFiveThousandOfflineUnits(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	_, err := checkins.run(ctx, f.db, f.now, "https://app.test")
+	_, err := checkins.run(ctx, f.db, f.now, "https://app.test", realtime.Off{})
 	cancel()
 	first := offline()
 	if !errors.Is(err, context.Canceled) || first < 300 || first >= n+1 {
 		t.Fatalf("a run cut short: err %v, %d alerts", err, first)
 	}
-	changed, err := checkins.run(context.Background(), f.db, f.now, "https://app.test")
+	changed, err := checkins.run(context.Background(), f.db, f.now, "https://app.test", realtime.Off{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func TestCheckinsFairWithFiveThousandOfflineUnits(t *testing.T) {
 	if dup := f.count(`SELECT count(*) FROM (SELECT unit_id FROM alerts GROUP BY unit_id HAVING count(*) > 1) d`); dup != 0 {
 		t.Fatalf("%d units with more than one alert", dup)
 	}
-	if again, err := checkins.run(context.Background(), f.db, f.now, "https://app.test"); err != nil || again != 0 {
+	if again, err := checkins.run(context.Background(), f.db, f.now, "https://app.test", realtime.Off{}); err != nil || again != 0 {
 		t.Fatalf("a third run changed %d units (%v): handled units must not be picked again", again, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/frostguard/functions/shared/alerting"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/paging"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -20,7 +21,7 @@ const batchSize = 500
 // transaction under its row lock (SKIP LOCKED): a concurrent sweep skips it,
 // or re-reads it after the commit and finds nothing due. One alert's error is
 // reported and the others still run.
-func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL string) (int, error) {
+func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL string, live realtime.Publisher) (int, error) {
 	n, failed := 0, 0
 	var errs []error
 	var afterAt time.Time
@@ -37,13 +38,22 @@ func escalate(ctx context.Context, db *store.DB, now time.Time, frontendURL stri
 			if err := ctx.Err(); err != nil {
 				return n, errors.Join(append(errs, err)...)
 			}
+			var paged *realtime.Event
 			ok, err := db.WithDueEscalation(ctx, a.ID, now, func(tx *store.SweepTx, a store.EscalationAlert) (store.EscalationWrite, error) {
 				plan, err := tx.Plan(ctx, a.OrgID, a.UnitID, a.Type)
 				if err != nil {
 					return store.EscalationWrite{}, err
 				}
-				return paging.PlanEscalation(a, plan, now, frontendURL), nil
+				w := paging.PlanEscalation(a, plan, now, frontendURL)
+				if w.StepsSent > a.StepsSent {
+					paged = &realtime.Event{Type: realtime.AlertEscalated, OrgID: a.OrgID, UnitID: a.UnitID, At: now,
+						Data: realtime.AlertEscalatedData{AlertID: a.ID, UnitID: a.UnitID, EscalationLevel: w.StepsSent}}
+				}
+				return w, nil
 			})
+			if ok && err == nil && paged != nil {
+				live.Publish(ctx, *paged)
+			}
 			switch {
 			case err != nil:
 				if failed++; failed <= maxUnitErrors {

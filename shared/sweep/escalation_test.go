@@ -145,7 +145,7 @@ func TestEscalationConcurrentSweeps(t *testing.T) {
 		ids = append(ids, id)
 	}
 	f.at(6 * time.Minute)
-	tasks := Tasks(f.db, func() time.Time { return f.now }, "")
+	tasks := Tasks(f.db, func() time.Time { return f.now }, "", nil)
 	var esc Task
 	for _, tk := range tasks {
 		if tk.Name == "escalation" {

@@ -87,7 +87,7 @@ func (f *fixture) at(d time.Duration) { f.now = f.t0.Add(d) }
 // run runs the named task at the fixture's clock.
 func (f *fixture) run(name string) {
 	f.t.Helper()
-	for _, task := range Tasks(f.db, func() time.Time { return f.now }, "https://app.test") {
+	for _, task := range Tasks(f.db, func() time.Time { return f.now }, "https://app.test", nil) {
 		if task.Name == name {
 			if err := task.Run(context.Background()); err != nil {
 				f.t.Fatalf("%s: %v", name, err)

@@ -123,7 +123,7 @@ func TestRunnerReportsEveryOutcome(t *testing.T) {
 // The production runner: dispatch first and last, every task bounded by
 // the run, the run inside a 55 s Lambda invocation with its margin.
 func TestNewRunnerFitsTheLambdaTimeout(t *testing.T) {
-	r := NewRunner(nil, func(context.Context, int) (int, error) { return 0, nil }, time.Now, "")
+	r := NewRunner(nil, func(context.Context, int) (int, error) { return 0, nil }, time.Now, "", nil)
 	tr := &trace{}
 	for i, task := range r.Tasks {
 		r.Tasks[i] = tr.task(task.Name, nil)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -19,10 +20,10 @@ const pruneBatch = 5000
 // NewRunner is the alert-sweeper's run: dispatch first and last (see the
 // package comment), and Tasks in between; the heartbeat goes to db.
 // dispatch sends up to n due notifications and says how many it claimed.
-func NewRunner(db *store.DB, dispatch func(ctx context.Context, n int) (claimed int, err error), now func() time.Time, frontendURL string) Runner {
+func NewRunner(db *store.DB, dispatch func(ctx context.Context, n int) (claimed int, err error), now func() time.Time, frontendURL string, live realtime.Publisher) Runner {
 	return Runner{
 		Dispatch:  &Task{Name: "dispatch", Timeout: DefaultDispatchFirst, Run: DispatchAll(dispatch)},
-		Tasks:     Tasks(db, now, frontendURL),
+		Tasks:     Tasks(db, now, frontendURL, live),
 		Heartbeat: db.RecordSweep,
 	}
 }
@@ -55,25 +56,26 @@ func DispatchAll(dispatch func(ctx context.Context, n int) (int, error)) func(co
 // There is no trial-expiry task: nothing changes when a trial ends until
 // billing (issue 6) decides what an expired trial may do, and the api reads
 // trial_ends_at directly.
-func Tasks(db *store.DB, now func() time.Time, frontendURL string) []Task {
+func Tasks(db *store.DB, now func() time.Time, frontendURL string, live realtime.Publisher) []Task {
+	live = realtime.Or(live)
 	return []Task{
 		{Name: "checkins", Timeout: 20 * time.Second, Run: func(ctx context.Context) error {
-			n, err := checkins.run(ctx, db, now(), frontendURL)
+			n, err := checkins.run(ctx, db, now(), frontendURL, live)
 			logCount(ctx, "checkins", n)
 			return err
 		}},
 		{Name: "doors", Timeout: 15 * time.Second, Run: func(ctx context.Context) error {
-			n, err := doors.run(ctx, db, now(), frontendURL)
+			n, err := doors.run(ctx, db, now(), frontendURL, live)
 			logCount(ctx, "doors", n)
 			return err
 		}},
 		{Name: "manual-logs", Timeout: 10 * time.Second, Run: func(ctx context.Context) error {
-			n, err := manualLogs.run(ctx, db, now(), frontendURL)
+			n, err := manualLogs.run(ctx, db, now(), frontendURL, live)
 			logCount(ctx, "manual-logs", n)
 			return err
 		}},
 		{Name: "escalation", Timeout: 20 * time.Second, Run: func(ctx context.Context) error {
-			n, err := escalate(ctx, db, now(), frontendURL)
+			n, err := escalate(ctx, db, now(), frontendURL, live)
 			logCount(ctx, "escalation", n)
 			return err
 		}},

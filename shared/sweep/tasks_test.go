@@ -34,7 +34,7 @@ func TestPruneDedupe(t *testing.T) {
 
 func TestTaskNames(t *testing.T) {
 	var names []string
-	for _, tk := range Tasks(nil, time.Now, "") {
+	for _, tk := range Tasks(nil, time.Now, "", nil) {
 		if tk.Run == nil || tk.Timeout <= 0 {
 			t.Fatalf("task %s incomplete", tk.Name)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/frostguard/functions/shared/notify"
 	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/offboard"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/retention"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/sweep"
@@ -29,7 +30,7 @@ func New(cfg *config.AlertSweeper) (host.Job, error) {
 		r, err := d.DispatchDue(ctx, n)
 		return r.Claimed, err
 	}
-	runner := sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL)
+	runner := sweep.NewRunner(db, dispatch, time.Now, cfg.FrontendURL, realtime.Configured(db, cfg.Live))
 	// Housekeeping last, each bounded: retention archives one
 	// organisation-month per run, offboarding builds two exports and
 	// carries out one deletion.
