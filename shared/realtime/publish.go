@@ -79,7 +79,10 @@ func (f *Fanout) Publish(ctx context.Context, events ...Event) {
 	}
 	if len(gone) > 0 {
 		metrics.Add(ctx, metrics.LiveConnectionsGone, len(gone))
-		if err := f.DB.DeleteRealtimeConnections(ctx, gone...); err != nil {
+		// Its own short deadline: a hung post may have spent the fan-out's.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer dcancel()
+		if err := f.DB.DeleteRealtimeConnections(dctx, gone...); err != nil {
 			slog.WarnContext(ctx, "removing gone live connections failed", "err", err)
 		}
 	}

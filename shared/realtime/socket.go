@@ -81,7 +81,8 @@ func (s *Socket) Handle(ctx context.Context, req events.APIGatewayWebsocketProxy
 		}
 		return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}, nil
 	default:
-		return reply(s.message(ctx, id, []byte(req.Body))), nil
+		r, err := s.message(ctx, id, []byte(req.Body))
+		return reply(ctx, r, err), nil
 	}
 }
 
@@ -251,9 +252,12 @@ func nonNil(ids []string) []string {
 	return ids
 }
 
-func reply(r Reply, err error) events.APIGatewayProxyResponse {
+func reply(ctx context.Context, r Reply, err error) events.APIGatewayProxyResponse {
 	if err != nil {
 		e := apperr.From(err)
+		if e.Code == apperr.Internal {
+			slog.ErrorContext(ctx, "live action failed", "err", err)
+		}
 		r = Reply{Type: "error", Error: &ReplyError{Code: e.Code, Message: e.Message}}
 	}
 	body, _ := json.Marshal(r)

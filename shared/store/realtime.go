@@ -89,7 +89,9 @@ func (db *DB) DeleteRealtimeConnections(ctx context.Context, ids ...string) erro
 // RealtimeAudience returns the unexpired connections of the organisation
 // that watch an event about unitID (its site from the unit row) or, with
 // unitID empty, about the organisation as a whole, and deletes the
-// organisation's expired ones on the way.
+// organisation's expired ones on the way. Only connections of users who
+// are still active members count: a member removed while connected
+// receives nothing more (RoleIn's rule, hidden organisations included).
 func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) ([]string, error) {
 	var unit *string
 	if unitID != "" {
@@ -103,6 +105,9 @@ func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) ([]str
 		SELECT c.id FROM realtime_connections c LEFT JOIN unit u ON true
 		WHERE c.organization_id = $1 AND c.expires_at > now()
 			AND (c.whole_organization OR u.site_id = ANY(c.site_ids) OR u.id = ANY(c.unit_ids))
+			AND EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = c.organization_id AND m.user_id = c.user_id
+				AND m.status = 'active')
+			AND c.organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY c.id`, orgID, unit)
 	if err != nil {
 		return nil, fmt.Errorf("RealtimeAudience: %w", Classify(err))
