@@ -26,6 +26,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/frostguard/functions/shared/apperr"
+	"github.com/frostguard/functions/shared/awsenv"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/tracing"
 )
@@ -80,13 +81,8 @@ func (b *Bucket) credentials() (aws.Credentials, error) {
 	if b.static != nil {
 		return *b.static, nil
 	}
-	c := aws.Credentials{
-		AccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
-		SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		SessionToken:    os.Getenv("AWS_SESSION_TOKEN"),
-		Source:          "environment",
-	}
-	if c.AccessKeyID == "" {
+	c, ok := awsenv.Credentials()
+	if !ok {
 		return c, apperr.New(apperr.Unavailable, "file storage has no credentials")
 	}
 	return c, nil

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
+
+	"github.com/frostguard/functions/shared/awsenv"
 )
 
 // Poster delivers one message to one connection: the management API's
@@ -56,13 +58,8 @@ func NewGateway(endpoint string) *Gateway {
 }
 
 func environmentCredentials(context.Context) (aws.Credentials, error) {
-	c := aws.Credentials{
-		AccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
-		SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		SessionToken:    os.Getenv("AWS_SESSION_TOKEN"),
-		Source:          "environment",
-	}
-	if c.AccessKeyID == "" {
+	c, ok := awsenv.Credentials()
+	if !ok {
 		c = aws.Credentials{AccessKeyID: LocalAccessKey, SecretAccessKey: "frostguard-local-secret", Source: "local"}
 	}
 	return c, nil

@@ -58,25 +58,16 @@ const maxBatch = 100
 // of the alerts a judgement opened or resolved, and a batch's readings. ok
 // is false for an event not to send (the unit's batch slot is taken).
 func (f *Fanout) complete(ctx context.Context, e Event) (Event, bool, error) {
+	var err error
 	switch d := e.Data.(type) {
 	case AlertTriggeredData:
-		if d.AlertID == "" {
-			id, err := f.DB.LatestAlertID(ctx, e.OrgID, d.UnitID, d.AlertType, d.SensorID)
-			if err != nil {
-				return e, false, err
-			}
-			d.AlertID = id
-			e.Data = d
-		}
+		d.AlertID, err = f.alertID(ctx, e.OrgID, d.AlertID, d.UnitID, d.AlertType, d.SensorID)
+		e.Data = d
+		return e, err == nil, err
 	case AlertResolvedData:
-		if d.AlertID == "" {
-			id, err := f.DB.LatestAlertID(ctx, e.OrgID, d.UnitID, d.AlertType, d.SensorID)
-			if err != nil {
-				return e, false, err
-			}
-			d.AlertID = id
-			e.Data = d
-		}
+		d.AlertID, err = f.alertID(ctx, e.OrgID, d.AlertID, d.UnitID, d.AlertType, d.SensorID)
+		e.Data = d
+		return e, err == nil, err
 	case ReadingsBatchData:
 		since, ok, err := f.DB.ClaimReadingsBatch(ctx, e.OrgID, d.UnitID, BatchEvery)
 		if err != nil || !ok {
@@ -126,4 +117,13 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// alertID is id, or when a flow could not know it (a judgement's writes do
+// not return ids), the unit's newest alert of the type.
+func (f *Fanout) alertID(ctx context.Context, orgID, id, unitID, alertType, sensorID string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	return f.DB.LatestAlertID(ctx, orgID, unitID, alertType, sensorID)
 }
