@@ -140,8 +140,14 @@ func TestVerifyAcceptsAGoodToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	exp := c.ExpiresAt
+	c.ExpiresAt = time.Time{}
 	if c != (Claims{Subject: alice.Subject, Email: alice.Email, EmailVerified: true, Name: alice.Name}) {
 		t.Errorf("claims = %+v", c)
+	}
+	// The token's exp (the live channel keeps a connection no longer).
+	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour+time.Second {
+		t.Errorf("ExpiresAt %v, want the token's exp an hour from now", exp)
 	}
 	// The JWKS is cached: a thousand verifications, one fetch.
 	for i := 0; i < 1000; i++ {
