@@ -10,6 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/lorawan/decoders"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -70,6 +71,9 @@ func (s *Server) getSensor(w http.ResponseWriter, r *http.Request, m Member) err
 
 func (s *Server) writeSensor(w http.ResponseWriter, status int, x domain.Sensor) {
 	x.Online = domain.SensorOnline(x.LastSeenAt, x.CheckinIntervalSeconds, s.Now())
+	if m, ok := decoders.Resolve(deref(x.Decoder), deref(x.Model)); ok {
+		x.ModelID = &m.ID
+	}
 	web.JSON(w, status, x)
 }
 
@@ -79,6 +83,7 @@ type registerSensorRequest struct {
 	Name    *string `json:"name"`
 	Model   *string `json:"model"`
 	Decoder *string `json:"decoder"`
+	Probe   *string `json:"probe"`
 	UnitID  *string `json:"unit_id"`
 }
 
@@ -96,6 +101,12 @@ func (s *Server) registerSensor(w http.ResponseWriter, r *http.Request, m Member
 	n.Name, fe = sensorText(fe, "name", req.Name)
 	n.Model, fe = sensorText(fe, "model", req.Model)
 	n.Decoder, fe = sensorText(fe, "decoder", req.Decoder)
+	n.Probe, fe = sensorText(fe, "probe", req.Probe)
+	if n.Probe != nil {
+		if err := decoders.CheckProbe(deref(n.Decoder), deref(n.Model), *n.Probe); err != nil {
+			fe = append(fe, apperr.FieldError{Field: "probe", Message: err.Error()})
+		}
+	}
 	if req.UnitID != nil {
 		if !domain.IsUUID(*req.UnitID) {
 			fe = append(fe, apperr.FieldError{Field: "unit_id", Message: "must be a UUID or null"})
@@ -120,6 +131,7 @@ type patchSensorRequest struct {
 	Name    json.RawMessage `json:"name"`
 	Model   json.RawMessage `json:"model"`
 	Decoder json.RawMessage `json:"decoder"`
+	Probe   json.RawMessage `json:"probe"`
 	UnitID  json.RawMessage `json:"unit_id"`
 }
 
@@ -137,6 +149,8 @@ func (s *Server) patchSensor(w http.ResponseWriter, r *http.Request, m Member) e
 	c.Name, c.ClearName, fe = sensorPatchText(fe, "name", req.Name)
 	c.Model, c.ClearModel, fe = sensorPatchText(fe, "model", req.Model)
 	c.Decoder, c.ClearDecoder, fe = sensorPatchText(fe, "decoder", req.Decoder)
+	// The probe is checked against the model the sensor has after the change, by the store.
+	c.Probe, c.ClearProbe, fe = sensorPatchText(fe, "probe", req.Probe)
 	if req.UnitID != nil {
 		var v *string
 		switch {
@@ -187,8 +201,19 @@ func (s *Server) listUnclaimedDevices(w http.ResponseWriter, r *http.Request, m 
 	return nil
 }
 
-// decoderName is the shape of a built-in payload decoder's name.
-var decoderName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+// decoderName is the shape of a payload decoder's name: a sensor model registry id
+// ("dragino/lht65n", GET /api/v1/sensor-models) or a legacy decoder name ("dragino_lht65").
+var decoderName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}(/[a-z0-9][a-z0-9_.-]{0,63})?$`)
+
+// probeName is the shape of a probe's name (sensors.probe's check).
+var probeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 const sensorTextMax = 100
 
@@ -203,10 +228,19 @@ func sensorText(fe []apperr.FieldError, field string, v *string) (*string, []app
 	switch {
 	case t == "":
 		return nil, fe
-	case field == "decoder" && !decoderName.MatchString(t):
-		return nil, append(fe, apperr.FieldError{Field: field, Message: "must be a decoder name: lower-case letters, digits, '_', '.', '-' (at most 64)"})
+	case field == "decoder" && !decoderName.MatchString(strings.ToLower(t)):
+		return nil, append(fe, apperr.FieldError{Field: field, Message: "must be a decoder name: a sensor model id (GET /api/v1/sensor-models) or lower-case letters, digits, '_', '.', '-' (at most 64)"})
+	case field == "probe" && !probeName.MatchString(t):
+		return nil, append(fe, apperr.FieldError{Field: field, Message: "must be a probe of the sensor's model (GET /api/v1/sensor-models lists them)"})
 	case !utf8.ValidString(t) || utf8.RuneCountInString(t) > sensorTextMax:
 		return nil, append(fe, apperr.FieldError{Field: field, Message: "must be at most 100 characters"})
+	}
+	switch field {
+	case "decoder":
+		t = decoders.CanonicalName(strings.ToLower(t))
+	case "model":
+		// "<vendor>/<model>" ids are stored canonical; free text as typed.
+		t = decoders.CanonicalName(t)
 	}
 	return &t, fe
 }

@@ -99,6 +99,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerBilling(mux)
 	s.registerContacts(mux)
 	s.registerSensorModels(mux)
+	s.registerSensorCatalog(mux)
 	s.registerSilences(mux)
 	s.registerPolicies(mux)
 	s.registerOptOuts(mux)

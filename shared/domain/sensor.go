@@ -9,11 +9,16 @@ import (
 
 // Sensor is a registered LoRaWAN device with its last known health.
 type Sensor struct {
-	ID             string     `json:"id"`
-	DevEUI         string     `json:"dev_eui"`
-	Name           *string    `json:"name"`
-	Model          *string    `json:"model"`
-	Decoder        *string    `json:"decoder"`
+	ID      string  `json:"id"`
+	DevEUI  string  `json:"dev_eui"`
+	Name    *string `json:"name"`
+	Model   *string `json:"model"`
+	Decoder *string `json:"decoder"`
+	// Probe is which of the model's probes measures the unit (null: the model's default).
+	Probe *string `json:"probe"`
+	// ModelID is the sensor model registry's id of the model its decoder and model fields
+	// choose (GET /api/v1/sensor-models), null when the registry does not know it.
+	ModelID        *string    `json:"model_id"`
 	UnitID         *string    `json:"unit_id"`
 	UnitName       *string    `json:"unit_name"`
 	BatteryPercent *int       `json:"battery_percent"`

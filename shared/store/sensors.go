@@ -10,11 +10,12 @@ import (
 
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/lorawan/decoders"
 )
 
 // sensorColumns are selected from sensors s LEFT JOIN units u (the assigned
 // unit, for its name and check-in interval); scanSensor reads them.
-const sensorColumns = `s.id, s.dev_eui, s.name, s.model, s.decoder, s.unit_id, u.name,
+const sensorColumns = `s.id, s.dev_eui, s.name, s.model, s.decoder, s.probe, s.unit_id, u.name,
 	s.battery_percent, s.battery_voltage::float8, s.rssi, s.snr::float8, s.last_seen_at,
 	u.checkin_interval_seconds, s.created_at, s.updated_at`
 
@@ -24,7 +25,7 @@ const sensorFrom = `sensors s
 func scanSensor(row pgx.Row) (domain.Sensor, error) {
 	var x domain.Sensor
 	var battery, rssi *int16
-	err := row.Scan(&x.ID, &x.DevEUI, &x.Name, &x.Model, &x.Decoder, &x.UnitID, &x.UnitName,
+	err := row.Scan(&x.ID, &x.DevEUI, &x.Name, &x.Model, &x.Decoder, &x.Probe, &x.UnitID, &x.UnitName,
 		&battery, &x.BatteryVoltage, &rssi, &x.SNR, &x.LastSeenAt,
 		&x.CheckinIntervalSeconds, &x.CreatedAt, &x.UpdatedAt)
 	x.BatteryPercent = sensorInt(battery)
@@ -118,6 +119,7 @@ type NewSensor struct {
 	Name    *string
 	Model   *string
 	Decoder *string
+	Probe   *string // checked against the model (decoders.CheckProbe) by the caller
 	UnitID  string
 }
 
@@ -139,9 +141,9 @@ func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (do
 			}
 		}
 		var id string
-		err := tx.QueryRow(ctx, `INSERT INTO sensors (organization_id, dev_eui, name, model, decoder, unit_id)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			orgID, n.DevEUI, n.Name, n.Model, n.Decoder, sensorNullString(n.UnitID)).Scan(&id)
+		err := tx.QueryRow(ctx, `INSERT INTO sensors (organization_id, dev_eui, name, model, decoder, probe, unit_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			orgID, n.DevEUI, n.Name, n.Model, n.Decoder, n.Probe, sensorNullString(n.UnitID)).Scan(&id)
 		if isDevEUITaken(err) {
 			return apperr.New(apperr.Conflict, "this organization already has a sensor with DevEUI %s", n.DevEUI)
 		}
@@ -190,6 +192,8 @@ type SensorChanges struct {
 	Name, Model, Decoder  *string
 	ClearName, ClearModel bool
 	ClearDecoder          bool
+	Probe                 *string
+	ClearProbe            bool
 	UnitID                *string // a unit id to assign
 	Unassign              bool
 }
@@ -201,13 +205,21 @@ func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChange
 	var out domain.Sensor
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var current *string
-		err := tx.QueryRow(ctx, `SELECT unit_id FROM sensors WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
-			orgID, id).Scan(&current)
+		var model, decoder, probe string
+		err := tx.QueryRow(ctx, `SELECT unit_id, coalesce(model, ''), coalesce(decoder, ''), coalesce(probe, '') FROM sensors
+			WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+			orgID, id).Scan(&current, &model, &decoder, &probe)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "sensor not found")
 		}
 		if err != nil {
 			return err
+		}
+		// The probe setting must be a probe of the model the sensor has after the change (a
+		// new model without a new probe keeps the setting only if the new model has that probe).
+		model, decoder, probe = patched(model, c.Model, c.ClearModel), patched(decoder, c.Decoder, c.ClearDecoder), patched(probe, c.Probe, c.ClearProbe)
+		if err := decoders.CheckProbe(decoder, model, probe); err != nil {
+			return apperr.Validation(apperr.FieldError{Field: "probe", Message: err.Error()})
 		}
 		if c.UnitID != nil && (current == nil || *current != *c.UnitID) {
 			if err := requireLiveUnit(ctx, tx, orgID, *c.UnitID); err != nil {
@@ -219,16 +231,31 @@ func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChange
 			model = CASE WHEN $5 THEN NULL ELSE coalesce($6, model) END,
 			decoder = CASE WHEN $7 THEN NULL ELSE coalesce($8, decoder) END,
 			unit_id = CASE WHEN $9 THEN NULL ELSE coalesce($10::uuid, unit_id) END,
+			probe = CASE WHEN $11 THEN NULL ELSE coalesce($12, probe) END,
 			updated_at = now()
 			WHERE organization_id = $1 AND id = $2`,
-			orgID, id, c.ClearName, c.Name, c.ClearModel, c.Model, c.ClearDecoder, c.Decoder, c.Unassign, c.UnitID)
+			orgID, id, c.ClearName, c.Name, c.ClearModel, c.Model, c.ClearDecoder, c.Decoder, c.Unassign, c.UnitID, c.ClearProbe, c.Probe)
 		if err != nil {
 			return err
 		}
 		out, err = getSensor(ctx, tx, orgID, id)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("UpdateSensor: %w", Classify(err))
+	}
+	return out, nil
+}
+
+// patched is a text column's value after a PATCH ("" for NULL).
+func patched(current string, set *string, clear bool) string {
+	switch {
+	case clear:
+		return ""
+	case set != nil:
+		return *set
+	}
+	return current
 }
 
 func requireLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error {

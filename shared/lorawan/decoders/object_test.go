@@ -189,3 +189,29 @@ func TestUnitProbe(t *testing.T) {
 		})
 	}
 }
+
+// A sensor's probe setting must be one of its model's probes; canonical ids are stored as such.
+func TestCheckProbeAndCanonicalName(t *testing.T) {
+	for _, c := range []struct {
+		decoder, model, probe string
+		ok                    bool
+	}{
+		{"", "dragino/lht65n", "external", true},
+		{"", "Dragino LHT65N", "", true},
+		{"", "dragino/lht65n", "probe3", false},
+		{"milesight-iot/em500-pt100", "", "probe", true},
+		{"", "milesight-iot/em500-pt100", "internal", false},
+		{"", "a fridge probe nobody knows", "external", true},
+		{"", "a fridge probe nobody knows", "probe", false},
+	} {
+		if err := CheckProbe(c.decoder, c.model, c.probe); (err == nil) != c.ok {
+			t.Errorf("%q/%q probe %q: %v", c.decoder, c.model, c.probe, err)
+		}
+	}
+	for in, want := range map[string]string{"Dragino/LHT65N": "dragino/lht65n", "LHT65N": "LHT65N",
+		"acme/unknown-1": "acme/unknown-1", "Walk-in probe": "Walk-in probe"} {
+		if got := CanonicalName(in); got != want {
+			t.Errorf("CanonicalName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

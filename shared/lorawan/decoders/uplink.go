@@ -3,6 +3,8 @@ package decoders
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 )
 
 // For chooses the model of a sensor: its decoder or model field (Resolve), else the device
@@ -118,4 +120,33 @@ func (m Model) unitProbe(r Reading, setting string) string {
 		}
 	}
 	return m.DefaultProbe
+}
+
+// CheckProbe checks a sensor's probe setting against the model its decoder and model fields
+// choose (For without repository ids: a sensor of a model the registry does not know has
+// Generic's probes, "internal" and "external"). "" is the model's default and always valid. The
+// api's registration and the store's update call it, so a probe that the model does not have is
+// never stored.
+func CheckProbe(decoder, model, probe string) error {
+	m, _ := For(decoder, model, "", "")
+	if err := m.ValidateProbe(probe); err != nil {
+		if !m.Known() {
+			return fmt.Errorf("a sensor of an unknown model has the probes internal and external, not %q", probe)
+		}
+		return err
+	}
+	return nil
+}
+
+// CanonicalName is how a sensor's model or decoder field is stored: the canonical id
+// ("dragino/lht65n") when the text is written as a device-repository id ("<vendor>/<model>", any
+// case) the registry knows; anything else (free text, legacy decoder names) unchanged.
+func CanonicalName(text string) string {
+	if !strings.Contains(text, "/") {
+		return text
+	}
+	if m, ok := Lookup(text); ok {
+		return m.ID
+	}
+	return text
 }
