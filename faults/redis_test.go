@@ -25,7 +25,7 @@ import (
 	"github.com/frostguard/functions/shared/testenv"
 )
 
-// Redis only makes things faster (DESIGN §2): with the cache stopped or
+// Redis only makes things faster (docs/ARCHITECTURE.md "Layers"): with the cache stopped or
 // hung, every function must keep answering, from PostgreSQL and the
 // providers, without paying a Redis timeout on every request. Each test
 // owns its redis-server (testenv.StartRedis): the stack's shared one serves

@@ -1,4 +1,4 @@
-// Package alerting is FrostGuard's alert state machine (DESIGN §4). It is
+// Package alerting is FrostGuard's alert state machine (docs/ALERTING.md). It is
 // pure: no I/O, no database, no clock. Time comes in the inputs and is always
 // READING time (TTN received_at), never the time of the request, so a late
 // delivery is judged at the time it was measured.

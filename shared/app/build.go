@@ -106,7 +106,7 @@ func build[R any, T any, P interface {
 }
 
 // Local is every function served behind one port, with the same routes as
-// the HTTP API in template.yaml (DESIGN §7), plus the scheduled jobs the
+// the HTTP API in template.yaml (docs/ARCHITECTURE.md "Local development"), plus the scheduled jobs the
 // caller should run every minute.
 type Local struct {
 	Handler http.Handler

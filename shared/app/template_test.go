@@ -320,7 +320,7 @@ func TestTemplateEventsMatchCatalog(t *testing.T) {
 					if v := tplStr(h.PayloadFormatVersion); v != "" && v != "2.0" {
 						t.Errorf("event %s: PayloadFormatVersion %q, the handlers speak 2.0", name, v)
 					}
-					// DESIGN §5: webhooks are never throttled.
+					// docs/ARCHITECTURE.md "Webhook answers": webhooks are never throttled.
 					if fn.FunctionURL && h.RouteSettings != nil &&
 						(h.RouteSettings.ThrottlingBurstLimit != nil || h.RouteSettings.ThrottlingRateLimit != nil) {
 						t.Errorf("event %s: webhook route %q must not be throttled", name, key)
@@ -370,7 +370,7 @@ func TestTemplateEventsMatchCatalog(t *testing.T) {
 	// No stage-wide throttle: it would apply to the webhook routes too.
 	api := apis["HttpApi"]
 	if d := api.DefaultRouteSettings; d != nil && (d.ThrottlingBurstLimit != nil || d.ThrottlingRateLimit != nil) {
-		t.Errorf("HttpApi.DefaultRouteSettings throttles every route, webhooks included (DESIGN §5)")
+		t.Errorf("HttpApi.DefaultRouteSettings throttles every route, webhooks included (docs/ARCHITECTURE.md, Webhook answers)")
 	}
 	if rs, ok := p.rawProperties("HttpApi")["RouteSettings"].(map[string]any); ok {
 		for key := range rs {

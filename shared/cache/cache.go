@@ -1,7 +1,7 @@
 // Package cache is the Redis adapter (go-redis/v9). Redis only ever makes
 // things faster: every method degrades to "no cache" when Redis is not
 // configured or not answering, and the caller falls back to PostgreSQL,
-// which stays the source of truth (DESIGN §2).
+// which stays the source of truth (docs/ARCHITECTURE.md "Layers").
 package cache
 
 import (

@@ -83,7 +83,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 		}
 	}
 
-	// seed.json carries every key DESIGN §7 lists.
+	// seed.json carries every key docs/ARCHITECTURE.md "Local development" and the README list.
 	path := filepath.Join(dir, "seed.json")
 	if err := second.Write(path); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func (p *probe) handler() http.Handler {
 	return web.Standard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		// The v2 adapter splits header values on commas; Stripe-Signature
-		// has to be joined back (DESIGN §2).
+		// has to be joined back (docs/ARCHITECTURE.md "Layers").
 		p.signature = strings.Join(r.Header.Values("Stripe-Signature"), ",")
 		p.requestID = logging.RequestID(r.Context())
 		p.body = string(b)

@@ -10,7 +10,7 @@ import (
 // The dispatcher's rules, pure: the dispatcher feeds them what the claim
 // query read (DispatchDue) and applies the decision in the same transaction.
 //
-// Choices (DESIGN §4 leaves them open):
+// Choices (docs/ALERTING.md leaves them open):
 //   - Rate limits count every notification that was or is being sent
 //     (sent, delivered, sending, pending with attempts) in the last hour, by
 //     its send time. A delivery receipt (delivered) keeps counting: the
