@@ -212,6 +212,10 @@ func warn(c store.SenderChannel, why string) store.SenderChannel {
 	return c
 }
 
+// senderHealthAskTimeout bounds asking the providers (the sweeper gives the
+// task 10 s).
+const senderHealthAskTimeout = 6 * time.Second
+
 // SenderHealthCheck is the sweeper's task: at most every store.SenderHealthEvery
 // it asks the providers, stores the report and counts the channels in
 // trouble (metrics.SendersUnhealthy: down, warning or unknown).
@@ -236,7 +240,12 @@ func (s SenderHealthCheck) Run(ctx context.Context) (int, error) {
 	if last != nil && now.Sub(last.CheckedAt) < store.SenderHealthEvery {
 		return 0, nil
 	}
-	h := EvaluateSenders(GatherSenderFacts(ctx, s.Config, s.Client), now)
+	// The providers get a bounded share of the task's time: a hanging one
+	// makes its channels "unknown", and the report is still stored.
+	gctx, cancel := context.WithTimeout(ctx, senderHealthAskTimeout)
+	facts := GatherSenderFacts(gctx, s.Config, s.Client)
+	cancel()
+	h := EvaluateSenders(facts, now)
 	if err := s.DB.SaveSenderHealth(ctx, h); err != nil {
 		return 0, err
 	}
