@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -111,6 +112,9 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 		t.Fatalf("after the receipt: %s (%v)", status, err)
 	}
 
+	// The owner's screen is open on the live channel.
+	live := st.mustDialLive(url.Values{"token": {seed.Token}, "organization_id": {seed.OrgID}})
+
 	// 4. The on-call manager texts back ACK <code>.
 	reply := fmt.Sprintf(`{"data":{"record_type":"event","id":"f0b7fd23-0e1b-4e4f-b0e4-1d4a6a2f0a11","event_type":"message.received",
 		"occurred_at":%q,"payload":{"record_type":"message","direction":"inbound","id":"9b1c1b5e-5a1e-4f7c-a2a1-0a4c1d1f7e55","type":"SMS",
@@ -122,6 +126,10 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 	var alertStatus, note string
 	if err := db.Pool.QueryRow(ctx, `SELECT status, coalesce(acknowledged_note, '') FROM alerts WHERE ack_code = $1`, code[1]).Scan(&alertStatus, &note); err != nil {
 		t.Fatal(err)
+	}
+	// ... and the screen hears of it at once (telnyx-webhook publishes).
+	if m := next(t, live); m.Type != "alert:acknowledged" || !strings.Contains(string(m.Data), `"acknowledged_at"`) {
+		t.Fatalf("live after the SMS ACK: %+v %s", m, m.Data)
 	}
 	if alertStatus != "acknowledged" || !strings.Contains(note, "SMS") {
 		t.Fatalf("alert after ACK: %s %q", alertStatus, note)

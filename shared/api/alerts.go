@@ -10,6 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -144,7 +145,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, m Memb
 	if err != nil {
 		return err
 	}
-	s.publishAlertChange(r.Context(), m.OrgID, a)
+	realtime.PublishAlertChange(r.Context(), s.Live, m.OrgID, a)
 	web.JSON(w, http.StatusOK, a)
 	return nil
 }
@@ -166,7 +167,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, m Member) 
 		return err
 	}
 	metrics.Add(r.Context(), metrics.AlertsResolved, 1, "Type", a.Type, "Severity", a.Severity)
-	s.publishAlertChange(r.Context(), m.OrgID, a)
+	realtime.PublishAlertChange(r.Context(), s.Live, m.OrgID, a)
 	web.JSON(w, http.StatusOK, a)
 	return nil
 }

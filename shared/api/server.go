@@ -15,7 +15,6 @@ import (
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/config"
-	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/objects"
 	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
@@ -255,11 +254,4 @@ func withCaller(r *http.Request) *http.Request {
 		return r
 	}
 	return r.WithContext(context.WithValue(r.Context(), callerMemoKey{}, &callerMemo{}))
-}
-
-// publishAlertChange publishes a person's acknowledgement or resolution.
-func (s *Server) publishAlertChange(ctx context.Context, orgID string, a domain.Alert) {
-	if e, ok := realtime.AlertChangeEvent(orgID, a); ok {
-		realtime.Or(s.Live).Publish(ctx, e)
-	}
 }

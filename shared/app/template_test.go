@@ -819,7 +819,7 @@ func TestTemplateWebSocketAPIMatchesCatalog(t *testing.T) {
 		!strings.Contains(fmt.Sprint(perm["FunctionName"]), "RealtimeFunction") {
 		t.Errorf("API Gateway may not invoke RealtimeFunction: %v", perm)
 	}
-	for _, publisher := range []string{"ApiFunction", "TtnWebhookFunction", "ChirpstackWebhookFunction", "AlertSweeperFunction"} {
+	for _, publisher := range []string{"ApiFunction", "TtnWebhookFunction", "ChirpstackWebhookFunction", "TelnyxWebhookFunction", "AlertSweeperFunction"} {
 		if v := fmt.Sprint(p.rawEnv(publisher)["REALTIME_MANAGEMENT_ENDPOINT"]); !strings.Contains(v, "${RealtimeApi}.execute-api.") {
 			t.Errorf("%s: REALTIME_MANAGEMENT_ENDPOINT = %s", publisher, v)
 		}

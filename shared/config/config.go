@@ -197,6 +197,8 @@ type TelnyxWebhook struct {
 	// Frontend: a page that failed for good goes out at once on the
 	// contact's next channel, linking to the app like every alarm message.
 	Frontend
+	// Live: an acknowledgement texted back reaches the screens at once.
+	Live
 	// TelnyxPublicKey is the base64 Ed25519 key from the Telnyx portal.
 	TelnyxPublicKey string `env:"TELNYX_PUBLIC_KEY,required,notEmpty" check:"ed25519-public-key"`
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/metrics"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -45,6 +46,9 @@ type TelnyxWebhook struct {
 	// receipt or a call just ended for good (the contact's next channel).
 	// Nil: the sweeper's next dispatch sends it (within a minute).
 	Dispatcher *Dispatcher
+	// Live publishes an acknowledgement texted back (shared/realtime);
+	// nil: nothing is published.
+	Live realtime.Publisher
 	// Now is the clock (tests move it).
 	Now func() time.Time
 	// HelpText answers HELP; empty = DefaultHelpText.
@@ -206,6 +210,12 @@ func (h *TelnyxWebhook) inbound(ctx context.Context, ev TelnyxEvent) (TelnyxResu
 		}
 		log.InfoContext(ctx, "sms acknowledgement", "outcome", ack.Outcome, "alert_id", ack.AlertID,
 			"organization_id", ack.OrganizationID, "contact_id", ack.ContactID)
+		if ack.Outcome == "acknowledged" {
+			// Committed: the organisation's screens see it at once.
+			if a, err := h.DB.Alert(ctx, ack.OrganizationID, ack.AlertID); err == nil {
+				realtime.PublishAlertChange(ctx, h.Live, ack.OrganizationID, a)
+			}
+		}
 		// Strangers get no answer: replying would let anyone make us text
 		// arbitrary numbers (and probe codes); nor does a phone past its
 		// failed attempts (store.AckFailureLimit).

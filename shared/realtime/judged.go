@@ -127,3 +127,12 @@ func (f *Fanout) alertID(ctx context.Context, orgID, id, unitID, alertType, sens
 	}
 	return f.DB.LatestAlertID(ctx, orgID, unitID, alertType, sensorID)
 }
+
+// PublishAlertChange publishes a person's acknowledgement or resolution of
+// a (the alert as the store answered it) after its commit: the api's routes
+// and an ACK texted back take this one path.
+func PublishAlertChange(ctx context.Context, p Publisher, orgID string, a domain.Alert) {
+	if e, ok := AlertChangeEvent(orgID, a); ok {
+		Or(p).Publish(ctx, e)
+	}
+}

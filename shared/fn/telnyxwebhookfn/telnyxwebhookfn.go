@@ -10,6 +10,7 @@ import (
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
 	"github.com/frostguard/functions/shared/notify"
+	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 )
 
@@ -31,6 +32,7 @@ func New(cfg *config.TelnyxWebhook) (http.Handler, error) {
 	}
 	h.Dispatcher = notify.NewConfiguredDispatcher(db, cfg.Notify)
 	h.Dispatcher.FrontendURL = cfg.FrontendURL
+	h.Live = realtime.Configured(db, cfg.Live)
 	mux := host.WebhookMux(catalog.TelnyxWebhook, "/webhooks/telnyx", h)
 	return host.Standard(catalog.TelnyxWebhook, cfg.Common, mux), nil
 }
