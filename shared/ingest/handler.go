@@ -167,10 +167,40 @@ func (h *Handler) handle(ctx context.Context, ev lorawan.Event, secret string) (
 		at = now
 	}
 	key := store.UplinkKey{ConnectionID: conn.ID, SecretHash: cred.hash[:], Global: cred.global,
-		DevEUI: ev.Device.DevEUI, DeviceName: ev.Device.Name(), ReceivedAt: at, Now: now}
+		DevEUI: ev.Device.DevEUI, DeviceName: ev.Device.Name(), ReceivedAt: at, Clamped: !at.Equal(ev.ReadingAt()), Now: now}
 	if ev.Kind == lorawan.KindUplink {
 		key.DedupeKey = ev.DedupeKey()
 	}
+	// No transaction is open while the event is decoded and judged: the
+	// unit is read without a lock, and the write is conditioned on it not
+	// having changed (store.UplinkTx.Commit). When it has — another reading
+	// of the unit, a manual log, an edit — the event is read and judged
+	// again against the new state.
+	for attempt := 1; ; attempt++ {
+		res, err := h.apply(ctx, ev, key, res)
+		switch {
+		case errors.Is(err, store.ErrUplinkDuplicate):
+			res.Status = "duplicate"
+			return res, nil
+		case errors.Is(err, store.ErrUplinkConflict) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, store.ErrUplinkConflict):
+			return Result{}, apperr.Wrap(apperr.Unavailable, err, "the unit is busy: retry later")
+		}
+		return res, err
+	}
+}
+
+// maxAttempts bounds how often an event is judged again because its unit
+// changed meanwhile. Only concurrent writes to one unit conflict (its
+// readings arrive minutes apart); a unit this busy answers 503 and the
+// network delivers again.
+const maxAttempts = 8
+
+// apply reads what the event needs, judges it and writes the outcome: one
+// attempt.
+func (h *Handler) apply(ctx context.Context, ev lorawan.Event, key store.UplinkKey, res Result) (Result, error) {
+	at := key.ReceivedAt
 	tx, t, err := h.DB.BeginUplink(ctx, key)
 	if err != nil {
 		return Result{}, err

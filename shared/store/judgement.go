@@ -49,6 +49,9 @@ type UnitAlerting struct {
 	Silence       *Silence
 	silenceUntil  *time.Time
 	silenceReason string
+	// version is the row version read (its xmin): any write to the unit
+	// since, by anyone, changes it.
+	version string
 }
 
 // TempSample is one stored temperature of a unit.
@@ -66,9 +69,15 @@ type OpenAlertRef struct {
 // unitAlertingSQL is THE read of a unit for judging a reading: cond selects
 // the unit (u), at is the placeholder of the reading's time (the recent
 // temperatures are those before it), now of the clock (the unit's active
-// silence). The unit row is locked FOR UPDATE, so
-// readings of one unit (uplinks, manual logs) are judged one after another.
-func unitAlertingSQL(cond, at, now string) string {
+// silence). lock: the unit row is locked FOR UPDATE for the rest of the
+// transaction (a manual log); an uplink reads it without a lock and its
+// write checks the row's version instead (UplinkTx.Commit). Either way
+// readings of one unit are judged one after another.
+func unitAlertingSQL(cond, at, now string, lock bool) string {
+	forUpdate := ""
+	if lock {
+		forUpdate = "FOR UPDATE OF u"
+	}
 	return `SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone), o.temp_unit, u.type,
 			u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds, u.door_confirm_seconds,
 			u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule,
@@ -79,12 +88,12 @@ func unitAlertingSQL(cond, at, now string) string {
 					WHERE unit_id = u.id AND temperature_c IS NOT NULL
 						AND recorded_at < ` + at + ` AND recorded_at >= ` + at + `::timestamptz - interval '6 hours'
 					ORDER BY recorded_at DESC LIMIT u.cooling_readings) r),
-			coalesce(sl.ended_early_at, sl.ends_at), coalesce(sl.reason, '')
+			coalesce(sl.ended_early_at, sl.ends_at), coalesce(sl.reason, ''), u.xmin::text
 		FROM units u JOIN sites si ON si.id = u.site_id AND si.organization_id = u.organization_id
 			JOIN organizations o ON o.id = u.organization_id
 			LEFT JOIN LATERAL active_unit_silence(u.id, ` + now + `) sl ON true
 		WHERE u.deleted_at IS NULL AND ` + cond + `
-		FOR UPDATE OF u`
+		` + forUpdate
 }
 
 // unitAlertingScan scans a unitAlertingSQL row into u; finish completes it.
@@ -93,7 +102,7 @@ func (u *UnitAlerting) scanArgs(recent *[]byte) []any {
 		&u.MinC, &u.MaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
 		&u.CoolingSlopeCPerHour, &u.CoolingReadings, &u.DefrostSchedule,
 		&u.Status, &u.StatusSince, &u.InBandCount, &u.LastReadingAt, &u.LastManualLogAt, &u.LastTemperatureAt,
-		&u.DoorOpen, &u.DoorChangedAt, recent, &u.silenceUntil, &u.silenceReason}
+		&u.DoorOpen, &u.DoorChangedAt, recent, &u.silenceUntil, &u.silenceReason, &u.version}
 }
 
 // finish completes a scanned unit: its recent temperatures and silence.
@@ -151,6 +160,12 @@ type Judgement struct {
 	Resolves     []AlertResolveRow
 	Events       []AlertEventRow  // history lines of alerts that stay open
 	StatusChange *StatusChangeRow // the unit's status moved: audit_log
+}
+
+// empty reports whether the judgement writes nothing.
+func (w Judgement) empty() bool {
+	return w.UnitState == nil && w.DoorChange == nil && len(w.Opens) == 0 && len(w.Resolves) == 0 &&
+		len(w.Events) == 0 && w.StatusChange == nil
 }
 
 // UnitStateRow is the unit's new alerting state.

@@ -61,7 +61,7 @@ func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge Manu
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var u UnitAlerting
 		var recent []byte
-		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3", "$4"), in.OrgID, in.UnitID, in.RecordedAt, in.now()).
+		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3", "$4", true), in.OrgID, in.UnitID, in.RecordedAt, in.now()).
 			Scan(u.scanArgs(&recent)...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "unit not found")

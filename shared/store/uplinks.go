@@ -9,14 +9,35 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// An uplink is stored in one transaction of two round trips (the ingest
-// hot path, docs/ARCHITECTURE.md "The request flow"): the first reads
-// everything the decision needs and locks the unit; the second writes
-// everything and commits. Alert changes add one read (the notification
-// policy) between them.
+// An uplink is stored in two round trips (the ingest hot path,
+// docs/ARCHITECTURE.md "The request flow", docs/PERFORMANCE.md): the first
+// (BeginUplink) reads everything the decision needs, outside any
+// transaction and taking no lock; the function decodes and judges with no
+// transaction open; the second (Commit) is one transaction in one round
+// trip that locks the unit, checks that it is still the row that was read,
+// stores the reading (its own dedupe) and writes the decision. If the unit
+// changed meanwhile, Commit writes nothing and returns ErrUplinkConflict:
+// the caller reads and judges again. Alert changes add one read (the
+// notification policy) between the two.
+
+// ErrUplinkConflict: the unit changed between BeginUplink and Commit
+// (another reading of it, a manual log, an edit): nothing was written;
+// begin again.
+var ErrUplinkConflict = errors.New("the unit changed since it was read")
+
+// ErrUplinkDuplicate: Commit found the uplink already stored (a copy of the
+// delivery committed between BeginUplink and Commit): nothing was written.
+var ErrUplinkDuplicate = errors.New("the uplink is already stored")
+
+// The SQLSTATEs uplink_assert raises (migration 00180).
+const (
+	sqlstateUnitChanged = "FGCON"
+	sqlstateDuplicate   = "FGDUP"
+)
 
 // UplinkConnection is the network connection a delivery names: what the
 // webhook checks the delivery's secret against before it opens any
@@ -79,10 +100,10 @@ func (db *DB) UplinkConnection(ctx context.Context, l ConnectionLookup) (c Uplin
 // UplinkKey identifies an authenticated uplink delivery.
 type UplinkKey struct {
 	// ConnectionID is the connection the delivery authenticated against.
-	// The transaction re-checks it: every statement of the first round trip
-	// only touches rows while the connection is still active and still
-	// accepts SecretHash (or Global), so a secret rotated or a connection
-	// deactivated since the check writes and locks nothing.
+	// The first round trip re-checks it: every statement only reads rows
+	// while the connection is still active and still accepts SecretHash (or
+	// Global), so a secret rotated or a connection deactivated since the
+	// check finds nothing and writes nothing.
 	ConnectionID string
 	SecretHash   []byte // SHA-256 of the secret the delivery presented
 	Global       bool   // the delivery presented the installation's global secret
@@ -92,7 +113,11 @@ type UplinkKey struct {
 	DeviceName string
 	DedupeKey  string // "" for messages that are not uplinks (no dedupe)
 	ReceivedAt time.Time
-	Now        time.Time // the clock (the unit's active silence); zero: time.Now
+	// Clamped: ReceivedAt is our clock, not the network's (the delivery's
+	// time was in the future), so two copies of the delivery would not
+	// share the reading's key: its dedupe key is stored as well.
+	Clamped bool
+	Now     time.Time // the clock (the unit's active silence); zero: time.Now
 }
 
 func (k UplinkKey) now() time.Time {
@@ -124,12 +149,14 @@ type UplinkTarget struct {
 	OpenAlert []OpenAlertRef
 }
 
-// UplinkTx is an uplink's transaction on one dedicated connection.
+// UplinkTx is an uplink's work on one dedicated connection: no
+// transaction is open between BeginUplink and Commit.
 type UplinkTx struct {
 	conn   *pgxpool.Conn
 	target UplinkTarget
 	key    UplinkKey
 	done   bool
+	inTx   bool // Commit's transaction failed and is still open
 }
 
 // uplinkAuthorized is the condition every statement of the first round trip
@@ -137,13 +164,13 @@ type UplinkTx struct {
 // $3 whether the global secret was presented.
 const uplinkAuthorized = `c.id = $1 AND c.is_active AND (c.secret_hash = $2 OR $3)`
 
-// BeginUplink opens the transaction and runs the first round trip: the
-// connection re-checked, the dedupe insert, the sensor, its unit locked FOR
-// UPDATE (so concurrent uplinks of one unit are judged one after the other)
-// and the unit's open alerts. The caller has checked the secret already:
-// BeginUplink is never reached by an unauthenticated delivery, and the
-// re-check keeps it from writing or locking anything if the connection
-// changed since.
+// BeginUplink runs the first round trip, outside any transaction and
+// taking no lock: the connection re-checked, whether the uplink is already
+// stored (its dedupe key, or a reading of the sensor at its time), the
+// sensor, its unit with the unit's row version, and the unit's open alerts.
+// The caller has checked the secret already: BeginUplink is never reached
+// by an unauthenticated delivery, and the re-check keeps it from finding
+// anything if the connection changed since.
 func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, UplinkTarget, error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
@@ -152,35 +179,32 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	tx := &UplinkTx{conn: conn, key: key}
 	auth := []any{key.ConnectionID, key.SecretHash, key.Global}
 	with := func(args ...any) []any { return append(append([]any{}, auth...), args...) }
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(`SELECT c.organization_id, c.kind FROM network_connections c WHERE `+uplinkAuthorized, auth...)
-	if key.DedupeKey != "" {
-		// Concurrent copies of one delivery wait here for each other; the
-		// loser finds the key taken once the winner commits.
-		b.Queue(`INSERT INTO uplink_dedupe (connection_id, dedupe_key, organization_id, dev_eui, received_at)
-			SELECT c.id, $4, c.organization_id, nullif($5, ''), $6 FROM network_connections c WHERE `+uplinkAuthorized+`
-			ON CONFLICT (connection_id, dedupe_key) DO NOTHING RETURNING true`, with(key.DedupeKey, key.DevEUI, key.ReceivedAt)...)
-	}
 	// The sensor is the organisation's active registration of the DevEUI:
 	// whichever of the organisation's connections delivered it.
 	const sensor = `SELECT s.id, s.unit_id FROM sensors s JOIN network_connections c ON c.organization_id = s.organization_id
 		WHERE ` + uplinkAuthorized + ` AND s.dev_eui = $4 AND s.deleted_at IS NULL`
+	b := &pgx.Batch{}
+	b.Queue(`SELECT c.organization_id, c.kind FROM network_connections c WHERE `+uplinkAuthorized, auth...)
+	if key.DedupeKey != "" {
+		// A copy still in flight is caught by Commit; this spares the
+		// decoding and judging of one that is not.
+		b.Queue(`SELECT EXISTS (SELECT FROM uplink_dedupe d JOIN network_connections c ON c.id = d.connection_id
+				WHERE `+uplinkAuthorized+` AND d.dedupe_key = $5)
+			OR EXISTS (SELECT FROM sensor_readings r WHERE r.sensor_id = (SELECT id FROM (`+sensor+`) s) AND r.recorded_at = $6)`,
+			with(key.DevEUI, key.DedupeKey, key.ReceivedAt)...)
+	}
 	b.Queue(`SELECT s.id, coalesce(s.model, ''), coalesce(s.decoder, ''), coalesce(s.probe, ''),
 			coalesce(ms.low_battery_volts::float8, 0), coalesce(ms.low_battery_percent, 0) FROM sensors s
 		JOIN network_connections c ON c.organization_id = s.organization_id
 		LEFT JOIN sensor_model_settings ms ON ms.organization_id = s.organization_id AND ms.model_key = upper(btrim(s.model))
 		WHERE `+uplinkAuthorized+` AND s.dev_eui = $4 AND s.deleted_at IS NULL`, with(key.DevEUI)...)
-	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5", "$6"), with(key.DevEUI, key.ReceivedAt, key.now())...)
+	b.Queue(unitAlertingSQL(`u.id = (SELECT unit_id FROM (`+sensor+`) s)`, "$5", "$6", false), with(key.DevEUI, key.ReceivedAt, key.now())...)
 	b.Queue(openAlertsSQL+`unit_id = (SELECT unit_id FROM (`+sensor+`) s)`, with(key.DevEUI)...)
 
 	t := &tx.target
 	err = func() error {
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
-		if _, err := br.Exec(); err != nil { // BEGIN
-			return err
-		}
 		err := br.QueryRow().Scan(&t.OrgID, &t.Network)
 		switch {
 		case err == nil:
@@ -189,14 +213,11 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 			return err
 		}
 		if key.DedupeKey != "" {
-			var inserted bool
-			err := br.QueryRow().Scan(&inserted)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				t.Duplicate = t.Authorized
-			case err != nil:
+			var stored bool
+			if err := br.QueryRow().Scan(&stored); err != nil {
 				return err
 			}
+			t.Duplicate = t.Authorized && stored
 		}
 		err = br.QueryRow().Scan(&t.SensorID, &t.SensorModel, &t.SensorDecoder, &t.SensorProbe, &t.SensorLowBatteryVolts, &t.SensorLowBatteryPercent)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -228,17 +249,20 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	return tx, tx.target, nil
 }
 
-// Rollback ends the transaction without writing (auth failure, duplicate,
-// or an error). Safe to call twice and after Commit.
+// Rollback gives the connection back without writing (auth failure,
+// duplicate, or an error), ending Commit's transaction if it failed half
+// way. Safe to call twice and after Commit.
 func (tx *UplinkTx) Rollback(ctx context.Context) {
 	if tx.done {
 		return
 	}
 	tx.done = true
-	// A connection whose rollback failed is closed, not returned to the pool
-	// mid-transaction.
-	if _, err := tx.conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
-		_ = tx.conn.Conn().Close(context.WithoutCancel(ctx))
+	if tx.inTx {
+		// A connection whose rollback failed is closed, not returned to
+		// the pool mid-transaction.
+		if _, err := tx.conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
+			_ = tx.conn.Conn().Close(context.WithoutCancel(ctx))
+		}
 	}
 	tx.conn.Release()
 }
@@ -281,10 +305,19 @@ type UplinkWrites struct {
 	UplinkAt  time.Time     // the reading time
 }
 
-// Commit writes w and commits: the second round trip.
+// Commit writes w in one transaction, in one round trip: the second. A
+// reading first locks the unit and checks its row version against the one
+// BeginUplink read (ErrUplinkConflict if another write came between: the
+// caller begins again), then inserts the reading, which is the uplink's
+// dedupe: its key (sensor_id, recorded_at) is the network's time of the
+// uplink, the same in every copy of the delivery (ErrUplinkDuplicate when a
+// copy is stored already). An uplink without a reading (a join, a device
+// status, an unclaimed device, a frame that measured nothing) is deduped
+// by its dedupe key in uplink_dedupe instead. Either failure stops the
+// round trip at that statement: nothing after it is written.
 func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 	if tx.done {
-		return errors.New("uplink transaction already finished")
+		return errors.New("Commit: the uplink is already finished")
 	}
 	t := tx.target
 	b := &pgx.Batch{}
@@ -292,15 +325,27 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 	if !w.UplinkAt.IsZero() {
 		at = w.UplinkAt
 	}
-	if w.Reading != nil && t.Unit != nil {
+	b.Queue(`BEGIN`)
+	if t.Unit != nil && (w.Reading != nil || !w.Judgement.empty()) {
+		b.Queue(`SELECT uplink_assert((SELECT xmin::text FROM units WHERE id = $1 AND deleted_at IS NULL FOR UPDATE) = $2, '`+sqlstateUnitChanged+`')`,
+			t.Unit.ID, t.Unit.version)
+	}
+	reading := w.Reading != nil && t.Unit != nil
+	if reading {
 		r := w.Reading
-		// ON CONFLICT: a replay whose dedupe key was pruned long ago.
-		b.Queue(`INSERT INTO sensor_readings (organization_id, unit_id, sensor_id, recorded_at, temperature_c, humidity,
+		b.Queue(`WITH r AS (INSERT INTO sensor_readings (organization_id, unit_id, sensor_id, recorded_at, temperature_c, humidity,
 				battery_percent, battery_voltage, door_open, rssi, snr, gateway_count, spreading_factor, f_cnt, source, raw)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-			ON CONFLICT (sensor_id, recorded_at) DO NOTHING`,
+			ON CONFLICT (sensor_id, recorded_at) DO NOTHING RETURNING 1)
+			SELECT uplink_assert(EXISTS (SELECT FROM r), '`+sqlstateDuplicate+`')`,
 			t.OrgID, t.Unit.ID, t.SensorID, at, r.TemperatureC, r.HumidityPct, r.BatteryPercent, r.BatteryVolts,
 			r.DoorOpen, r.RSSI, r.SNR, r.GatewayCount, r.SpreadingFactor, r.FCnt, t.Network, r.Raw)
+	}
+	if tx.key.DedupeKey != "" && t.Authorized && (!reading || tx.key.Clamped) {
+		b.Queue(`WITH d AS (INSERT INTO uplink_dedupe (connection_id, dedupe_key, organization_id, dev_eui, received_at)
+				VALUES ($1, $2, $3, nullif($4, ''), $5) ON CONFLICT (connection_id, dedupe_key) DO NOTHING RETURNING 1)
+			SELECT uplink_assert(EXISTS (SELECT FROM d), '`+sqlstateDuplicate+`')`,
+			t.ConnectionID, tx.key.DedupeKey, t.OrgID, tx.key.DevEUI, tx.key.ReceivedAt)
 	}
 	if w.Health != nil && t.SensorID != "" {
 		h := w.Health
@@ -328,9 +373,19 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 			t.OrgID, t.ConnectionID, tx.key.DevEUI, tx.key.DeviceName, at)
 	}
 	b.Queue(`COMMIT`)
+	tx.inTx = true
 	err := tx.conn.SendBatch(ctx, b).Close()
 	if err != nil {
 		tx.Rollback(ctx)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			switch pgErr.Code {
+			case sqlstateUnitChanged:
+				return fmt.Errorf("Commit: %w", ErrUplinkConflict)
+			case sqlstateDuplicate:
+				return fmt.Errorf("Commit: %w", ErrUplinkDuplicate)
+			}
+		}
 		return fmt.Errorf("Commit: %w", Classify(err))
 	}
 	tx.done = true
@@ -338,7 +393,7 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 	return nil
 }
 
-// NotificationPlan reads, inside the uplink's transaction, the policy that
+// NotificationPlan reads, on the uplink's connection, the policy that
 // governs an alert of alertType on the unit and the organisation's active
 // contacts (readPlan). Only alert changes need it: the extra round trip is
 // off the no-change hot path.

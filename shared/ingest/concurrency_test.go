@@ -1,0 +1,81 @@
+package ingest
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestNoTransactionIsHeldWhileAnUplinkIsJudged: while the function decodes
+// and judges an uplink, no transaction of it is open and the unit's row is
+// not locked (issue 18: connections sat idle in transaction, the unit
+// locked, waiting for the function's second round trip). A manager's edit
+// of the unit made meanwhile goes through at once, and the uplink, whose
+// write finds the unit changed, is judged again against the edited unit.
+//
+// Before issue 18 the edit waited for the uplink's lock: it timed out here.
+func TestNoTransactionIsHeldWhileAnUplinkIsJudged(t *testing.T) {
+	f := newFixture(t)
+	clock := f.now.Add(24 * time.Hour)
+	var calls atomic.Int32
+	var idleInTx, editErr = -1, error(nil)
+	f.handler.Now = func() time.Time {
+		// The handler reads the clock once before it reads the unit and
+		// once while it judges (the judge's "now"): the second call is
+		// inside the Go computation.
+		if calls.Add(1) == 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			f.row(&idleInTx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)
+			// The manager widens the band: 7 °C is in range now.
+			_, editErr = f.db.Pool.Exec(ctx, `UPDATE units SET temp_max_c = 10, updated_at = now() WHERE id = $1`, f.unitID)
+		}
+		return clock
+	}
+	a := f.post(uplink{At: f.now, FCnt: 1, Decoded: temp(7)}.body()).must(t, 200, "stored")
+	if editErr != nil {
+		t.Fatalf("the unit could not be edited while the uplink was judged (its row was locked): %v", editErr)
+	}
+	if idleInTx != 0 {
+		t.Errorf("%d connections idle in a transaction while the uplink was judged, want 0", idleInTx)
+	}
+	// Judged again against the edited band: no excursion.
+	if a.Result.UnitStatus != "ok" || a.Result.AlertsOpened != 0 {
+		t.Errorf("unit %q with %d alerts opened, want ok and none (judged against the band before the edit?)", a.Result.UnitStatus, a.Result.AlertsOpened)
+	}
+	if n := f.count(`SELECT count(*) FROM sensor_readings`); n != 1 {
+		t.Errorf("%d readings, want 1", n)
+	}
+	if n := f.count(`SELECT count(*) FROM units WHERE id = $1 AND status = 'ok' AND last_reading_at = $2`, f.unitID, f.now); n != 1 {
+		t.Error("the unit's state is not the second judgement's")
+	}
+}
+
+// TestARacingCopyOfAnUplinkIsADuplicate: a copy of an uplink stored while
+// the original is being judged makes the original a duplicate that writes
+// nothing (the reading is the uplink's dedupe).
+func TestARacingCopyOfAnUplinkIsADuplicate(t *testing.T) {
+	f := newFixture(t)
+	clock := f.now.Add(24 * time.Hour)
+	body := uplink{At: f.now, FCnt: 1, Decoded: temp(3)}.body()
+	var calls atomic.Int32
+	var copyAnswer answer
+	f.handler.Now = func() time.Time {
+		// While the original is judged, its copy arrives and is stored.
+		if calls.Add(1) == 2 {
+			copyAnswer = f.post(body)
+		}
+		return clock
+	}
+	a := f.post(body)
+	if copyAnswer.Result.Status != "stored" || a.Status != 200 || a.Result.Status != "duplicate" {
+		t.Errorf("copy %d %q, original %d %q: want the copy stored and the original a duplicate", copyAnswer.Status, copyAnswer.Result.Status, a.Status, a.Result.Status)
+	}
+	if n := f.count(`SELECT count(*) FROM sensor_readings`); n != 1 {
+		t.Errorf("%d readings, want 1", n)
+	}
+	if n := f.count(`SELECT count(*) FROM uplink_dedupe`); n != 0 {
+		t.Errorf("%d dedupe rows, want none: the reading is the uplink's dedupe", n)
+	}
+}
