@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +79,47 @@ func TestARacingCopyOfAnUplinkIsADuplicate(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM uplink_dedupe`); n != 0 {
 		t.Errorf("%d dedupe rows, want none: the reading is the uplink's dedupe", n)
+	}
+}
+
+// TestConcurrentReadingsOfOneUnitAreAllJudged: readings of one unit arriving
+// at once (its four sensors reporting together, each several times) all
+// get stored, and the unit's state is that of the newest: the losers of the
+// version check were judged again, none was lost or applied twice.
+func TestConcurrentReadingsOfOneUnitAreAllJudged(t *testing.T) {
+	f := newFixture(t)
+	f.handler.Now = func() time.Time { return f.now.Add(24 * time.Hour) }
+	devs := []string{devEUI}
+	for i := 1; i < 4; i++ {
+		d := fmt.Sprintf("70B3D57E0000F00%d", i)
+		f.exec(`INSERT INTO sensors (organization_id, unit_id, dev_eui, model) VALUES ($1, $2, $3, 'Dragino LHT65')`, f.orgID, f.unitID, d)
+		devs = append(devs, d)
+	}
+	const each = 5
+	var wg sync.WaitGroup
+	answers := make(chan answer, len(devs)*each)
+	for i, d := range devs {
+		wg.Add(1)
+		go func(i int, d string) {
+			defer wg.Done()
+			for k := 0; k < each; k++ {
+				at := f.now.Add(time.Duration(k*len(devs)+i) * time.Second)
+				answers <- f.post(uplink{DevEUI: d, At: at, FCnt: k + 1, Decoded: temp(3)}.body())
+			}
+		}(i, d)
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		if a.Status != 200 || a.Result.Status != "stored" {
+			t.Errorf("%d %q: %s", a.Status, a.Result.Status, a.Body)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM sensor_readings WHERE unit_id = $1`, f.unitID); n != len(devs)*each {
+		t.Errorf("%d readings, want %d", n, len(devs)*each)
+	}
+	newest := f.now.Add(time.Duration(len(devs)*each-1) * time.Second)
+	if n := f.count(`SELECT count(*) FROM units WHERE id = $1 AND last_reading_at = $2 AND status = 'ok'`, f.unitID, newest); n != 1 {
+		t.Error("the unit's last reading is not the newest one")
 	}
 }
