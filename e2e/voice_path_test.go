@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -88,9 +89,15 @@ func TestAlarmToVoiceCallToKey1(t *testing.T) {
 		t.Fatalf("menu: %+v", menu)
 	}
 	clientState = menu.Body["client_state"].(string) // events after a command carry its state
+	// The owner's screen is open on the live channel.
+	live := st.mustDialLive(url.Values{"token": {st.seed.Token}, "organization_id": {st.seed.OrgID}})
 	out := event("call.gather.ended", map[string]any{"digits": "1", "status": "valid"})
 	if out["outcome"] != "acknowledged" {
 		t.Fatalf("key 1: %v", out)
+	}
+	// ... and hears of key 1 at once, as of an ACK texted back.
+	if m := next(t, live); m.Type != "alert:acknowledged" || !strings.Contains(string(m.Data), `"acknowledged_at"`) {
+		t.Fatalf("live after key 1: %+v %s", m, m.Data)
 	}
 	bye := last()
 	if bye.Action != "speak" || !strings.Contains(bye.Body["payload"].(string), "acknowledged") {

@@ -46,8 +46,8 @@ type TelnyxWebhook struct {
 	// receipt or a call just ended for good (the contact's next channel).
 	// Nil: the sweeper's next dispatch sends it (within a minute).
 	Dispatcher *Dispatcher
-	// Live publishes an acknowledgement texted back (shared/realtime);
-	// nil: nothing is published.
+	// Live publishes an acknowledgement texted back or keyed on a call
+	// (shared/realtime); nil: nothing is published.
 	Live realtime.Publisher
 	// Now is the clock (tests move it).
 	Now func() time.Time
@@ -210,12 +210,7 @@ func (h *TelnyxWebhook) inbound(ctx context.Context, ev TelnyxEvent) (TelnyxResu
 		}
 		log.InfoContext(ctx, "sms acknowledgement", "outcome", ack.Outcome, "alert_id", ack.AlertID,
 			"organization_id", ack.OrganizationID, "contact_id", ack.ContactID)
-		if ack.Outcome == "acknowledged" {
-			// Committed: the organisation's screens see it at once.
-			if a, err := h.DB.Alert(ctx, ack.OrganizationID, ack.AlertID); err == nil {
-				realtime.PublishAlertChange(ctx, h.Live, ack.OrganizationID, a)
-			}
-		}
+		h.publishAcknowledged(ctx, ack.Outcome, ack.OrganizationID, ack.AlertID)
 		// Strangers get no answer: replying would let anyone make us text
 		// arbitrary numbers (and probe codes); nor does a phone past its
 		// failed attempts (store.AckFailureLimit).
@@ -231,6 +226,22 @@ func (h *TelnyxWebhook) inbound(ctx context.Context, ev TelnyxEvent) (TelnyxResu
 		}
 		log.InfoContext(ctx, "inbound sms without a keyword")
 		return TelnyxResult{Status: "ignored"}, nil
+	}
+}
+
+// publishAcknowledged tells the organisation's screens, after the commit,
+// that a person acknowledged an alert by SMS or by key 1 on a call: the
+// same event as an acknowledgement in the app (realtime.PublishAlertChange).
+// Other outcomes (already acknowledged, resolved, not a contact) change
+// nothing on screen.
+func (h *TelnyxWebhook) publishAcknowledged(ctx context.Context, outcome, orgID, alertID string) {
+	if outcome != "acknowledged" || h.Live == nil {
+		return
+	}
+	if a, err := h.DB.Alert(ctx, orgID, alertID); err == nil {
+		realtime.PublishAlertChange(ctx, h.Live, orgID, a)
+	} else {
+		slog.WarnContext(ctx, "acknowledged alert not published", "alert_id", alertID, "err", err)
 	}
 }
 
@@ -289,6 +300,7 @@ func (h *TelnyxWebhook) call(ctx context.Context, ev TelnyxEvent) (TelnyxResult,
 		}
 		h.command(ctx, ev, res.Facts, *c)
 	}
+	h.publishAcknowledged(ctx, res.AckOutcome, res.Facts.OrgID, res.Facts.AlertID)
 	if !res.RedialAt.IsZero() {
 		slog.InfoContext(ctx, "voice page unanswered: calling again", "notification_id", res.Facts.ID, "at", res.RedialAt)
 	}
