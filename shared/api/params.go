@@ -13,17 +13,12 @@ import (
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/orgroute"
 )
 
 // PathID returns the {name} path segment, which must be a UUID. A malformed
 // id answers 404 like an unknown one: it names nothing that exists.
-func PathID(r *http.Request, name string) (string, error) {
-	id := r.PathValue(name)
-	if !domain.IsUUID(id) {
-		return "", apperr.New(apperr.NotFound, "%s not found", strings.TrimSuffix(name, "Id"))
-	}
-	return strings.ToLower(id), nil
-}
+func PathID(r *http.Request, name string) (string, error) { return orgroute.PathID(r, name) }
 
 // QueryUUID returns an optional UUID query parameter.
 func QueryUUID(r *http.Request, name string) (string, error) {
@@ -156,9 +151,7 @@ func NewList[T any](items []T, limit int, cursorOf func(T) Cursor) List[T] {
 	return l
 }
 
-func forbidden(p access.Permission) error {
-	return apperr.New(apperr.Forbidden, "your role does not allow this (%s)", p)
-}
+func forbidden(p access.Permission) error { return orgroute.Forbidden(p) }
 
 // idFilter is an id query parameter of a list and the entity types it may
 // name.

@@ -6,25 +6,22 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/frostguard/functions/shared/access"
-	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/cache"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/objects"
+	"github.com/frostguard/functions/shared/orgroute"
 	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
 
 // TokenVerifier checks an access token (auth.Verifier in production).
-type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (auth.Claims, error)
-}
+type TokenVerifier = orgroute.TokenVerifier
 
 // Server holds the api's dependencies.
 type Server struct {
@@ -63,18 +60,14 @@ func New(db *store.DB, v TokenVerifier) *Server {
 }
 
 // Open configures a Server from the settings every function that serves
-// signed-in users shares (api, reports, stripe-checkout): the database pool
-// and the Stack Auth verifier. It opens no connection.
+// signed-in users shares (api, reports): orgroute.Open. It opens no
+// connection.
 func Open(c config.Common, a config.Auth) (*Server, error) {
-	db, err := store.Open(c.DatabaseURL, c.DBMaxConns)
+	g, err := orgroute.Open(c, a)
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := auth.NewStackAuthVerifier(a)
-	if err != nil {
-		return nil, err
-	}
-	return New(db, verifier), nil
+	return New(g.DB, g.Verifier), nil
 }
 
 // Register adds every route of the api function to mux. The HACCP report
@@ -141,42 +134,24 @@ func (s *Server) RoutePermission(pattern string) (access.Permission, bool) {
 	return p, ok
 }
 
-// Caller is the authenticated user of a request.
-type Caller struct {
-	UserID  string
-	Subject string // the Stack Auth user id (JWT sub)
-	Email   string
-	// EmailVerified is the token's email_verified: only a verified address
-	// sees, accepts or declines the invitations sent to it.
-	EmailVerified bool
-	Name          string
-}
+// The caller of a request and their membership are shared/orgroute's: the
+// api and the other functions that serve org-scoped routes guard them alike.
+type (
+	Caller      = orgroute.Caller
+	Member      = orgroute.Member
+	UserHandler = orgroute.UserHandler
+	OrgHandler  = orgroute.OrgHandler
+)
 
-// Member is a caller acting inside one organisation.
-type Member struct {
-	Caller
-	OrgID string
-	Role  access.Role
-}
-
-// Can reports whether the member may do p.
-func (m Member) Can(p access.Permission) bool { return access.Can(m.Role, p) }
-
-// UserHandler handles a route that needs a signed-in user only.
-type UserHandler func(w http.ResponseWriter, r *http.Request, c Caller) error
-
-// OrgHandler handles an org-scoped route ({orgId} in the pattern).
-type OrgHandler func(w http.ResponseWriter, r *http.Request, m Member) error
+// guard authenticates with the server's current DB and Verifier (tests
+// replace the Verifier after New).
+func (s *Server) guard() orgroute.Guard { return orgroute.Guard{DB: s.DB, Verifier: s.Verifier} }
 
 // handleUser registers a route for any signed-in user.
 func (s *Server) handleUser(mux *http.ServeMux, pattern string, h UserHandler) {
 	s.routes[pattern] = ""
 	mux.Handle(pattern, web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r)
-		if err != nil {
-			return err
-		}
-		return h(w, r, c)
+		return s.guard().User(h)(w, r)
 	}))
 }
 
@@ -185,73 +160,13 @@ func (s *Server) handleUser(mux *http.ServeMux, pattern string, h UserHandler) {
 func (s *Server) handleOrg(mux *http.ServeMux, pattern string, perm access.Permission, h OrgHandler) {
 	s.routes[pattern] = perm
 	mux.Handle(pattern, web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r)
-		if err != nil {
-			return err
-		}
-		orgID, err := PathID(r, "orgId")
-		if err != nil {
-			return err
-		}
-		role, err := s.DB.RoleIn(r.Context(), orgID, c.UserID)
-		if err != nil {
-			return err
-		}
-		m := Member{Caller: c, OrgID: orgID, Role: role}
-		if !m.Can(perm) {
-			return forbidden(perm)
-		}
-		return h(w, r, m)
+		return s.guard().Org(perm, h)(w, r)
 	}))
 }
 
-// authenticate verifies the request's token and finds (or creates) its
-// user. The audit trail, subscription enforcement and the route itself all
-// need the caller: when withCaller installed a memo (the api's outermost
-// layer does), the token is verified and the user looked up once per
-// request, not once per layer.
-func (s *Server) authenticate(r *http.Request) (Caller, error) {
-	memo, _ := r.Context().Value(callerMemoKey{}).(*callerMemo)
-	if memo != nil && memo.done {
-		return memo.caller, memo.err
-	}
-	c, err := s.resolveCaller(r)
-	if memo != nil {
-		memo.caller, memo.err, memo.done = c, err, true
-	}
-	return c, err
-}
-
-func (s *Server) resolveCaller(r *http.Request) (Caller, error) {
-	tok := auth.TokenFromRequest(r)
-	if tok == "" {
-		return Caller{}, auth.ErrUnauthenticated
-	}
-	claims, err := s.Verifier.Verify(r.Context(), tok)
-	if err != nil {
-		return Caller{}, err
-	}
-	u, err := s.DB.EnsureUser(r.Context(), claims.Subject, claims.Email, claims.Name)
-	if err != nil {
-		return Caller{}, err
-	}
-	return Caller{UserID: u.ID, Subject: claims.Subject, Email: u.Email, EmailVerified: claims.EmailVerified && claims.Email != "",
-		Name: u.DisplayName}, nil
-}
-
-type callerMemoKey struct{}
-
-// callerMemo holds one request's authentication result.
-type callerMemo struct {
-	done   bool
-	caller Caller
-	err    error
-}
+// authenticate is the request's caller, resolved once per request when
+// withCaller installed the memo (orgroute.Guard.Caller).
+func (s *Server) authenticate(r *http.Request) (Caller, error) { return s.guard().Caller(r) }
 
 // withCaller gives the request a memo for authenticate, once.
-func withCaller(r *http.Request) *http.Request {
-	if _, ok := r.Context().Value(callerMemoKey{}).(*callerMemo); ok {
-		return r
-	}
-	return r.WithContext(context.WithValue(r.Context(), callerMemoKey{}, &callerMemo{}))
-}
+func withCaller(r *http.Request) *http.Request { return orgroute.WithCaller(r) }

@@ -11,9 +11,9 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/frostguard/functions/shared/access"
-	"github.com/frostguard/functions/shared/api"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/orgroute"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/web"
 )
@@ -32,10 +32,11 @@ const (
 
 // CheckoutHandler serves the stripe-checkout function: Checkout Sessions to
 // buy a plan and Billing Portal sessions to manage one. It authenticates
-// through the api's own machinery (JWT, membership, owner/admin).
+// through the api's own guard (shared/orgroute: JWT, membership, the
+// ManageBilling permission).
 type CheckoutHandler struct {
-	API *api.Server
-	DB  *store.DB
+	Guard orgroute.Guard
+	DB    *store.DB
 	// Stripe is nil when STRIPE_SECRET_KEY is unset: both routes answer 503.
 	Stripe      *client.API
 	Prices      config.StripePrices
@@ -44,8 +45,8 @@ type CheckoutHandler struct {
 
 // Register adds both routes to mux.
 func (h *CheckoutHandler) Register(mux *http.ServeMux) {
-	h.API.HandleOrg(mux, CheckoutRoute, access.ManageBilling, h.checkout)
-	h.API.HandleOrg(mux, PortalRoute, access.ManageBilling, h.portal)
+	mux.Handle(CheckoutRoute, h.Guard.Org(access.ManageBilling, h.checkout))
+	mux.Handle(PortalRoute, h.Guard.Org(access.ManageBilling, h.portal))
 }
 
 // CheckoutRequest is the body of the checkout route. Paths are relative to
@@ -66,7 +67,7 @@ type SessionResponse struct {
 	Kind      string `json:"kind"`
 }
 
-func (h *CheckoutHandler) checkout(w http.ResponseWriter, r *http.Request, m api.Member) error {
+func (h *CheckoutHandler) checkout(w http.ResponseWriter, r *http.Request, m orgroute.Member) error {
 	if h.Stripe == nil {
 		return ErrNotConfigured
 	}
@@ -158,7 +159,7 @@ func (h *CheckoutHandler) validate(req CheckoutRequest) (price, successURL, canc
 // idempotency key is derived from the organisation, so a retry after a
 // lost response (or a second instance racing past the database lock's
 // timeout) gets the same customer back from Stripe for 24 hours.
-func (h *CheckoutHandler) createCustomer(ctx context.Context, m api.Member, orgName string) (string, error) {
+func (h *CheckoutHandler) createCustomer(ctx context.Context, m orgroute.Member, orgName string) (string, error) {
 	params := &stripe.CustomerParams{
 		Metadata: map[string]string{"organization_id": m.OrgID},
 	}
@@ -177,7 +178,7 @@ func (h *CheckoutHandler) createCustomer(ctx context.Context, m api.Member, orgN
 	return c.ID, nil
 }
 
-func (h *CheckoutHandler) portal(w http.ResponseWriter, r *http.Request, m api.Member) error {
+func (h *CheckoutHandler) portal(w http.ResponseWriter, r *http.Request, m orgroute.Member) error {
 	if h.Stripe == nil {
 		return ErrNotConfigured
 	}

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/access"
-	"github.com/frostguard/functions/shared/api"
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/config"
+	"github.com/frostguard/functions/shared/orgroute"
 	"github.com/frostguard/functions/shared/store"
 	"github.com/frostguard/functions/shared/testenv"
 	"github.com/frostguard/functions/shared/web"
@@ -122,8 +122,8 @@ func newCheckoutHarness(t *testing.T) *checkoutHarness {
 		return web.Standard(mux, web.Options{Function: "stripe-checkout"})
 	}
 	return &checkoutHarness{t: t, db: db, signer: signer, spy: spy,
-		h:     build(&billing.CheckoutHandler{API: api.New(db, v), DB: db, Stripe: sc, Prices: prices, FrontendURL: frontend + "/"}),
-		noKey: build(&billing.CheckoutHandler{API: api.New(db, v), DB: db, Prices: prices, FrontendURL: frontend}),
+		h:     build(&billing.CheckoutHandler{Guard: orgroute.Guard{DB: db, Verifier: v}, DB: db, Stripe: sc, Prices: prices, FrontendURL: frontend + "/"}),
+		noKey: build(&billing.CheckoutHandler{Guard: orgroute.Guard{DB: db, Verifier: v}, DB: db, Prices: prices, FrontendURL: frontend}),
 	}
 }
 

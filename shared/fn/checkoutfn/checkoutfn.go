@@ -7,16 +7,16 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/frostguard/functions/shared/api"
 	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/catalog"
 	"github.com/frostguard/functions/shared/config"
 	"github.com/frostguard/functions/shared/host"
+	"github.com/frostguard/functions/shared/orgroute"
 )
 
 // New builds the `stripe-checkout` function's handler.
 func New(cfg *config.StripeCheckout) (http.Handler, error) {
-	srv, err := api.Open(cfg.Common, cfg.Auth)
+	guard, err := orgroute.Open(cfg.Common, cfg.Auth)
 	if err != nil {
 		return nil, err
 	}
@@ -26,6 +26,6 @@ func New(cfg *config.StripeCheckout) (http.Handler, error) {
 		return nil, err
 	}
 	mux := host.NewMux(catalog.StripeCheckout)
-	(&billing.CheckoutHandler{API: srv, DB: srv.DB, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
+	(&billing.CheckoutHandler{Guard: guard, DB: guard.DB, Stripe: sc, Prices: cfg.StripePrices, FrontendURL: cfg.FrontendURL}).Register(mux)
 	return host.Standard(catalog.StripeCheckout, cfg.Common, mux, cfg.FrontendURL), nil
 }
