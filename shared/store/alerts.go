@@ -64,7 +64,8 @@ type AlertFilter struct {
 
 // ListAlerts returns up to f.Limit alerts of the organisation, newest first
 // (triggered_at DESC, id DESC).
-func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]domain.Alert, error) {
+func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) (_ []domain.Alert, err error) {
+	defer wrap(&err, "store.ListAlerts")
 	where := []string{"a.organization_id = $1"}
 	args := []any{orgID}
 	add := func(cond string, v any) {
@@ -123,7 +124,8 @@ func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) ([]do
 }
 
 // Alert returns one alert of the organisation.
-func (db *DB) Alert(ctx context.Context, orgID, alertID string) (domain.Alert, error) {
+func (db *DB) Alert(ctx context.Context, orgID, alertID string) (_ domain.Alert, err error) {
+	defer wrap(&err, "store.Alert")
 	return alertIn(ctx, db.Pool, orgID, alertID)
 }
 
@@ -140,7 +142,8 @@ func alertIn(ctx context.Context, q alertRowQuerier, orgID, alertID string) (dom
 }
 
 // AlertEvents returns an alert's timeline, oldest first.
-func (db *DB) AlertEvents(ctx context.Context, orgID, alertID string) ([]domain.AlertEvent, error) {
+func (db *DB) AlertEvents(ctx context.Context, orgID, alertID string) (_ []domain.AlertEvent, err error) {
+	defer wrap(&err, "store.AlertEvents")
 	rows, err := db.Pool.Query(ctx, `SELECT e.id, e.kind, e.actor_user_id, usr.display_name, e.note, e.data, e.at
 		FROM alert_events e LEFT JOIN users usr ON usr.id = e.actor_user_id
 		WHERE e.organization_id = $1 AND e.alert_id = $2 ORDER BY e.at, e.id`, orgID, alertID)
@@ -162,9 +165,10 @@ func (db *DB) AlertEvents(ctx context.Context, orgID, alertID string) ([]domain.
 // AcknowledgeAlert marks an active alert acknowledged by userID and stops its
 // escalation (the alert stays open). Only an active alert can be
 // acknowledged: anything else is a Conflict.
-func (db *DB) AcknowledgeAlert(ctx context.Context, orgID, alertID, userID, note string) (domain.Alert, error) {
+func (db *DB) AcknowledgeAlert(ctx context.Context, orgID, alertID, userID, note string) (_ domain.Alert, err error) {
+	defer wrap(&err, "store.AcknowledgeAlert")
 	var out domain.Alert
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM alerts WHERE organization_id = $1 AND id = $2 FOR UPDATE`,
 			orgID, alertID).Scan(&status)
@@ -201,9 +205,10 @@ func (db *DB) AcknowledgeAlert(ctx context.Context, orgID, alertID, userID, note
 // current state (see domain.CheckResolve); its error is returned as is and
 // nothing is written.
 func (db *DB) ResolveAlert(ctx context.Context, orgID, alertID, userID, note string, actions []CorrectiveActionInput,
-	check func(alertType string, u domain.UnitCondition) error) (domain.Alert, error) {
+	check func(alertType string, u domain.UnitCondition) error) (_ domain.Alert, err error) {
+	defer wrap(&err, "store.ResolveAlert")
 	var out domain.Alert
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var status, typ, unitID string
 		var unit domain.UnitCondition
 		err := tx.QueryRow(ctx, `SELECT a.status, a.type, a.unit_id, u.status, u.door_open

@@ -50,7 +50,8 @@ var assetEntityName = map[domain.AssetKind]string{
 // CheckAssetEntity checks that the row an asset of kind names exists in
 // the organisation: otherwise a field error on entity_id. Kinds without an
 // entity (the logo) need none.
-func (db *DB) CheckAssetEntity(ctx context.Context, orgID string, kind domain.AssetKind, entityID *string) error {
+func (db *DB) CheckAssetEntity(ctx context.Context, orgID string, kind domain.AssetKind, entityID *string) (err error) {
+	defer wrap(&err, "store.CheckAssetEntity")
 	q, ok := assetEntityQuery[kind]
 	if !ok {
 		return nil
@@ -70,7 +71,8 @@ func (db *DB) CheckAssetEntity(ctx context.Context, orgID string, kind domain.As
 
 // CreateAsset inserts a pending asset (its entity checked by
 // CheckAssetEntity).
-func (db *DB) CreateAsset(ctx context.Context, orgID, userID string, in domain.Asset) (domain.Asset, error) {
+func (db *DB) CreateAsset(ctx context.Context, orgID, userID string, in domain.Asset) (_ domain.Asset, err error) {
+	defer wrap(&err, "store.CreateAsset")
 	out, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Asset, error) {
 		return scanAsset(tx.QueryRow(ctx, `INSERT INTO assets AS a (organization_id, kind, entity_id, s3_key, content_type, size_bytes, status, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING `+assetCols,
@@ -80,13 +82,15 @@ func (db *DB) CreateAsset(ctx context.Context, orgID, userID string, in domain.A
 }
 
 // GetAsset returns one asset of the organisation, pending or ready.
-func (db *DB) GetAsset(ctx context.Context, orgID, id string) (domain.Asset, error) {
+func (db *DB) GetAsset(ctx context.Context, orgID, id string) (_ domain.Asset, err error) {
+	defer wrap(&err, "store.GetAsset")
 	a, err := scanAsset(db.Pool.QueryRow(ctx, `SELECT `+assetCols+` FROM assets a WHERE a.id = $1 AND a.organization_id = $2`, id, orgID))
 	return a, hierNotFound(err, "asset")
 }
 
 // ListAssets lists the organisation's ready assets.
-func (db *DB) ListAssets(ctx context.Context, orgID string, f AssetFilter) ([]domain.Asset, error) {
+func (db *DB) ListAssets(ctx context.Context, orgID string, f AssetFilter) (_ []domain.Asset, err error) {
+	defer wrap(&err, "store.ListAssets")
 	var q hierQuery
 	q.where("a.organization_id = ?", orgID)
 	q.where("a.status = 'ready'")
@@ -115,7 +119,8 @@ func (db *DB) ListAssets(ctx context.Context, orgID string, f AssetFilter) ([]do
 
 // MarkAssetReady records that the object was uploaded (with its actual
 // size). Confirming a ready asset again changes nothing.
-func (db *DB) MarkAssetReady(ctx context.Context, orgID, id string, size int64) (domain.Asset, error) {
+func (db *DB) MarkAssetReady(ctx context.Context, orgID, id string, size int64) (_ domain.Asset, err error) {
+	defer wrap(&err, "store.MarkAssetReady")
 	a, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Asset, error) {
 		return scanAsset(tx.QueryRow(ctx, `UPDATE assets AS a SET status = 'ready', size_bytes = $3, updated_at = now()
 		WHERE a.id = $1 AND a.organization_id = $2 AND a.status = 'pending' RETURNING `+assetCols, id, orgID, size))
@@ -131,6 +136,7 @@ func (db *DB) MarkAssetReady(ctx context.Context, orgID, id string, size int64) 
 }
 
 // DeleteAsset removes an asset row (the caller has removed its object).
-func (db *DB) DeleteAsset(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteAsset(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteAsset")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "asset not found"), `DELETE FROM assets WHERE id = $1 AND organization_id = $2`, id, orgID)
 }

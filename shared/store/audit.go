@@ -85,7 +85,8 @@ func (p *PendingAudit) readBefore(ctx context.Context, tx pgx.Tx) error {
 // InsertAudit writes rec outside any change's transaction (a write that
 // committed none through InTx). An unknown organisation (a race with its
 // deletion) writes nothing.
-func (db *DB) InsertAudit(ctx context.Context, rec AuditRecord) error {
+func (db *DB) InsertAudit(ctx context.Context, rec AuditRecord) (err error) {
+	defer wrap(&err, "store.InsertAudit")
 	return Classify(insertAuditRecord(ctx, db.Pool, rec))
 }
 
@@ -193,6 +194,7 @@ var auditTables = map[string]string{
 // (the audit trail's "before"). ok is false for an entity type without a
 // table here or a row that does not exist.
 func (db *DB) AuditSnapshot(ctx context.Context, orgID, entityType, id string) (row json.RawMessage, ok bool, err error) {
+	defer wrap(&err, "store.AuditSnapshot")
 	row, ok, err = auditSnapshot(ctx, db.Pool, orgID, entityType, id)
 	return row, ok, Classify(err)
 }
@@ -247,7 +249,8 @@ type AuditFilter struct {
 }
 
 // ListAudit lists the organisation's audit trail.
-func (db *DB) ListAudit(ctx context.Context, orgID string, f AuditFilter) ([]AuditEntry, error) {
+func (db *DB) ListAudit(ctx context.Context, orgID string, f AuditFilter) (_ []AuditEntry, err error) {
+	defer wrap(&err, "store.ListAudit")
 	where := []string{"a.organization_id = $1"}
 	args := []any{orgID}
 	add := func(cond string, v any) {

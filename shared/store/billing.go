@@ -13,14 +13,15 @@ import (
 // BillingStatus returns the organisation's plan, subscription and sensor
 // usage. CanManage and InGoodStanding are the caller's to fill: they depend
 // on the reader and the clock.
-func (db *DB) BillingStatus(ctx context.Context, orgID string) (domain.BillingStatus, error) {
+func (db *DB) BillingStatus(ctx context.Context, orgID string) (_ domain.BillingStatus, err error) {
+	defer wrap(&err, "store.BillingStatus")
 	var b domain.BillingStatus
 	// The plan and limit are the organisation's effective entitlement (billing
 	// writes them with the subscription); an organisation created before its
 	// subscription row reads as a trial ending at organizations.trial_ends_at.
 	// Sensors count against the limit when registered and installed in a
 	// live unit, the same rule the sensor routes enforce.
-	err := db.Pool.QueryRow(ctx, `SELECT o.plan, coalesce(s.status, 'trial'), coalesce(s.trial_ends_at, o.trial_ends_at),
+	err = db.Pool.QueryRow(ctx, `SELECT o.plan, coalesce(s.status, 'trial'), coalesce(s.trial_ends_at, o.trial_ends_at),
 			s.current_period_end, coalesce(s.cancel_at_period_end, false), o.sensor_limit,
 			`+registeredSensors("o.id")+`
 		FROM organizations o LEFT JOIN subscriptions s ON s.organization_id = o.id

@@ -24,9 +24,10 @@ type CheckoutState struct {
 }
 
 // CheckoutState reads the organisation's customer and subscription.
-func (db *DB) CheckoutState(ctx context.Context, orgID string) (CheckoutState, error) {
+func (db *DB) CheckoutState(ctx context.Context, orgID string) (_ CheckoutState, err error) {
+	defer wrap(&err, "store.CheckoutState")
 	var c CheckoutState
-	err := db.Pool.QueryRow(ctx, `SELECT o.name, coalesce(o.stripe_customer_id, s.stripe_customer_id, ''),
+	err = db.Pool.QueryRow(ctx, `SELECT o.name, coalesce(o.stripe_customer_id, s.stripe_customer_id, ''),
 			coalesce(s.stripe_subscription_id, ''), coalesce(s.status, 'trial')
 		FROM organizations o LEFT JOIN subscriptions s ON s.organization_id = o.id
 		WHERE o.id = $1`, orgID).Scan(&c.OrgName, &c.CustomerID, &c.SubscriptionID, &c.Status)
@@ -52,9 +53,10 @@ func (db *DB) CheckoutState(ctx context.Context, orgID string) (CheckoutState, e
 //
 // Linking the customer is audited (actor: the caller) in the same
 // transaction.
-func (db *DB) EnsureStripeCustomer(ctx context.Context, orgID, actorID string, create func(ctx context.Context) (string, error)) (string, error) {
+func (db *DB) EnsureStripeCustomer(ctx context.Context, orgID, actorID string, create func(ctx context.Context) (string, error)) (_ string, err error) {
+	defer wrap(&err, "store.EnsureStripeCustomer")
 	var id string
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('stripe-customer:' || $1::text, 0))`, orgID); err != nil {
 			return err
 		}
@@ -105,6 +107,7 @@ type WriteEntitlement struct {
 // BillingStatus: an organisation without a subscription row is a trial
 // ending at organizations.trial_ends_at.
 func (db *DB) MemberEntitlement(ctx context.Context, orgID, userID string) (e WriteEntitlement, ok bool, err error) {
+	defer wrap(&err, "store.MemberEntitlement")
 	err = db.Pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
 			coalesce(s.trial_ends_at, o.trial_ends_at), s.current_period_end
 		FROM memberships m

@@ -97,7 +97,8 @@ func (db *DB) stripeTx(ctx context.Context, ev StripeEventKey, apply func(pgx.Tx
 }
 
 // RecordStripeEvent only records the event (types we do not act on).
-func (db *DB) RecordStripeEvent(ctx context.Context, ev StripeEventKey) (BillingResult, error) {
+func (db *DB) RecordStripeEvent(ctx context.Context, ev StripeEventKey) (_ BillingResult, err error) {
+	defer wrap(&err, "store.RecordStripeEvent")
 	return db.stripeTx(ctx, ev, func(pgx.Tx) (BillingResult, error) {
 		return BillingResult{Outcome: BillingRecorded}, nil
 	})
@@ -200,7 +201,8 @@ type SubscriptionChange struct {
 // (ties apply: created has one-second resolution), and never a dead
 // subscription over another, live one (an old subscription's late
 // incomplete_expired must not cancel the one that replaced it).
-func (db *DB) ApplyStripeSubscription(ctx context.Context, ev StripeEventKey, c SubscriptionChange) (BillingResult, error) {
+func (db *DB) ApplyStripeSubscription(ctx context.Context, ev StripeEventKey, c SubscriptionChange) (_ BillingResult, err error) {
+	defer wrap(&err, "store.ApplyStripeSubscription")
 	return db.stripeTx(ctx, ev, func(tx pgx.Tx) (BillingResult, error) {
 		org, conflict, err := billingOrg(ctx, tx, c.BillingLookup)
 		switch {
@@ -279,7 +281,8 @@ type CheckoutCompletion struct {
 // arrives (they can come before or after it), so it applies plan and status
 // only while no event of this subscription has been applied, never over
 // another live subscription, and it does not move last_event_created.
-func (db *DB) ApplyStripeCheckout(ctx context.Context, ev StripeEventKey, c CheckoutCompletion) (BillingResult, error) {
+func (db *DB) ApplyStripeCheckout(ctx context.Context, ev StripeEventKey, c CheckoutCompletion) (_ BillingResult, err error) {
+	defer wrap(&err, "store.ApplyStripeCheckout")
 	return db.stripeTx(ctx, ev, func(tx pgx.Tx) (BillingResult, error) {
 		org, conflict, err := billingOrg(ctx, tx, BillingLookup{OrganizationID: c.OrganizationID, SubscriptionID: c.SubscriptionID})
 		switch {
@@ -333,7 +336,8 @@ func (db *DB) ApplyStripeCheckout(ctx context.Context, ev StripeEventKey, c Chec
 // subscription the invoice belongs to, in event order like the
 // subscription events. A failed first invoice of an incomplete subscription
 // does not become past_due: that would grant access nobody paid for.
-func (db *DB) ApplyStripeInvoice(ctx context.Context, ev StripeEventKey, subscriptionID string, paid bool) (BillingResult, error) {
+func (db *DB) ApplyStripeInvoice(ctx context.Context, ev StripeEventKey, subscriptionID string, paid bool) (_ BillingResult, err error) {
+	defer wrap(&err, "store.ApplyStripeInvoice")
 	from, to := `('active', 'trial')`, "past_due"
 	if paid {
 		from, to = `('past_due')`, "active"
@@ -368,7 +372,8 @@ func (db *DB) ApplyStripeInvoice(ctx context.Context, ev StripeEventKey, subscri
 // RecordTrialWillEnd records customer.subscription.trial_will_end in the
 // organisation's audit log (actor provider). Telling the owners by email
 // needs an outbox kind for billing mail, which does not exist yet.
-func (db *DB) RecordTrialWillEnd(ctx context.Context, ev StripeEventKey, l BillingLookup, trialEnd *time.Time) (BillingResult, error) {
+func (db *DB) RecordTrialWillEnd(ctx context.Context, ev StripeEventKey, l BillingLookup, trialEnd *time.Time) (_ BillingResult, err error) {
+	defer wrap(&err, "store.RecordTrialWillEnd")
 	return db.stripeTx(ctx, ev, func(tx pgx.Tx) (BillingResult, error) {
 		org, _, err := billingOrg(ctx, tx, l)
 		if err != nil {

@@ -95,9 +95,10 @@ FOR UPDATE OF n`
 // choose the update from the row as it stands (locked), then writes it, in
 // one transaction. An event whose client_state names no voice row of that
 // organisation, or whose call is not the row's, is recorded and not Found.
-func (db *DB) ApplyCallEvent(ctx context.Context, ev TelnyxEventKey, ref CallRef, decide func(CallFacts) CallUpdate) (CallResult, error) {
+func (db *DB) ApplyCallEvent(ctx context.Context, ev TelnyxEventKey, ref CallRef, decide func(CallFacts) CallUpdate) (_ CallResult, err error) {
+	defer wrap(&err, "store.ApplyCallEvent")
 	var res CallResult
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		res = CallResult{}
 		fresh, err := telnyxRecordEvent(ctx, tx, ev)
 		if err != nil || !fresh {
@@ -175,7 +176,7 @@ func (db *DB) ApplyCallEvent(ctx context.Context, ev TelnyxEventKey, ref CallRef
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("ApplyCallEvent: %w", err)
+		return res, err
 	}
 	return res, nil
 }

@@ -60,7 +60,8 @@ func scanContact(row pgx.Row) (EscalationContact, error) {
 }
 
 // ListContacts lists the organisation's escalation contacts.
-func (db *DB) ListContacts(ctx context.Context, orgID string, f ContactFilter) ([]EscalationContact, error) {
+func (db *DB) ListContacts(ctx context.Context, orgID string, f ContactFilter) (_ []EscalationContact, err error) {
+	defer wrap(&err, "store.ListContacts")
 	var q hierQuery
 	q.where("c.organization_id = ?", orgID)
 	if f.Active != nil {
@@ -84,7 +85,8 @@ func (db *DB) ListContacts(ctx context.Context, orgID string, f ContactFilter) (
 }
 
 // GetContact returns one contact of the organisation (active or not).
-func (db *DB) GetContact(ctx context.Context, orgID, id string) (EscalationContact, error) {
+func (db *DB) GetContact(ctx context.Context, orgID, id string) (_ EscalationContact, err error) {
+	defer wrap(&err, "store.GetContact")
 	c, err := scanContact(db.Pool.QueryRow(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
 		WHERE c.id = $1 AND c.organization_id = $2`, id, orgID))
 	return c, hierNotFound(err, "contact")
@@ -92,9 +94,10 @@ func (db *DB) GetContact(ctx context.Context, orgID, id string) (EscalationConta
 
 // CreateContact inserts a contact. A user_id must name an active member of
 // the organisation (checked in the same statement: a field error, no row).
-func (db *DB) CreateContact(ctx context.Context, orgID string, in EscalationContact) (EscalationContact, error) {
+func (db *DB) CreateContact(ctx context.Context, orgID string, in EscalationContact) (_ EscalationContact, err error) {
+	defer wrap(&err, "store.CreateContact")
 	var out EscalationContact
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := checkMember(ctx, tx, orgID, in.UserID); err != nil {
 			return err
 		}
@@ -109,9 +112,10 @@ func (db *DB) CreateContact(ctx context.Context, orgID string, in EscalationCont
 
 // UpdateContact applies apply to a contact under its row lock and saves it.
 // apply validates; its error aborts before anything is written.
-func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*EscalationContact) error) (EscalationContact, error) {
+func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*EscalationContact) error) (_ EscalationContact, err error) {
+	defer wrap(&err, "store.UpdateContact")
 	var out EscalationContact
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		c, err := scanContact(tx.QueryRow(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
 			WHERE c.id = $1 AND c.organization_id = $2 FOR UPDATE`, id, orgID))
 		if err != nil {
@@ -141,7 +145,8 @@ func (db *DB) UpdateContact(ctx context.Context, orgID, id string, apply func(*E
 
 // DeactivateContact sets is_active = false. Contacts are never deleted:
 // policies name them inside jsonb and the notification log points at them.
-func (db *DB) DeactivateContact(ctx context.Context, orgID, id string) error {
+func (db *DB) DeactivateContact(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeactivateContact")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "contact not found"), `UPDATE escalation_contacts SET is_active = false,
 			updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
 		WHERE id = $1 AND organization_id = $2`, id, orgID)
@@ -179,7 +184,8 @@ type ContactName struct {
 // contacts, newest first. sms_opt_outs is global (one shared sender): only
 // numbers of this org's contacts are shown, so the list says nothing about
 // other tenants. It is bounded by the number of contacts.
-func (db *DB) ListSMSOptOuts(ctx context.Context, orgID string) ([]SMSOptOut, error) {
+func (db *DB) ListSMSOptOuts(ctx context.Context, orgID string) (_ []SMSOptOut, err error) {
+	defer wrap(&err, "store.ListSMSOptOuts")
 	rows, err := db.Pool.Query(ctx, `SELECT o.phone, o.opted_out_at, o.source,
 			json_agg(json_build_object('id', c.id, 'name', c.name) ORDER BY c.name, c.id)
 		FROM sms_opt_outs o JOIN escalation_contacts c ON c.phone = o.phone AND c.organization_id = $1

@@ -23,7 +23,8 @@ type CorrectiveActionInput struct {
 // organisation (open or resolved) by userID, and returns all of the
 // alert's actions. A moved_to unit must be a live unit of the organisation
 // other than the alert's (else 404 / 400).
-func (db *DB) AddCorrectiveActions(ctx context.Context, orgID, alertID, userID string, in []CorrectiveActionInput) ([]domain.CorrectiveAction, error) {
+func (db *DB) AddCorrectiveActions(ctx context.Context, orgID, alertID, userID string, in []CorrectiveActionInput) (_ []domain.CorrectiveAction, err error) {
+	defer wrap(&err, "store.AddCorrectiveActions")
 	out, err := txValue(ctx, db, func(tx pgx.Tx) ([]domain.CorrectiveAction, error) {
 		var unitID string
 		err := tx.QueryRow(ctx, `SELECT unit_id FROM alerts WHERE organization_id = $1 AND id = $2 FOR UPDATE`, orgID, alertID).Scan(&unitID)
@@ -40,16 +41,17 @@ func (db *DB) AddCorrectiveActions(ctx context.Context, orgID, alertID, userID s
 		return m[alertID], err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("AddCorrectiveActions: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
 
 // CorrectiveActions returns an alert's recorded actions, oldest first.
-func (db *DB) CorrectiveActions(ctx context.Context, orgID, alertID string) ([]domain.CorrectiveAction, error) {
+func (db *DB) CorrectiveActions(ctx context.Context, orgID, alertID string) (_ []domain.CorrectiveAction, err error) {
+	defer wrap(&err, "store.CorrectiveActions")
 	m, err := correctiveActionsOf(ctx, db.Pool, orgID, []string{alertID})
 	if err != nil {
-		return nil, fmt.Errorf("CorrectiveActions: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	if m[alertID] == nil {
 		return []domain.CorrectiveAction{}, nil

@@ -18,7 +18,8 @@ const dashboardLatestAlerts = 10
 // newest open alerts) go in one batch: one round trip whatever the number of
 // units. Counts by status are derived from the units in Go rather than
 // queried again.
-func (db *DB) Dashboard(ctx context.Context, orgID string) (domain.Dashboard, error) {
+func (db *DB) Dashboard(ctx context.Context, orgID string) (_ domain.Dashboard, err error) {
+	defer wrap(&err, "store.Dashboard")
 	d := domain.Dashboard{Units: []domain.DashboardUnit{}, CountsByStatus: map[domain.UnitStatus]int{},
 		OpenAlerts: domain.DashboardAlerts{Latest: []domain.Alert{}}}
 	for _, s := range domain.UnitStatuses {

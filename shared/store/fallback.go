@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,9 +72,10 @@ FOR UPDATE OF n SKIP LOCKED`
 // ClaimFallbacks takes up to limit rows marked for a fallback, lets plan
 // decide each, and writes the decisions, in one transaction. It returns how
 // many new rows it queued (due at now).
-func (db *DB) ClaimFallbacks(ctx context.Context, now time.Time, limit int, plan func(FallbackFacts) FallbackWrite) (int, error) {
+func (db *DB) ClaimFallbacks(ctx context.Context, now time.Time, limit int, plan func(FallbackFacts) FallbackWrite) (_ int, err error) {
+	defer wrap(&err, "store.ClaimFallbacks")
 	queued := 0
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		queued = 0
 		rows, err := tx.Query(ctx, fallbackFactsSQL, limit)
 		if err != nil {
@@ -103,7 +103,7 @@ func (db *DB) ClaimFallbacks(ctx context.Context, now time.Time, limit int, plan
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("ClaimFallbacks: %w", err)
+		return 0, err
 	}
 	return queued, nil
 }

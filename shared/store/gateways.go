@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,7 +57,8 @@ func scanGateway(row pgx.Row) (Gateway, error) {
 
 // Gateways lists the organisation's live gateways by (created_at, id),
 // after the given position (zero: from the start).
-func (db *DB) Gateways(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int) ([]Gateway, error) {
+func (db *DB) Gateways(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int) (_ []Gateway, err error) {
+	defer wrap(&err, "store.Gateways")
 	rows, err := db.Pool.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways
 		WHERE organization_id = $1 AND deleted_at IS NULL
 		AND ($2::uuid IS NULL OR (created_at, id) > ($3, $2))
@@ -71,7 +71,8 @@ func (db *DB) Gateways(ctx context.Context, orgID string, afterTime time.Time, a
 }
 
 // Gateway returns one live gateway of the organisation.
-func (db *DB) Gateway(ctx context.Context, orgID, id string) (Gateway, error) {
+func (db *DB) Gateway(ctx context.Context, orgID, id string) (_ Gateway, err error) {
+	defer wrap(&err, "store.Gateway")
 	return scanGateway(db.Pool.QueryRow(ctx, `SELECT `+gatewayColumns+` FROM gateways
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id))
 }
@@ -90,6 +91,7 @@ type NewGateway struct {
 // else is a 409. staleBefore: pending rows older than this were left by a
 // run that died.
 func (db *DB) BeginGatewayRegistration(ctx context.Context, orgID string, n NewGateway, staleBefore time.Time) (g Gateway, retry bool, err error) {
+	defer wrap(&err, "store.BeginGatewayRegistration")
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if n.SiteID != nil {
 			var ok bool
@@ -159,7 +161,8 @@ func gatewayUniqueness(err error) error {
 
 // RecordGateway stores a run's outcome: the gateway's status and, for a
 // failure, why (TTN's message).
-func (db *DB) RecordGateway(ctx context.Context, orgID, id, status string, errMsg *string) (Gateway, error) {
+func (db *DB) RecordGateway(ctx context.Context, orgID, id, status string, errMsg *string) (_ Gateway, err error) {
+	defer wrap(&err, "store.RecordGateway")
 	return txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
 		return scanGateway(tx.QueryRow(ctx, `UPDATE gateways SET
 			provisioning_status = $3, provisioning_error = $4, provisioning_updated_at = now(), updated_at = now()
@@ -170,8 +173,9 @@ func (db *DB) RecordGateway(ctx context.Context, orgID, id, status string, errMs
 
 // DiscardGateway removes the pending row of a first registration attempt
 // TTN refused: nothing was created, so nothing is kept.
-func (db *DB) DiscardGateway(ctx context.Context, orgID, id string) error {
-	_, err := txValue(ctx, db, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+func (db *DB) DiscardGateway(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DiscardGateway")
+	_, err = txValue(ctx, db, func(tx pgx.Tx) (pgconn.CommandTag, error) {
 		return tx.Exec(ctx, `DELETE FROM gateways
 		WHERE organization_id = $1 AND id = $2 AND provisioning_status = 'pending'`, orgID, id)
 	})
@@ -181,7 +185,8 @@ func (db *DB) DiscardGateway(ctx context.Context, orgID, id string) error {
 // BeginGatewayDeletion moves a gateway from the state seen (read just
 // before) to deregistering. It fails with 409 if the state changed in
 // between: another run took it.
-func (db *DB) BeginGatewayDeletion(ctx context.Context, orgID string, seen Gateway) (Gateway, error) {
+func (db *DB) BeginGatewayDeletion(ctx context.Context, orgID string, seen Gateway) (_ Gateway, err error) {
+	defer wrap(&err, "store.BeginGatewayDeletion")
 	g, err := txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
 		return scanGateway(tx.QueryRow(ctx, `UPDATE gateways SET
 			provisioning_status = 'deregistering', provisioning_error = NULL,
@@ -197,7 +202,8 @@ func (db *DB) BeginGatewayDeletion(ctx context.Context, orgID string, seen Gatew
 }
 
 // DeleteGateway soft-deletes a gateway TTN no longer has.
-func (db *DB) DeleteGateway(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteGateway(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteGateway")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "gateway not found"), `UPDATE gateways SET deleted_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
 }
@@ -229,7 +235,8 @@ func scanGatewayOwner(row pgx.Row) (TTNGatewayOwner, error) {
 }
 
 // TTNGatewayOwner returns the organisation's gateway owner and key.
-func (db *DB) TTNGatewayOwner(ctx context.Context, orgID string) (TTNGatewayOwner, error) {
+func (db *DB) TTNGatewayOwner(ctx context.Context, orgID string) (_ TTNGatewayOwner, err error) {
+	defer wrap(&err, "store.TTNGatewayOwner")
 	return scanGatewayOwner(db.Pool.QueryRow(ctx, `SELECT `+gatewayOwnerColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
@@ -250,7 +257,8 @@ type GatewayCredentials struct {
 // organisation's connection. Gateways registered before keep their rows:
 // if the new key has no rights on them, their status reads "unknown" and
 // deleting them answers TTN's refusal.
-func (db *DB) SetTTNGatewayCredentials(ctx context.Context, orgID string, in GatewayCredentials) (TTNGatewayOwner, error) {
+func (db *DB) SetTTNGatewayCredentials(ctx context.Context, orgID string, in GatewayCredentials) (_ TTNGatewayOwner, err error) {
+	defer wrap(&err, "store.SetTTNGatewayCredentials")
 	return txValue(ctx, db, func(tx pgx.Tx) (TTNGatewayOwner, error) {
 		return scanGatewayOwner(tx.QueryRow(ctx, `UPDATE network_connections SET
 			gateway_owner_type = $2, gateway_owner_id = $3, gateway_api_key_ciphertext = $4,
@@ -266,10 +274,11 @@ var ErrNoGatewayKey = apperr.New(apperr.Conflict,
 
 // TTNGatewayKey returns the gateway owner, its sealed key and the
 // connection's cluster; 409 before they are set.
-func (db *DB) TTNGatewayKey(ctx context.Context, orgID string) (GatewayCredentials, error) {
+func (db *DB) TTNGatewayKey(ctx context.Context, orgID string) (_ GatewayCredentials, err error) {
+	defer wrap(&err, "store.TTNGatewayKey")
 	var c GatewayCredentials
 	var kind, id *string
-	err := db.Pool.QueryRow(ctx, `SELECT gateway_owner_type, gateway_owner_id, gateway_api_key_ciphertext,
+	err = db.Pool.QueryRow(ctx, `SELECT gateway_owner_type, gateway_owner_id, gateway_api_key_ciphertext,
 			coalesce(cluster, '')
 		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID).
 		Scan(&kind, &id, &c.SealedKey, &c.Cluster)
@@ -296,7 +305,8 @@ type GatewayChange struct {
 // another of its live sites (a field error on site_id otherwise). The
 // gateway's registration in The Things Stack is not touched: its TTN id,
 // EUI and frequency plan cannot change.
-func (db *DB) UpdateGateway(ctx context.Context, orgID, id string, c GatewayChange) (Gateway, error) {
+func (db *DB) UpdateGateway(ctx context.Context, orgID, id string, c GatewayChange) (_ Gateway, err error) {
+	defer wrap(&err, "store.UpdateGateway")
 	g, err := txValue(ctx, db, func(tx pgx.Tx) (Gateway, error) {
 		if c.SiteID != nil {
 			var live bool
@@ -316,7 +326,7 @@ func (db *DB) UpdateGateway(ctx context.Context, orgID, id string, c GatewayChan
 			orgID, id, c.ClearName, c.Name, c.ClearSite, c.SiteID))
 	})
 	if err != nil {
-		return g, fmt.Errorf("UpdateGateway: %w", Classify(err))
+		return g, Classify(err)
 	}
 	return g, nil
 }

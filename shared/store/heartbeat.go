@@ -30,7 +30,8 @@ type SweepRun struct {
 
 // RecordSweep writes the sweeper's heartbeat (one row). A failed run keeps
 // the previous last_success_at.
-func (db *DB) RecordSweep(ctx context.Context, r SweepRun) error {
+func (db *DB) RecordSweep(ctx context.Context, r SweepRun) (err error) {
+	defer wrap(&err, "store.RecordSweep")
 	report, err := json.Marshal(r.Tasks)
 	if err != nil {
 		return err
@@ -64,14 +65,15 @@ type SweeperHealth struct {
 
 // SweeperHealth reads the heartbeat and the oldest due notification (the
 // outbox's partial due index answers it with one row).
-func (db *DB) SweeperHealth(ctx context.Context, now time.Time) (SweeperHealth, error) {
+func (db *DB) SweeperHealth(ctx context.Context, now time.Time) (_ SweeperHealth, err error) {
+	defer wrap(&err, "store.SweeperHealth")
 	var h SweeperHealth
 	b := &pgx.Batch{}
 	b.Queue(`SELECT last_success_at, last_finished_at, coalesce(last_error, '') FROM sweeper_heartbeat WHERE id`)
 	b.Queue(`SELECT min(next_attempt_at) FROM notifications WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1`, now)
 	br := db.Pool.SendBatch(ctx, b)
 	defer br.Close()
-	err := br.QueryRow().Scan(&h.LastSuccessAt, &h.LastRunAt, &h.LastError)
+	err = br.QueryRow().Scan(&h.LastSuccessAt, &h.LastRunAt, &h.LastError)
 	switch {
 	case err == nil:
 		h.Recorded = true

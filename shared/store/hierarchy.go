@@ -99,7 +99,8 @@ func hierNotFound(err error, thing string) error {
 }
 
 // ListSites lists the organisation's sites.
-func (db *DB) ListSites(ctx context.Context, orgID string, f HierarchyFilter) ([]domain.Site, error) {
+func (db *DB) ListSites(ctx context.Context, orgID string, f HierarchyFilter) (_ []domain.Site, err error) {
+	defer wrap(&err, "store.ListSites")
 	var q hierQuery
 	sql := q.list(`SELECT `+siteCols+` FROM sites s`, "s", orgID, f)
 	rows, err := db.Pool.Query(ctx, sql, q.args...)
@@ -111,14 +112,16 @@ func (db *DB) ListSites(ctx context.Context, orgID string, f HierarchyFilter) ([
 }
 
 // GetSite returns a live site of the organisation.
-func (db *DB) GetSite(ctx context.Context, orgID, id string) (domain.Site, error) {
+func (db *DB) GetSite(ctx context.Context, orgID, id string) (_ domain.Site, err error) {
+	defer wrap(&err, "store.GetSite")
 	s, err := scanSite(db.Pool.QueryRow(ctx, `SELECT `+siteCols+` FROM sites s
 		WHERE s.id = $1 AND s.organization_id = $2 AND s.deleted_at IS NULL`, id, orgID))
 	return s, hierNotFound(err, "site")
 }
 
 // CreateSite inserts a site from in's editable fields.
-func (db *DB) CreateSite(ctx context.Context, orgID string, in domain.Site) (domain.Site, error) {
+func (db *DB) CreateSite(ctx context.Context, orgID string, in domain.Site) (_ domain.Site, err error) {
+	defer wrap(&err, "store.CreateSite")
 	s, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Site, error) {
 		return scanSite(tx.QueryRow(ctx, `INSERT INTO sites AS s (organization_id, name, address_line1, address_line2,
 			city, region, postal_code, country, timezone, latitude, longitude)
@@ -132,9 +135,10 @@ func (db *DB) CreateSite(ctx context.Context, orgID string, in domain.Site) (dom
 // UpdateSite applies apply to a live site under a row lock (so concurrent
 // patches of different fields do not undo each other) and saves the result.
 // apply validates; its error aborts before anything is written.
-func (db *DB) UpdateSite(ctx context.Context, orgID, id string, apply func(*domain.Site) error) (domain.Site, error) {
+func (db *DB) UpdateSite(ctx context.Context, orgID, id string, apply func(*domain.Site) error) (_ domain.Site, err error) {
+	defer wrap(&err, "store.UpdateSite")
 	var out domain.Site
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		s, err := scanSite(tx.QueryRow(ctx, `SELECT `+siteCols+` FROM sites s
 			WHERE s.id = $1 AND s.organization_id = $2 AND s.deleted_at IS NULL FOR UPDATE`, id, orgID))
 		if err != nil {
@@ -156,7 +160,8 @@ func (db *DB) UpdateSite(ctx context.Context, orgID, id string, apply func(*doma
 
 // DeleteSite soft-deletes a live site with its live areas and units, all
 // with the same deleted_at: restoring the site brings back exactly these.
-func (db *DB) DeleteSite(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteSite(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteSite")
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE sites SET deleted_at = now(), updated_at = now()
 			WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, id, orgID)
@@ -179,9 +184,10 @@ func (db *DB) DeleteSite(ctx context.Context, orgID, id string) error {
 
 // RestoreSite undeletes a site and the areas and units deleted with it.
 // Restoring a live site changes nothing.
-func (db *DB) RestoreSite(ctx context.Context, orgID, id string) (domain.Site, error) {
+func (db *DB) RestoreSite(ctx context.Context, orgID, id string) (_ domain.Site, err error) {
+	defer wrap(&err, "store.RestoreSite")
 	var out domain.Site
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var deletedAt *time.Time
 		err := tx.QueryRow(ctx, `SELECT deleted_at FROM sites WHERE id = $1 AND organization_id = $2 FOR UPDATE`,
 			id, orgID).Scan(&deletedAt)
@@ -243,7 +249,8 @@ func hierLockSite(ctx context.Context, tx pgx.Tx, orgID, siteID string) error {
 }
 
 // ListAreas lists the organisation's areas (of one site if f.SiteID is set).
-func (db *DB) ListAreas(ctx context.Context, orgID string, f HierarchyFilter) ([]domain.Area, error) {
+func (db *DB) ListAreas(ctx context.Context, orgID string, f HierarchyFilter) (_ []domain.Area, err error) {
+	defer wrap(&err, "store.ListAreas")
 	var q hierQuery
 	if f.SiteID != "" {
 		q.where("a.site_id = ?", f.SiteID)
@@ -258,7 +265,8 @@ func (db *DB) ListAreas(ctx context.Context, orgID string, f HierarchyFilter) ([
 }
 
 // GetArea returns a live area of the organisation.
-func (db *DB) GetArea(ctx context.Context, orgID, id string) (domain.Area, error) {
+func (db *DB) GetArea(ctx context.Context, orgID, id string) (_ domain.Area, err error) {
+	defer wrap(&err, "store.GetArea")
 	a, err := scanArea(db.Pool.QueryRow(ctx, `SELECT `+areaCols+` FROM areas a
 		WHERE a.id = $1 AND a.organization_id = $2 AND a.deleted_at IS NULL`, id, orgID))
 	return a, hierNotFound(err, "area")
@@ -266,9 +274,10 @@ func (db *DB) GetArea(ctx context.Context, orgID, id string) (domain.Area, error
 
 // CreateArea inserts an area into a live site of the organisation (else a
 // field error on site_id).
-func (db *DB) CreateArea(ctx context.Context, orgID string, in domain.Area) (domain.Area, error) {
+func (db *DB) CreateArea(ctx context.Context, orgID string, in domain.Area) (_ domain.Area, err error) {
+	defer wrap(&err, "store.CreateArea")
 	var out domain.Area
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := hierLockSite(ctx, tx, orgID, in.SiteID); err != nil {
 			return err
 		}
@@ -283,9 +292,10 @@ func (db *DB) CreateArea(ctx context.Context, orgID string, in domain.Area) (dom
 // UpdateArea applies apply to a live area under a row lock and saves it. A
 // changed SiteID moves the area (and, through the foreign key's ON UPDATE
 // CASCADE, its units) to that site, which must be live.
-func (db *DB) UpdateArea(ctx context.Context, orgID, id string, apply func(*domain.Area) error) (domain.Area, error) {
+func (db *DB) UpdateArea(ctx context.Context, orgID, id string, apply func(*domain.Area) error) (_ domain.Area, err error) {
+	defer wrap(&err, "store.UpdateArea")
 	var out domain.Area
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		a, err := scanArea(tx.QueryRow(ctx, `SELECT `+areaCols+` FROM areas a
 			WHERE a.id = $1 AND a.organization_id = $2 AND a.deleted_at IS NULL FOR UPDATE`, id, orgID))
 		if err != nil {
@@ -316,7 +326,8 @@ func (db *DB) UpdateArea(ctx context.Context, orgID, id string, apply func(*doma
 }
 
 // DeleteArea soft-deletes a live area with its live units (same deleted_at).
-func (db *DB) DeleteArea(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteArea(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteArea")
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE areas SET deleted_at = now(), updated_at = now()
 			WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, id, orgID)
@@ -334,9 +345,10 @@ func (db *DB) DeleteArea(ctx context.Context, orgID, id string) error {
 
 // RestoreArea undeletes an area and the units deleted with it. Its site must
 // be live (Conflict otherwise: restore the site first).
-func (db *DB) RestoreArea(ctx context.Context, orgID, id string) (domain.Area, error) {
+func (db *DB) RestoreArea(ctx context.Context, orgID, id string) (_ domain.Area, err error) {
+	defer wrap(&err, "store.RestoreArea")
 	var out domain.Area
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var deletedAt, siteDeletedAt *time.Time
 		err := tx.QueryRow(ctx, `SELECT a.deleted_at, s.deleted_at FROM areas a
 			JOIN sites s ON s.id = a.site_id AND s.organization_id = a.organization_id

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,7 +43,8 @@ func scanInspectorLink(row pgx.Row, now time.Time) (domain.InspectorLink, error)
 
 // CreateInspectorLink stores a link whose sites must all be live sites of
 // the organisation (else NotFound, naming none).
-func (db *DB) CreateInspectorLink(ctx context.Context, orgID string, in InspectorLinkInput, now time.Time) (domain.InspectorLink, error) {
+func (db *DB) CreateInspectorLink(ctx context.Context, orgID string, in InspectorLinkInput, now time.Time) (_ domain.InspectorLink, err error) {
+	defer wrap(&err, "store.CreateInspectorLink")
 	out, err := txValue(ctx, db, func(tx pgx.Tx) (domain.InspectorLink, error) {
 		var live int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sites WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`,
@@ -64,42 +64,45 @@ func (db *DB) CreateInspectorLink(ctx context.Context, orgID string, in Inspecto
 		return scanInspectorLink(tx.QueryRow(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1 AND l.id = $2`, orgID, id), now)
 	})
 	if err != nil {
-		return out, fmt.Errorf("CreateInspectorLink: %w", err)
+		return out, err
 	}
 	return out, nil
 }
 
 // InspectorLinks lists the organisation's links, newest first (keyset
 // after (afterTime, afterID)).
-func (db *DB) InspectorLinks(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int, now time.Time) ([]domain.InspectorLink, error) {
+func (db *DB) InspectorLinks(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int, now time.Time) (_ []domain.InspectorLink, err error) {
+	defer wrap(&err, "store.InspectorLinks")
 	rows, err := db.Pool.Query(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1
 		AND ($2::uuid IS NULL OR (l.created_at, l.id) < ($3, $2))
 		ORDER BY l.created_at DESC, l.id DESC LIMIT $4`, orgID, sensorNullString(afterID), afterTime, limit)
 	if err != nil {
-		return nil, fmt.Errorf("InspectorLinks: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.InspectorLink, error) { return scanInspectorLink(r, now) })
 	if err != nil {
-		return nil, fmt.Errorf("InspectorLinks: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
 
 // InspectorLink returns one link of the organisation.
-func (db *DB) InspectorLink(ctx context.Context, orgID, id string, now time.Time) (domain.InspectorLink, error) {
+func (db *DB) InspectorLink(ctx context.Context, orgID, id string, now time.Time) (_ domain.InspectorLink, err error) {
+	defer wrap(&err, "store.InspectorLink")
 	l, err := scanInspectorLink(db.Pool.QueryRow(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1 AND l.id = $2`, orgID, id), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, apperr.New(apperr.NotFound, "inspector link not found")
 	}
 	if err != nil {
-		return l, fmt.Errorf("InspectorLink: %w", Classify(err))
+		return l, Classify(err)
 	}
 	return l, nil
 }
 
 // RevokeInspectorLink ends a link now (revoking a revoked link changes
 // nothing and answers it as it is).
-func (db *DB) RevokeInspectorLink(ctx context.Context, orgID, id, userID string, now time.Time) (domain.InspectorLink, error) {
+func (db *DB) RevokeInspectorLink(ctx context.Context, orgID, id, userID string, now time.Time) (_ domain.InspectorLink, err error) {
+	defer wrap(&err, "store.RevokeInspectorLink")
 	out, err := txValue(ctx, db, func(tx pgx.Tx) (domain.InspectorLink, error) {
 		tag, err := tx.Exec(ctx, `UPDATE inspector_links SET revoked_at = $3, revoked_by = $4
 			WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL`, orgID, id, now, userID)
@@ -121,7 +124,7 @@ func (db *DB) RevokeInspectorLink(ctx context.Context, orgID, id, userID string,
 		return u.link, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("RevokeInspectorLink: %w", err)
+		return out, err
 	}
 	return out, nil
 }
@@ -151,7 +154,8 @@ var (
 // a use that could not be audited is refused. It returns the link's scope
 // with the sites that are still live (a link whose sites are all gone is
 // Unknown). An organisation being imported has no links.
-func (db *DB) UseInspectorLink(ctx context.Context, hash []byte, use InspectorUse, now time.Time) (domain.InspectorScope, error) {
+func (db *DB) UseInspectorLink(ctx context.Context, hash []byte, use InspectorUse, now time.Time) (_ domain.InspectorScope, err error) {
+	defer wrap(&err, "store.UseInspectorLink")
 	sc, err := txValue(ctx, db, func(tx pgx.Tx) (domain.InspectorScope, error) {
 		var sc domain.InspectorScope
 		var revoked *time.Time
@@ -191,7 +195,7 @@ func (db *DB) UseInspectorLink(ctx context.Context, hash []byte, use InspectorUs
 	})
 	if err != nil && !errors.Is(err, ErrInspectorLinkUnknown) && !errors.Is(err, ErrInspectorLinkExpired) &&
 		!errors.Is(err, ErrInspectorLinkRevoked) {
-		return sc, fmt.Errorf("UseInspectorLink: %w", err)
+		return sc, err
 	}
 	return sc, err
 }
@@ -214,28 +218,29 @@ type InspectorOrg struct {
 
 // InspectorOrg returns the organisation of a link's scope with the scope's
 // live sites (the site's timezone, else the organisation's).
-func (db *DB) InspectorOrg(ctx context.Context, sc domain.InspectorScope) (InspectorOrg, error) {
+func (db *DB) InspectorOrg(ctx context.Context, sc domain.InspectorScope) (_ InspectorOrg, err error) {
+	defer wrap(&err, "store.InspectorOrg")
 	var o InspectorOrg
-	err := db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, sc.OrgID).
+	err = db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, sc.OrgID).
 		Scan(&o.ID, &o.Name, &o.TimeZone, &o.TempUnit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "organization not found")
 	}
 	if err != nil {
-		return o, fmt.Errorf("InspectorOrg: %w", Classify(err))
+		return o, Classify(err)
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT s.id, s.name, COALESCE(NULLIF(s.timezone, ''), $3) FROM sites s
 		WHERE s.organization_id = $1 AND s.id = ANY($2::uuid[]) AND s.deleted_at IS NULL ORDER BY s.name, s.id`,
 		sc.OrgID, sc.SiteIDs, o.TimeZone)
 	if err != nil {
-		return o, fmt.Errorf("InspectorOrg: %w", Classify(err))
+		return o, Classify(err)
 	}
 	o.Sites, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (InspectorSite, error) {
 		var s InspectorSite
 		return s, r.Scan(&s.ID, &s.Name, &s.TimeZone)
 	})
 	if err != nil {
-		return o, fmt.Errorf("InspectorOrg: %w", Classify(err))
+		return o, Classify(err)
 	}
 	return o, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -39,11 +38,12 @@ type NewInvitation struct {
 // that is already a member of the organisation, or already invited and not
 // expired, is a Conflict on email; an expired invitation of the address is
 // renewed (new role, new expiry, new e-mail).
-func (db *DB) InviteMember(ctx context.Context, orgID string, in NewInvitation, mail InvitationMail) (domain.OrgMember, error) {
+func (db *DB) InviteMember(ctx context.Context, orgID string, in NewInvitation, mail InvitationMail) (_ domain.OrgMember, err error) {
+	defer wrap(&err, "store.InviteMember")
 	var m domain.OrgMember
 	email := strings.ToLower(in.Email)
 	expires := in.Now.Add(domain.InvitationTTL)
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var member bool
 		var pendingID string
 		var pendingExpires time.Time
@@ -90,7 +90,7 @@ func (db *DB) InviteMember(ctx context.Context, orgID string, in NewInvitation, 
 		return err
 	})
 	if err != nil {
-		return m, fmt.Errorf("InviteMember: %w", err)
+		return m, err
 	}
 	return m, nil
 }
@@ -128,7 +128,8 @@ func scanOrgInvitation(row pgx.Row) (domain.OrgInvitation, error) {
 
 // OrgInvitations lists the organisation's pending invitations, expired ones
 // included (flagged), oldest first after the cursor (AfterID "" = first page).
-func (db *DB) OrgInvitations(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int) ([]domain.OrgInvitation, error) {
+func (db *DB) OrgInvitations(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int) (_ []domain.OrgInvitation, err error) {
+	defer wrap(&err, "store.OrgInvitations")
 	var after *string
 	if afterID != "" {
 		after = &afterID
@@ -139,11 +140,11 @@ func (db *DB) OrgInvitations(ctx context.Context, orgID string, afterTime time.T
 		AND ($3::uuid IS NULL OR (m.created_at, m.id) > ($2, $3::uuid))
 		ORDER BY m.created_at, m.id LIMIT $4`, orgID, afterTime, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("OrgInvitations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.OrgInvitation, error) { return scanOrgInvitation(r) })
 	if err != nil {
-		return nil, fmt.Errorf("OrgInvitations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -155,9 +156,10 @@ type InvitationCheck func(actor, target access.Role) error
 // ResendInvitation queues a new e-mail for a pending invitation and starts
 // its 7 days again; resending an unexpired one within
 // domain.InvitationResendInterval of its last e-mail is RateLimited.
-func (db *DB) ResendInvitation(ctx context.Context, orgID, actorID, id string, now time.Time, check InvitationCheck, mail InvitationMail) (domain.OrgInvitation, error) {
+func (db *DB) ResendInvitation(ctx context.Context, orgID, actorID, id string, now time.Time, check InvitationCheck, mail InvitationMail) (_ domain.OrgInvitation, err error) {
+	defer wrap(&err, "store.ResendInvitation")
 	var out domain.OrgInvitation
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		target, err := lockInvitation(ctx, tx, orgID, actorID, id, check)
 		if err != nil {
 			return err
@@ -177,15 +179,16 @@ func (db *DB) ResendInvitation(ctx context.Context, orgID, actorID, id string, n
 		return err
 	})
 	if err != nil {
-		return out, fmt.Errorf("ResendInvitation: %w", err)
+		return out, err
 	}
 	return out, nil
 }
 
 // RevokeInvitation deletes a pending invitation (a membership is not one:
 // NotFound).
-func (db *DB) RevokeInvitation(ctx context.Context, orgID, actorID, id string, check InvitationCheck) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) RevokeInvitation(ctx context.Context, orgID, actorID, id string, check InvitationCheck) (err error) {
+	defer wrap(&err, "store.RevokeInvitation")
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockInvitation(ctx, tx, orgID, actorID, id, check); err != nil {
 			return err
 		}
@@ -193,7 +196,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, orgID, actorID, id string, c
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("RevokeInvitation: %w", err)
+		return err
 	}
 	return nil
 }
@@ -217,7 +220,8 @@ func lockInvitation(ctx context.Context, tx pgx.Tx, orgID, actorID, id string, c
 
 // UserInvitations lists the pending, unexpired invitations sent to email
 // (the caller has checked that the address is the user's, verified).
-func (db *DB) UserInvitations(ctx context.Context, email string) ([]domain.Invitation, error) {
+func (db *DB) UserInvitations(ctx context.Context, email string) (_ []domain.Invitation, err error) {
+	defer wrap(&err, "store.UserInvitations")
 	rows, err := db.Pool.Query(ctx, `SELECT m.id, m.organization_id, o.name, m.role, coalesce(u.display_name, u.email, ''),
 			m.invited_at, m.invite_expires_at
 		FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN users u ON u.id = m.invited_by
@@ -225,7 +229,7 @@ func (db *DB) UserInvitations(ctx context.Context, email string) ([]domain.Invit
 		AND m.organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY m.invited_at, m.id`, email)
 	if err != nil {
-		return nil, fmt.Errorf("UserInvitations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Invitation, error) {
 		var i domain.Invitation
@@ -234,7 +238,7 @@ func (db *DB) UserInvitations(ctx context.Context, email string) ([]domain.Invit
 		return i, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("UserInvitations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -256,9 +260,10 @@ func lockOwnInvitation(ctx context.Context, tx pgx.Tx, id, email string) (orgID 
 // transaction. The caller has checked that email is the user's verified
 // address. An expired invitation is a Conflict; so is one to an
 // organisation the user already belongs to.
-func (db *DB) AcceptInvitation(ctx context.Context, userID, email, id string, now time.Time) (domain.Membership, error) {
+func (db *DB) AcceptInvitation(ctx context.Context, userID, email, id string, now time.Time) (_ domain.Membership, err error) {
+	defer wrap(&err, "store.AcceptInvitation")
 	var out domain.Membership
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		orgID, role, expires, err := lockOwnInvitation(ctx, tx, id, email)
 		if err != nil {
 			return err
@@ -286,15 +291,16 @@ func (db *DB) AcceptInvitation(ctx context.Context, userID, email, id string, no
 			After: map[string]any{"status": "active", "role": role}})
 	})
 	if err != nil {
-		return out, fmt.Errorf("AcceptInvitation: %w", err)
+		return out, err
 	}
 	return out, nil
 }
 
 // DeclineInvitation deletes the invitation, audited in the same transaction.
 // The caller has checked that email is the user's verified address.
-func (db *DB) DeclineInvitation(ctx context.Context, userID, email, id string) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) DeclineInvitation(ctx context.Context, userID, email, id string) (err error) {
+	defer wrap(&err, "store.DeclineInvitation")
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		orgID, role, _, err := lockOwnInvitation(ctx, tx, id, email)
 		if err != nil {
 			return err
@@ -306,7 +312,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, userID, email, id string) e
 			EntityType: "invitation", EntityID: id, Before: map[string]any{"status": "pending", "role": role}})
 	})
 	if err != nil {
-		return fmt.Errorf("DeclineInvitation: %w", err)
+		return err
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,16 +39,17 @@ type LayoutScreen struct {
 }
 
 // Layouts lists the user's layouts of one screen, by slot.
-func (db *DB) Layouts(ctx context.Context, orgID, userID string, s LayoutScreen) ([]domain.DashboardLayout, error) {
+func (db *DB) Layouts(ctx context.Context, orgID, userID string, s LayoutScreen) (_ []domain.DashboardLayout, err error) {
+	defer wrap(&err, "store.Layouts")
 	rows, err := db.Pool.Query(ctx, `SELECT `+layoutCols+` FROM dashboard_layouts
 		WHERE organization_id = $1 AND user_id = $2 AND entity_type = $3 AND entity_id = $4 ORDER BY slot`,
 		orgID, userID, s.EntityType, s.EntityID)
 	if err != nil {
-		return nil, fmt.Errorf("Layouts: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.DashboardLayout, error) { return scanLayout(r) })
 	if err != nil {
-		return nil, fmt.Errorf("Layouts: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -86,7 +86,8 @@ type NewLayout struct {
 // CreateLayout saves a layout in a free slot of one of the organisation's
 // screens (a field error when the screen is not a live one of the
 // organisation, Conflict when the slot is taken).
-func (db *DB) CreateLayout(ctx context.Context, orgID, userID string, n NewLayout) (domain.DashboardLayout, error) {
+func (db *DB) CreateLayout(ctx context.Context, orgID, userID string, n NewLayout) (_ domain.DashboardLayout, err error) {
+	defer wrap(&err, "store.CreateLayout")
 	l, err := txValue(ctx, db, func(tx pgx.Tx) (domain.DashboardLayout, error) {
 		ok, err := screenExists(ctx, tx, orgID, n.LayoutScreen)
 		if err != nil {
@@ -109,7 +110,7 @@ func (db *DB) CreateLayout(ctx context.Context, orgID, userID string, n NewLayou
 		return l, err
 	})
 	if err != nil {
-		return l, fmt.Errorf("CreateLayout: %w", Classify(err))
+		return l, Classify(err)
 	}
 	return l, nil
 }
@@ -131,7 +132,8 @@ type LayoutChange struct {
 }
 
 // UpdateLayout changes one of the user's layouts.
-func (db *DB) UpdateLayout(ctx context.Context, orgID, userID, id string, c LayoutChange) (domain.DashboardLayout, error) {
+func (db *DB) UpdateLayout(ctx context.Context, orgID, userID, id string, c LayoutChange) (_ domain.DashboardLayout, err error) {
+	defer wrap(&err, "store.UpdateLayout")
 	l, err := txValue(ctx, db, func(tx pgx.Tx) (domain.DashboardLayout, error) {
 		return scanLayout(tx.QueryRow(ctx, `UPDATE dashboard_layouts SET
 				name = coalesce($4, name),
@@ -144,24 +146,26 @@ func (db *DB) UpdateLayout(ctx context.Context, orgID, userID, id string, c Layo
 			orgID, userID, id, c.Name, nullJSON(c.Layout), nullJSON(c.WidgetPreferences), nullJSON(c.TimelineState), c.ClearTimeline))
 	})
 	if err != nil {
-		return l, fmt.Errorf("UpdateLayout: %w", Classify(err))
+		return l, Classify(err)
 	}
 	return l, nil
 }
 
 // DeleteLayout deletes one of the user's layouts.
-func (db *DB) DeleteLayout(ctx context.Context, orgID, userID, id string) error {
-	err := execChanged(ctx, db, apperr.New(apperr.NotFound, "layout not found"),
+func (db *DB) DeleteLayout(ctx context.Context, orgID, userID, id string) (err error) {
+	defer wrap(&err, "store.DeleteLayout")
+	err = execChanged(ctx, db, apperr.New(apperr.NotFound, "layout not found"),
 		`DELETE FROM dashboard_layouts WHERE organization_id = $1 AND user_id = $2 AND id = $3`, orgID, userID, id)
 	if err != nil {
-		return fmt.Errorf("DeleteLayout: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }
 
 // SetDefaultLayout makes one of the user's layouts the default of its
 // screen (and no other).
-func (db *DB) SetDefaultLayout(ctx context.Context, orgID, userID, id string) (domain.DashboardLayout, error) {
+func (db *DB) SetDefaultLayout(ctx context.Context, orgID, userID, id string) (_ domain.DashboardLayout, err error) {
+	defer wrap(&err, "store.SetDefaultLayout")
 	l, err := txValue(ctx, db, func(tx pgx.Tx) (domain.DashboardLayout, error) {
 		l, err := scanLayout(tx.QueryRow(ctx, `SELECT `+layoutCols+` FROM dashboard_layouts
 			WHERE organization_id = $1 AND user_id = $2 AND id = $3 FOR UPDATE`, orgID, userID, id))
@@ -177,7 +181,7 @@ func (db *DB) SetDefaultLayout(ctx context.Context, orgID, userID, id string) (d
 			WHERE organization_id = $1 AND id = $2 RETURNING `+layoutCols, orgID, id))
 	})
 	if err != nil {
-		return l, fmt.Errorf("SetDefaultLayout: %w", Classify(err))
+		return l, Classify(err)
 	}
 	return l, nil
 }

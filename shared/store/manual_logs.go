@@ -56,9 +56,10 @@ func (p txPlans) NotificationPlan(ctx context.Context, alertType string) (Notifi
 // UPDATE, so a manual log and a concurrent uplink of the same unit are
 // judged one after the other. The alerts it opens carry their first
 // notifications (the outbox), which the sweeper's dispatch sends.
-func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge ManualLogJudge) (domain.ManualLog, error) {
+func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge ManualLogJudge) (_ domain.ManualLog, err error) {
+	defer wrap(&err, "store.CreateManualLog")
 	var out domain.ManualLog
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var u UnitAlerting
 		var recent []byte
 		err := tx.QueryRow(ctx, unitAlertingSQL(`u.organization_id = $1 AND u.id = $2`, "$3", "$4", true), in.OrgID, in.UnitID, in.RecordedAt, in.now()).
@@ -110,7 +111,7 @@ func (db *DB) CreateManualLog(ctx context.Context, in ManualLogInput, judge Manu
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return out, fmt.Errorf("CreateManualLog: %w", Classify(err))
+		return out, Classify(err)
 	}
 	return out, nil
 }
@@ -126,9 +127,10 @@ type ManualLogFilter struct {
 
 // ManualLogs lists a live unit's manual logs (404 for an unknown,
 // deleted or other tenant's unit).
-func (db *DB) ManualLogs(ctx context.Context, f ManualLogFilter) ([]domain.ManualLog, error) {
+func (db *DB) ManualLogs(ctx context.Context, f ManualLogFilter) (_ []domain.ManualLog, err error) {
+	defer wrap(&err, "store.ManualLogs")
 	var unit string
-	err := db.Pool.QueryRow(ctx, `SELECT o.temp_unit FROM units u JOIN organizations o ON o.id = u.organization_id
+	err = db.Pool.QueryRow(ctx, `SELECT o.temp_unit FROM units u JOIN organizations o ON o.id = u.organization_id
 		WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`, f.OrgID, f.UnitID).Scan(&unit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "unit not found")

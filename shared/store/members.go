@@ -44,7 +44,8 @@ type MemberQuery struct {
 
 // Members lists the organisation's active and pending memberships ordered
 // by (created_at, id).
-func (db *DB) Members(ctx context.Context, orgID string, q MemberQuery) ([]domain.OrgMember, error) {
+func (db *DB) Members(ctx context.Context, orgID string, q MemberQuery) (_ []domain.OrgMember, err error) {
+	defer wrap(&err, "store.Members")
 	var after, since *time.Time
 	var afterID *string
 	if q.AfterID != "" {
@@ -66,7 +67,8 @@ func (db *DB) Members(ctx context.Context, orgID string, q MemberQuery) ([]domai
 }
 
 // Member returns one membership of the organisation.
-func (db *DB) Member(ctx context.Context, orgID, memberID string) (domain.OrgMember, error) {
+func (db *DB) Member(ctx context.Context, orgID, memberID string) (_ domain.OrgMember, err error) {
+	defer wrap(&err, "store.Member")
 	return scanMember(db.Pool.QueryRow(ctx, memberSelect+` WHERE m.organization_id = $1 AND m.id = $2`, orgID, memberID))
 }
 
@@ -135,9 +137,10 @@ func ensureAnotherOwner(ctx context.Context, tx pgx.Tx, orgID string, target dom
 
 // SetMemberRole changes a membership's role after check allows it, keeping
 // at least one owner.
-func (db *DB) SetMemberRole(ctx context.Context, orgID, actorID, memberID string, role access.Role, check MemberCheck) (domain.OrgMember, error) {
+func (db *DB) SetMemberRole(ctx context.Context, orgID, actorID, memberID string, role access.Role, check MemberCheck) (_ domain.OrgMember, err error) {
+	defer wrap(&err, "store.SetMemberRole")
 	var m domain.OrgMember
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		target, err := lockMembership(ctx, tx, orgID, actorID, memberID, check)
 		if err != nil {
 			return err
@@ -161,7 +164,8 @@ func (db *DB) SetMemberRole(ctx context.Context, orgID, actorID, memberID string
 
 // RemoveMember deletes a membership (or withdraws an invitation) after
 // check allows it, keeping at least one owner.
-func (db *DB) RemoveMember(ctx context.Context, orgID, actorID, memberID string, check MemberCheck) error {
+func (db *DB) RemoveMember(ctx context.Context, orgID, actorID, memberID string, check MemberCheck) (err error) {
+	defer wrap(&err, "store.RemoveMember")
 	return db.InTx(ctx, func(tx pgx.Tx) error {
 		target, err := lockMembership(ctx, tx, orgID, actorID, memberID, check)
 		if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,11 +26,12 @@ func scanChirpStackConnection(row pgx.Row) (domain.ChirpStackConnection, error) 
 }
 
 // ChirpStackConnection reads the organisation's ChirpStack connection (NotFound without one).
-func (db *DB) ChirpStackConnection(ctx context.Context, orgID string) (domain.ChirpStackConnection, error) {
+func (db *DB) ChirpStackConnection(ctx context.Context, orgID string) (_ domain.ChirpStackConnection, err error) {
+	defer wrap(&err, "store.ChirpStackConnection")
 	c, err := scanChirpStackConnection(db.Pool.QueryRow(ctx, `SELECT `+chirpStackColumns+` FROM network_connections
 		WHERE organization_id = $1 AND kind = 'chirpstack'`, orgID))
 	if err != nil {
-		return c, fmt.Errorf("ChirpStackConnection: %w", Classify(err))
+		return c, Classify(err)
 	}
 	return c, nil
 }
@@ -41,6 +41,7 @@ func (db *DB) ChirpStackConnection(ctx context.Context, orgID string) (domain.Ch
 // created reports a new connection. An application another organisation's connection is
 // bound to is a Conflict naming nobody.
 func (db *DB) PutChirpStackConnection(ctx context.Context, orgID string, b domain.ChirpStackBinding, secret domain.TTNSecret) (c domain.ChirpStackConnection, created bool, err error) {
+	defer wrap(&err, "store.PutChirpStackConnection")
 	type result struct {
 		c       domain.ChirpStackConnection
 		created bool
@@ -67,7 +68,7 @@ func (db *DB) PutChirpStackConnection(ctx context.Context, orgID string, b domai
 			Details: []apperr.FieldError{{Field: "application_id", Message: "is not available"}}}
 	}
 	if err != nil {
-		return c, false, fmt.Errorf("PutChirpStackConnection: %w", Classify(err))
+		return c, false, Classify(err)
 	}
 	return r.c, r.created, nil
 }
@@ -75,8 +76,9 @@ func (db *DB) PutChirpStackConnection(ctx context.Context, orgID string, b domai
 // DeleteChirpStackConnection removes the organisation's ChirpStack connection (NotFound
 // without one): its secret stops working at the commit, and its dedupe keys and unclaimed
 // devices go with it. Readings it delivered stay.
-func (db *DB) DeleteChirpStackConnection(ctx context.Context, orgID string) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) DeleteChirpStackConnection(ctx context.Context, orgID string) (err error) {
+	defer wrap(&err, "store.DeleteChirpStackConnection")
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM network_connections WHERE organization_id = $1 AND kind = 'chirpstack'`, orgID)
 		if err == nil && tag.RowsAffected() == 0 {
 			err = apperr.New(apperr.NotFound, "the organisation has no ChirpStack connection")
@@ -84,7 +86,7 @@ func (db *DB) DeleteChirpStackConnection(ctx context.Context, orgID string) erro
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("DeleteChirpStackConnection: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }

@@ -25,7 +25,8 @@ type NotificationFilter struct {
 // ListNotifications returns the organisation's notification log, newest
 // first (created_at DESC, id DESC). Recipients are returned in full; masking
 // is the caller's decision (it depends on the reader's role).
-func (db *DB) ListNotifications(ctx context.Context, orgID string, f NotificationFilter) ([]domain.Notification, error) {
+func (db *DB) ListNotifications(ctx context.Context, orgID string, f NotificationFilter) (_ []domain.Notification, err error) {
+	defer wrap(&err, "store.ListNotifications")
 	where := []string{"organization_id = $1"}
 	args := []any{orgID}
 	add := func(cond string, v any) {

@@ -20,18 +20,19 @@ import (
 // their parent, partitions left out). Exports and deletion both walk this
 // list, so a table added later is exported and deleted without anyone
 // remembering to.
-func (db *DB) OrgTables(ctx context.Context) ([]string, error) {
+func (db *DB) OrgTables(ctx context.Context) (_ []string, err error) {
+	defer wrap(&err, "store.OrgTables")
 	rows, err := db.Pool.Query(ctx, `SELECT c.relname FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped
 		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 		ORDER BY c.relname`)
 	if err != nil {
-		return nil, fmt.Errorf("OrgTables: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("OrgTables: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return append(tables, "organizations"), nil
 }
@@ -39,9 +40,10 @@ func (db *DB) OrgTables(ctx context.Context) ([]string, error) {
 // CopyOrgTable writes the organisation's rows of table as CSV with a header
 // (PostgreSQL's COPY: every column, exact values). "organizations" is the
 // organisation's own row.
-func (db *DB) CopyOrgTable(ctx context.Context, orgID, table string, w io.Writer) (int64, error) {
+func (db *DB) CopyOrgTable(ctx context.Context, orgID, table string, w io.Writer) (_ int64, err error) {
+	defer wrap(&err, "store.CopyOrgTable")
 	if !domain.IsUUID(orgID) {
-		return 0, fmt.Errorf("CopyOrgTable: %q is not a UUID", orgID)
+		return 0, fmt.Errorf("%q is not a UUID", orgID)
 	}
 	column := "organization_id"
 	if table == "organizations" {
@@ -49,7 +51,7 @@ func (db *DB) CopyOrgTable(ctx context.Context, orgID, table string, w io.Writer
 	}
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("CopyOrgTable: %w", Classify(err))
+		return 0, Classify(err)
 	}
 	defer conn.Release()
 	// COPY takes no parameters: the id is a parsed UUID and the table a
@@ -88,9 +90,10 @@ func scanExport(r pgx.Row) (OrganizationExport, error) {
 
 // RequestExport records an export to build; a pending one of the same
 // organisation is returned instead of a second.
-func (db *DB) RequestExport(ctx context.Context, orgID, userID, email string) (OrganizationExport, error) {
+func (db *DB) RequestExport(ctx context.Context, orgID, userID, email string) (_ OrganizationExport, err error) {
+	defer wrap(&err, "store.RequestExport")
 	var e OrganizationExport
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, orgID); err != nil {
 			return err
 		}
@@ -105,34 +108,36 @@ func (db *DB) RequestExport(ctx context.Context, orgID, userID, email string) (O
 		return err
 	})
 	if err != nil {
-		return e, fmt.Errorf("RequestExport: %w", err)
+		return e, err
 	}
 	return e, nil
 }
 
 // Export returns one export of the organisation (404 for another's).
-func (db *DB) Export(ctx context.Context, orgID, exportID string) (OrganizationExport, error) {
+func (db *DB) Export(ctx context.Context, orgID, exportID string) (_ OrganizationExport, err error) {
+	defer wrap(&err, "store.Export")
 	e, err := scanExport(db.Pool.QueryRow(ctx, `SELECT `+exportColumns+` FROM organization_exports
 		WHERE organization_id = $1 AND id = $2`, orgID, exportID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, apperr.New(apperr.NotFound, "no such export")
 	}
 	if err != nil {
-		return e, fmt.Errorf("Export: %w", Classify(err))
+		return e, Classify(err)
 	}
 	return e, nil
 }
 
 // PendingExports lists exports to build, oldest first.
-func (db *DB) PendingExports(ctx context.Context, limit int) ([]OrganizationExport, error) {
+func (db *DB) PendingExports(ctx context.Context, limit int) (_ []OrganizationExport, err error) {
+	defer wrap(&err, "store.PendingExports")
 	rows, err := db.Pool.Query(ctx, `SELECT `+exportColumns+` FROM organization_exports
 		WHERE status = 'pending' ORDER BY created_at LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("PendingExports: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OrganizationExport, error) { return scanExport(r) })
 	if err != nil {
-		return nil, fmt.Errorf("PendingExports: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -142,8 +147,8 @@ const maxExportAttempts = 5
 
 // FinishExport records an export's outcome: ready with its object, or a
 // failed attempt (failed for good after maxExportAttempts).
-func (db *DB) FinishExport(ctx context.Context, id, key string, size int64, tables map[string]int64, cause error) error {
-	var err error
+func (db *DB) FinishExport(ctx context.Context, id, key string, size int64, tables map[string]int64, cause error) (err error) {
+	defer wrap(&err, "store.FinishExport")
 	if cause == nil {
 		t, _ := json.Marshal(tables)
 		_, err = db.Pool.Exec(ctx, `UPDATE organization_exports SET status = 'ready', s3_key = $2, size_bytes = $3,
@@ -158,7 +163,7 @@ func (db *DB) FinishExport(ctx context.Context, id, key string, size int64, tabl
 			completed_at = CASE WHEN attempts + 1 >= $3 THEN now() END WHERE id = $1`, id, msg, maxExportAttempts)
 	}
 	if err != nil {
-		return fmt.Errorf("FinishExport: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }
@@ -175,9 +180,10 @@ type OrganizationDeletion struct {
 // RequestDeletion schedules the organisation's deletion grace from now. A
 // subscription Stripe still bills must be cancelled first (409): deleting
 // the organisation would leave the customer paying for nothing.
-func (db *DB) RequestDeletion(ctx context.Context, orgID, userID string, now time.Time, grace time.Duration) (OrganizationDeletion, error) {
+func (db *DB) RequestDeletion(ctx context.Context, orgID, userID string, now time.Time, grace time.Duration) (_ OrganizationDeletion, err error) {
+	defer wrap(&err, "store.RequestDeletion")
 	var d OrganizationDeletion
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var billed bool
 		err := tx.QueryRow(ctx, `SELECT o.name, coalesce(s.stripe_subscription_id IS NOT NULL AND s.status IN ('active', 'past_due', 'paused', 'incomplete')
 				AND NOT s.cancel_at_period_end, false)
@@ -196,34 +202,36 @@ func (db *DB) RequestDeletion(ctx context.Context, orgID, userID string, now tim
 			orgID, now, nullable(userID), now.Add(grace)).Scan(&d.OrgID, &d.RequestedAt, &d.DueAt)
 	})
 	if err != nil {
-		return d, fmt.Errorf("RequestDeletion: %w", err)
+		return d, err
 	}
 	return d, nil
 }
 
 // CancelDeletion withdraws a pending deletion; it reports whether one was pending.
-func (db *DB) CancelDeletion(ctx context.Context, orgID string) (bool, error) {
+func (db *DB) CancelDeletion(ctx context.Context, orgID string) (_ bool, err error) {
+	defer wrap(&err, "store.CancelDeletion")
 	tag, err := db.Pool.Exec(ctx, `UPDATE organizations SET deletion_requested_at = NULL, deletion_requested_by = NULL,
 		deletion_due_at = NULL, updated_at = now() WHERE id = $1 AND deletion_due_at IS NOT NULL`, orgID)
 	if err != nil {
-		return false, fmt.Errorf("CancelDeletion: %w", Classify(err))
+		return false, Classify(err)
 	}
 	return tag.RowsAffected() > 0, nil
 }
 
 // DueDeletions lists organisations whose grace period is over.
-func (db *DB) DueDeletions(ctx context.Context, now time.Time, limit int) ([]OrganizationDeletion, error) {
+func (db *DB) DueDeletions(ctx context.Context, now time.Time, limit int) (_ []OrganizationDeletion, err error) {
+	defer wrap(&err, "store.DueDeletions")
 	rows, err := db.Pool.Query(ctx, `SELECT id, name, deletion_requested_at, deletion_requested_by, deletion_due_at
 		FROM organizations WHERE deletion_due_at <= $1 ORDER BY deletion_due_at LIMIT $2`, now, limit)
 	if err != nil {
-		return nil, fmt.Errorf("DueDeletions: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OrganizationDeletion, error) {
 		var d OrganizationDeletion
 		return d, r.Scan(&d.OrgID, &d.Name, &d.RequestedAt, &d.RequestedBy, &d.DueAt)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("DueDeletions: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -238,17 +246,18 @@ const readingsDeleteBatch = 20000
 // organisation row's cascades) and the audit record in
 // organization_deletions, which no cascade reaches. A deletion that was
 // cancelled meanwhile does nothing (false).
-func (db *DB) DeleteOrganization(ctx context.Context, d OrganizationDeletion, objectsDeleted int, now time.Time) (bool, error) {
+func (db *DB) DeleteOrganization(ctx context.Context, d OrganizationDeletion, objectsDeleted int, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.DeleteOrganization")
 	var readings int64
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, d.OrgID).Scan(&readings); err != nil {
-		return false, fmt.Errorf("DeleteOrganization: %w", Classify(err))
+		return false, Classify(err)
 	}
 	for {
 		tag, err := db.Pool.Exec(ctx, `DELETE FROM sensor_readings WHERE organization_id = $1 AND id IN (
 			SELECT id FROM sensor_readings WHERE organization_id = $1 LIMIT $2)
 			AND EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND deletion_due_at <= $3)`, d.OrgID, readingsDeleteBatch, now)
 		if err != nil {
-			return false, fmt.Errorf("DeleteOrganization: readings: %w", Classify(err))
+			return false, fmt.Errorf("readings: %w", Classify(err))
 		}
 		if tag.RowsAffected() < readingsDeleteBatch {
 			break
@@ -297,7 +306,7 @@ func (db *DB) DeleteOrganization(ctx context.Context, d OrganizationDeletion, ob
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("DeleteOrganization: %w", err)
+		return false, err
 	}
 	return deleted, nil
 }

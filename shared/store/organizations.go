@@ -45,9 +45,10 @@ func utcPtr(t *time.Time) *time.Time {
 // CreateOrganization is onboarding: the organisation, its owner, its trial
 // subscription and its TTN connection (a webhook secret, no application
 // yet), all or nothing. The slug is made unique with a suffix.
-func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization, ownerID string, secret domain.TTNSecret) (domain.Organization, error) {
+func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization, ownerID string, secret domain.TTNSecret) (_ domain.Organization, err error) {
+	defer wrap(&err, "store.CreateOrganization")
 	var org domain.Organization
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		// ON CONFLICT DO NOTHING rather than catching the unique violation:
 		// a failed statement would abort the whole transaction.
 		for i := 1; ; i++ {
@@ -84,7 +85,7 @@ func (db *DB) CreateOrganization(ctx context.Context, in domain.NewOrganization,
 		return err
 	})
 	if err != nil {
-		return org, fmt.Errorf("CreateOrganization: %w", err)
+		return org, err
 	}
 	return org, nil
 }
@@ -111,12 +112,14 @@ func candidate(base string, i, max int) (string, error) {
 }
 
 // Organization returns the organisation's settings.
-func (db *DB) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
+func (db *DB) Organization(ctx context.Context, orgID string) (_ domain.Organization, err error) {
+	defer wrap(&err, "store.Organization")
 	return scanOrganization(db.Pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, orgID))
 }
 
 // UpdateOrganization applies a validated patch.
-func (db *DB) UpdateOrganization(ctx context.Context, orgID string, p domain.OrganizationPatch) (domain.Organization, error) {
+func (db *DB) UpdateOrganization(ctx context.Context, orgID string, p domain.OrganizationPatch) (_ domain.Organization, err error) {
+	defer wrap(&err, "store.UpdateOrganization")
 	if p.Empty() {
 		return db.Organization(ctx, orgID)
 	}
@@ -147,14 +150,16 @@ func scanTTNConnection(row pgx.Row) (domain.TTNConnection, error) {
 const firstTTNConnection = `SELECT id FROM network_connections WHERE organization_id = $1 AND kind = 'ttn' ORDER BY created_at, id LIMIT 1`
 
 // TTNConnection returns the organisation's TTN connection.
-func (db *DB) TTNConnection(ctx context.Context, orgID string) (domain.TTNConnection, error) {
+func (db *DB) TTNConnection(ctx context.Context, orgID string) (_ domain.TTNConnection, err error) {
+	defer wrap(&err, "store.TTNConnection")
 	return scanTTNConnection(db.Pool.QueryRow(ctx, `SELECT `+ttnColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
 // RotateTTNSecret replaces the connection's secret hash in one statement:
 // from its commit on, the old secret no longer matches any connection.
-func (db *DB) RotateTTNSecret(ctx context.Context, orgID string, secret domain.TTNSecret) (domain.TTNConnection, error) {
+func (db *DB) RotateTTNSecret(ctx context.Context, orgID string, secret domain.TTNSecret) (_ domain.TTNConnection, err error) {
+	defer wrap(&err, "store.RotateTTNSecret")
 	return txValue(ctx, db, func(tx pgx.Tx) (domain.TTNConnection, error) {
 		return scanTTNConnection(tx.QueryRow(ctx, `UPDATE network_connections
 		SET secret_hash = $2, secret_last4 = $3, secret_rotated_at = now(), updated_at = now()

@@ -136,10 +136,11 @@ ORDER BY 3`
 // rows and the decisions; rows decided "send" are now 'sending', attempts+1,
 // leased until Now+Lease.
 func (db *DB) ClaimOutbox(ctx context.Context, p OutboxClaimParams,
-	decide func([]OutboxClaim, OutboxUsage) []OutboxDecision) ([]OutboxClaim, []OutboxDecision, error) {
+	decide func([]OutboxClaim, OutboxUsage) []OutboxDecision) (_ []OutboxClaim, _ []OutboxDecision, err error) {
+	defer wrap(&err, "store.ClaimOutbox")
 	var claims []OutboxClaim
 	var decisions []OutboxDecision
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, claimOutboxSQL, p.Now, p.Limit)
 		if err != nil {
 			return err
@@ -278,9 +279,10 @@ func queueOutboxDecision(b *pgx.Batch, c OutboxClaim, d OutboxDecision, p Outbox
 // MarkOutboxSent records a provider's acceptance, and applies a delivery
 // receipt that overtook it (held by ApplyTelnyxReceipt). False when the row
 // is no longer this claim's (status or attempts moved on).
-func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provider, providerID string, now time.Time) (bool, error) {
+func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provider, providerID string, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.MarkOutboxSent")
 	var ok bool
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		// A call's webhook may have come first (it finds the row by the id
 		// in client_state): the row then already carries the call id and
 		// may be past 'sent'; nothing moves back.
@@ -303,7 +305,8 @@ func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provid
 }
 
 // MarkOutboxRetry puts a failed attempt back to pending until at.
-func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at time.Time, lastErr string, now time.Time) (bool, error) {
+func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at time.Time, lastErr string, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.MarkOutboxRetry")
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'pending', next_attempt_at = $3, last_error = $4, updated_at = $5
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, at, lastErr, now)
 	return tag.RowsAffected() == 1, Classify(err)
@@ -311,7 +314,8 @@ func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at ti
 
 // MarkOutboxFailed gives up on a row; an alarm message's contact is then
 // paged on their next channel (fallback_due).
-func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, lastErr string, now time.Time) (bool, error) {
+func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, lastErr string, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.MarkOutboxFailed")
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4,
 			call_state = CASE WHEN channel = 'voice' THEN 'failed' END, fallback_due = `+fallbackDueSQL+`
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, lastErr, now)
@@ -320,7 +324,8 @@ func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, last
 
 // ReleaseOutbox hands back a claimed row that was never sent (the caller ran
 // out of time before calling the provider): due now, attempt not counted.
-func (db *DB) ReleaseOutbox(ctx context.Context, id string, attempt int, now time.Time) (bool, error) {
+func (db *DB) ReleaseOutbox(ctx context.Context, id string, attempt int, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.ReleaseOutbox")
 	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = $3,
 			updated_at = $3
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, now)

@@ -70,7 +70,8 @@ func scanPolicy(row pgx.Row) (NotificationPolicy, error) {
 }
 
 // ListPolicies lists the organisation's notification policies.
-func (db *DB) ListPolicies(ctx context.Context, orgID string, f PolicyFilter) ([]NotificationPolicy, error) {
+func (db *DB) ListPolicies(ctx context.Context, orgID string, f PolicyFilter) (_ []NotificationPolicy, err error) {
+	defer wrap(&err, "store.ListPolicies")
 	var q hierQuery
 	q.where("p.organization_id = ?", orgID)
 	if f.SiteID != "" {
@@ -97,7 +98,8 @@ func (db *DB) ListPolicies(ctx context.Context, orgID string, f PolicyFilter) ([
 }
 
 // GetPolicy returns one policy of the organisation.
-func (db *DB) GetPolicy(ctx context.Context, orgID, id string) (NotificationPolicy, error) {
+func (db *DB) GetPolicy(ctx context.Context, orgID, id string) (_ NotificationPolicy, err error) {
+	defer wrap(&err, "store.GetPolicy")
 	p, err := scanPolicy(db.Pool.QueryRow(ctx, `SELECT `+policyCols+` FROM notification_policies p
 		WHERE p.id = $1 AND p.organization_id = $2`, id, orgID))
 	return p, hierNotFound(err, "notification policy")
@@ -105,9 +107,10 @@ func (db *DB) GetPolicy(ctx context.Context, orgID, id string) (NotificationPoli
 
 // CreatePolicy inserts a policy whose shape the caller validated; the
 // references (scope, contacts) are checked here, in the transaction.
-func (db *DB) CreatePolicy(ctx context.Context, orgID string, in NotificationPolicy) (NotificationPolicy, error) {
+func (db *DB) CreatePolicy(ctx context.Context, orgID string, in NotificationPolicy) (_ NotificationPolicy, err error) {
+	defer wrap(&err, "store.CreatePolicy")
 	var out NotificationPolicy
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := checkPolicyRefs(ctx, tx, orgID, in, nil); err != nil {
 			return err
 		}
@@ -124,9 +127,10 @@ func (db *DB) CreatePolicy(ctx context.Context, orgID string, in NotificationPol
 
 // UpdatePolicy applies apply to a policy under its row lock, re-checks its
 // references and saves it. apply validates the shape.
-func (db *DB) UpdatePolicy(ctx context.Context, orgID, id string, apply func(*NotificationPolicy) error) (NotificationPolicy, error) {
+func (db *DB) UpdatePolicy(ctx context.Context, orgID, id string, apply func(*NotificationPolicy) error) (_ NotificationPolicy, err error) {
+	defer wrap(&err, "store.UpdatePolicy")
 	var out NotificationPolicy
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		p, err := scanPolicy(tx.QueryRow(ctx, `SELECT `+policyCols+` FROM notification_policies p
 			WHERE p.id = $1 AND p.organization_id = $2 FOR UPDATE`, id, orgID))
 		if err != nil {
@@ -152,7 +156,8 @@ func (db *DB) UpdatePolicy(ctx context.Context, orgID, id string, apply func(*No
 
 // DeletePolicy deletes a policy (alerts already open keep the
 // notifications already queued; their later steps find the next policy).
-func (db *DB) DeletePolicy(ctx context.Context, orgID, id string) error {
+func (db *DB) DeletePolicy(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeletePolicy")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "notification policy not found"), `DELETE FROM notification_policies WHERE id = $1 AND organization_id = $2`, id, orgID)
 }
 

@@ -20,7 +20,8 @@ import (
 // a mistake (a unit created in the wrong site, never used) goes at once and
 // a real history only once the law no longer asks for it. A live row is a
 // Conflict too: delete it first (restorable), purge after.
-func (db *DB) Purge(ctx context.Context, orgID, entity, id string, now time.Time) error {
+func (db *DB) Purge(ctx context.Context, orgID, entity, id string, now time.Time) (err error) {
+	defer wrap(&err, "store.Purge")
 	var table, scope string
 	switch entity {
 	case EntitySite:
@@ -30,9 +31,9 @@ func (db *DB) Purge(ctx context.Context, orgID, entity, id string, now time.Time
 	case EntityUnit:
 		table, scope = "units", "u.id = $2"
 	default:
-		return fmt.Errorf("Purge: cannot purge a %q", entity)
+		return fmt.Errorf("cannot purge a %q", entity)
 	}
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var deleted bool
 		var plan string
 		err := tx.QueryRow(ctx, `SELECT t.deleted_at IS NOT NULL, o.plan FROM `+table+` t
@@ -76,7 +77,7 @@ func (db *DB) Purge(ctx context.Context, orgID, entity, id string, now time.Time
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("Purge: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }

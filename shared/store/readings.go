@@ -31,10 +31,11 @@ type ReadingUnit struct {
 }
 
 // ReadingUnit returns a live unit of the organisation with its display unit.
-func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (ReadingUnit, error) {
+func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (_ ReadingUnit, err error) {
+	defer wrap(&err, "store.ReadingUnit")
 	var u ReadingUnit
 	var rawFrom *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.site_id, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
+	err = db.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.site_id, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
 			coalesce(nullif(s.timezone, ''), o.timezone),
 			(SELECT max(month)::timestamp AT TIME ZONE 'UTC' + interval '1 month' FROM readings_archives a WHERE a.organization_id = o.id)
 		FROM units u JOIN organizations o ON o.id = u.organization_id JOIN sites s ON s.id = u.site_id
@@ -78,7 +79,8 @@ func scanReading(r pgx.Row) (domain.Reading, error) {
 // Readings returns up to limit raw readings of the range, oldest first
 // ((recorded_at, id) order), after the position (afterTime, afterID);
 // afterID 0 starts at From.
-func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time, afterID int64, limit int) ([]domain.Reading, error) {
+func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time, afterID int64, limit int) (_ []domain.Reading, err error) {
+	defer wrap(&err, "store.Readings")
 	from := rg.From
 	var after *int64
 	if afterID > 0 {
@@ -110,7 +112,8 @@ func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time
 // LatestUnitReading is the newest raw reading of a live unit of the
 // organisation recorded in [from, to) (nil when there is none): every
 // field the sensor sent, not only the unit's last temperature.
-func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from, to time.Time) (*domain.Reading, error) {
+func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from, to time.Time) (_ *domain.Reading, err error) {
+	defer wrap(&err, "store.LatestUnitReading")
 	x, err := scanReading(db.Pool.QueryRow(ctx, `SELECT `+readingCols+` FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
 		ORDER BY recorded_at DESC, id DESC LIMIT 1`, orgID, unitID, from, to))
@@ -118,7 +121,7 @@ func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from,
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("LatestUnitReading: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return &x, nil
 }
@@ -134,7 +137,8 @@ func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from,
 // spaced ones (every hour, and days without a DST change) bin with date_bin
 // from the first start, as cheap as UTC buckets; the rest with width_bucket
 // over the starts (a binary search per row).
-func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration, zone string) ([]domain.ReadingBucket, error) {
+func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Duration, zone string) (_ []domain.ReadingBucket, err error) {
+	defer wrap(&err, "store.ReadingBuckets")
 	bucket := `date_bin($5::interval, recorded_at, $6::timestamptz)`
 	args := []any{rg.OrgID, rg.UnitID, rg.From, rg.To, fmt.Sprintf("%d seconds", int64(w/time.Second)), domain.BucketOrigin}
 	if w == time.Hour || w == 24*time.Hour {
@@ -196,7 +200,8 @@ type LatestFilter struct {
 // LatestReadings returns the newest processed reading of every live unit of
 // the organisation, from the unit rows that ingest keeps current: no scan
 // of sensor_readings.
-func (db *DB) LatestReadings(ctx context.Context, orgID string, f LatestFilter) ([]domain.LatestReading, error) {
+func (db *DB) LatestReadings(ctx context.Context, orgID string, f LatestFilter) (_ []domain.LatestReading, err error) {
+	defer wrap(&err, "store.LatestReadings")
 	rows, err := db.Pool.Query(ctx, `SELECT u.id, u.name, u.site_id, u.area_id, u.status, u.last_reading_at,
 		u.last_temp_c::float8, u.door_open, u.created_at
 		FROM units u

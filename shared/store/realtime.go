@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,35 +27,38 @@ var errConnectionGone = apperr.New(apperr.NotFound, "connection not found")
 // SaveRealtimeConnection records a connection that passed the handshake,
 // watching its whole organisation. A reused id (API Gateway never reuses
 // one; the local server's ids are random) replaces the old row.
-func (db *DB) SaveRealtimeConnection(ctx context.Context, c RealtimeConnection) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO realtime_connections (id, user_id, organization_id, expires_at)
+func (db *DB) SaveRealtimeConnection(ctx context.Context, c RealtimeConnection) (err error) {
+	defer wrap(&err, "store.SaveRealtimeConnection")
+	_, err = db.Pool.Exec(ctx, `INSERT INTO realtime_connections (id, user_id, organization_id, expires_at)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, organization_id = EXCLUDED.organization_id,
 			expires_at = EXCLUDED.expires_at, whole_organization = true, site_ids = '{}', unit_ids = '{}', connected_at = now()`,
 		c.ID, c.UserID, c.OrgID, c.ExpiresAt)
 	if err != nil {
-		return fmt.Errorf("SaveRealtimeConnection: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }
 
 // RealtimeConnection returns an unexpired connection (NotFound otherwise).
-func (db *DB) RealtimeConnection(ctx context.Context, id string) (RealtimeConnection, error) {
+func (db *DB) RealtimeConnection(ctx context.Context, id string) (_ RealtimeConnection, err error) {
+	defer wrap(&err, "store.RealtimeConnection")
 	var c RealtimeConnection
-	err := db.Pool.QueryRow(ctx, `SELECT id, user_id, organization_id, expires_at, whole_organization, site_ids::text[], unit_ids::text[]
+	err = db.Pool.QueryRow(ctx, `SELECT id, user_id, organization_id, expires_at, whole_organization, site_ids::text[], unit_ids::text[]
 		FROM realtime_connections WHERE id = $1 AND expires_at > now()`, id).
 		Scan(&c.ID, &c.UserID, &c.OrgID, &c.ExpiresAt, &c.WholeOrganization, &c.SiteIDs, &c.UnitIDs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, errConnectionGone
 	}
 	if err != nil {
-		return c, fmt.Errorf("RealtimeConnection: %w", Classify(err))
+		return c, Classify(err)
 	}
 	return c, nil
 }
 
 // SetRealtimeSubscriptions replaces what a connection watches.
-func (db *DB) SetRealtimeSubscriptions(ctx context.Context, c RealtimeConnection) error {
+func (db *DB) SetRealtimeSubscriptions(ctx context.Context, c RealtimeConnection) (err error) {
+	defer wrap(&err, "store.SetRealtimeSubscriptions")
 	if c.SiteIDs == nil {
 		c.SiteIDs = []string{}
 	}
@@ -66,7 +68,7 @@ func (db *DB) SetRealtimeSubscriptions(ctx context.Context, c RealtimeConnection
 	tag, err := db.Pool.Exec(ctx, `UPDATE realtime_connections SET whole_organization = $2, site_ids = $3::uuid[], unit_ids = $4::uuid[]
 		WHERE id = $1 AND expires_at > now()`, c.ID, c.WholeOrganization, c.SiteIDs, c.UnitIDs)
 	if err != nil {
-		return fmt.Errorf("SetRealtimeSubscriptions: %w", Classify(err))
+		return Classify(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return errConnectionGone
@@ -76,12 +78,13 @@ func (db *DB) SetRealtimeSubscriptions(ctx context.Context, c RealtimeConnection
 
 // DeleteRealtimeConnections forgets connections ($disconnect, or the
 // management API answered 410 Gone).
-func (db *DB) DeleteRealtimeConnections(ctx context.Context, ids ...string) error {
+func (db *DB) DeleteRealtimeConnections(ctx context.Context, ids ...string) (err error) {
+	defer wrap(&err, "store.DeleteRealtimeConnections")
 	if len(ids) == 0 {
 		return nil
 	}
 	if _, err := db.Pool.Exec(ctx, `DELETE FROM realtime_connections WHERE id = ANY($1)`, ids); err != nil {
-		return fmt.Errorf("DeleteRealtimeConnections: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }
@@ -92,7 +95,8 @@ func (db *DB) DeleteRealtimeConnections(ctx context.Context, ids ...string) erro
 // organisation's expired ones on the way. Only connections of users who
 // are still active members count: a member removed while connected
 // receives nothing more (RoleIn's rule, hidden organisations included).
-func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) ([]string, error) {
+func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) (_ []string, err error) {
+	defer wrap(&err, "store.RealtimeAudience")
 	var unit *string
 	if unitID != "" {
 		unit = &unitID
@@ -110,11 +114,11 @@ func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) ([]str
 			AND c.organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY c.id`, orgID, unit)
 	if err != nil {
-		return nil, fmt.Errorf("RealtimeAudience: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("RealtimeAudience: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return ids, nil
 }
@@ -122,19 +126,20 @@ func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) ([]str
 // LatestAlertID is the id of the unit's newest alert of alertType (and
 // sensorID for the sensor-scoped types): the alert a just-committed
 // judgement opened or resolved. Empty when there is none.
-func (db *DB) LatestAlertID(ctx context.Context, orgID, unitID, alertType, sensorID string) (string, error) {
+func (db *DB) LatestAlertID(ctx context.Context, orgID, unitID, alertType, sensorID string) (_ string, err error) {
+	defer wrap(&err, "store.LatestAlertID")
 	var sensor *string
 	if sensorID != "" {
 		sensor = &sensorID
 	}
 	var id string
-	err := db.Pool.QueryRow(ctx, `SELECT id FROM alerts WHERE organization_id = $1 AND unit_id = $2 AND type = $3
+	err = db.Pool.QueryRow(ctx, `SELECT id FROM alerts WHERE organization_id = $1 AND unit_id = $2 AND type = $3
 		AND sensor_id IS NOT DISTINCT FROM $4::uuid ORDER BY triggered_at DESC, id LIMIT 1`, orgID, unitID, alertType, sensor).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("LatestAlertID: %w", Classify(err))
+		return "", Classify(err)
 	}
 	return id, nil
 }
@@ -144,6 +149,7 @@ func (db *DB) LatestAlertID(ctx context.Context, orgID, unitID, alertType, senso
 // previous batch (zero for the first). Concurrent webhooks race on the row
 // lock; one wins.
 func (db *DB) ClaimReadingsBatch(ctx context.Context, orgID, unitID string, every time.Duration) (since time.Time, ok bool, err error) {
+	defer wrap(&err, "store.ClaimReadingsBatch")
 	var prev *time.Time
 	err = db.Pool.QueryRow(ctx, `WITH prev AS (SELECT sent_at FROM realtime_reading_batches WHERE unit_id = $2)
 		INSERT INTO realtime_reading_batches (unit_id, organization_id, sent_at) VALUES ($2, $1, now())
@@ -154,7 +160,7 @@ func (db *DB) ClaimReadingsBatch(ctx context.Context, orgID, unitID string, ever
 		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("ClaimReadingsBatch: %w", Classify(err))
+		return time.Time{}, false, Classify(err)
 	}
 	if prev != nil {
 		since = *prev
@@ -177,7 +183,8 @@ type BatchReading struct {
 // were stored, so a late reading is in the next batch; oldest first, at most
 // limit (the newest ones). Readings more than a day late are left to the
 // charts (the partitions scanned stay few).
-func (db *DB) ReadingsStoredSince(ctx context.Context, orgID, unitID string, since time.Time, limit int) ([]BatchReading, error) {
+func (db *DB) ReadingsStoredSince(ctx context.Context, orgID, unitID string, since time.Time, limit int) (_ []BatchReading, err error) {
+	defer wrap(&err, "store.ReadingsStoredSince")
 	rows, err := db.Pool.Query(ctx, `SELECT * FROM (
 			SELECT sensor_id::text, recorded_at, temperature_c::float8, humidity::float8, battery_percent, door_open
 			FROM sensor_readings WHERE organization_id = $1 AND unit_id = $2
@@ -185,7 +192,7 @@ func (db *DB) ReadingsStoredSince(ctx context.Context, orgID, unitID string, sin
 				AND recorded_at > greatest($3, now() - interval '1 minute') - interval '1 day'
 			ORDER BY received_at DESC, recorded_at DESC LIMIT $4) r ORDER BY recorded_at`, orgID, unitID, since, limit)
 	if err != nil {
-		return nil, fmt.Errorf("ReadingsStoredSince: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BatchReading, error) {
 		var b BatchReading
@@ -197,7 +204,7 @@ func (db *DB) ReadingsStoredSince(ctx context.Context, orgID, unitID string, sin
 		return b, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ReadingsStoredSince: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,9 +18,10 @@ type ReportOrg struct {
 }
 
 // ReportOrg returns the organisation's name, timezone and display unit.
-func (db *DB) ReportOrg(ctx context.Context, orgID string) (ReportOrg, error) {
+func (db *DB) ReportOrg(ctx context.Context, orgID string) (_ ReportOrg, err error) {
+	defer wrap(&err, "store.ReportOrg")
 	var o ReportOrg
-	err := db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, orgID).
+	err = db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, orgID).
 		Scan(&o.ID, &o.Name, &o.TimeZone, &o.TempUnit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "organization not found")
@@ -41,7 +41,8 @@ type ReportScope struct {
 // ReportUnits returns the live units of the organisation in scope, ordered
 // as a site is walked. A site or unit that is not a live one of the
 // organisation (and of the scope's sites) is NotFound.
-func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]report.Unit, error) {
+func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) (_ []report.Unit, err error) {
+	defer wrap(&err, "store.ReportUnits")
 	var sites any
 	if sc.Sites != nil {
 		sites = sc.Sites
@@ -51,7 +52,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]
 		err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 			AND ($3::uuid[] IS NULL OR id = ANY($3)))`, orgID, sc.SiteID, sites).Scan(&ok)
 		if err != nil {
-			return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
+			return nil, Classify(err)
 		}
 		if !ok {
 			return nil, apperr.New(apperr.NotFound, "site not found")
@@ -68,7 +69,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]
 		ORDER BY s.name, s.id, a.sort_order, a.name, a.id, u.sort_order, u.name, u.id`,
 		orgID, sensorNullString(sc.SiteID), sensorNullString(sc.UnitID), sites)
 	if err != nil {
-		return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	units, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Unit, error) {
 		var u report.Unit
@@ -79,7 +80,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]
 		return u, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ReportUnits: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	if sc.UnitID != "" && len(units) == 0 {
 		return nil, apperr.New(apperr.NotFound, "unit not found")
@@ -90,7 +91,8 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) ([]
 // EachReportReading calls fn with a unit's temperature readings recorded
 // in [from, to), oldest first, streaming (a year of 5-minute readings is
 // 100,000 rows: they are never all held at once).
-func (db *DB) EachReportReading(ctx context.Context, orgID, unitID string, from, to time.Time, fn func(report.Reading)) error {
+func (db *DB) EachReportReading(ctx context.Context, orgID, unitID string, from, to time.Time, fn func(report.Reading)) (err error) {
+	defer wrap(&err, "store.EachReportReading")
 	rows, err := db.Pool.Query(ctx, `SELECT recorded_at, temperature_c::float8
 		FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
@@ -112,7 +114,8 @@ func (db *DB) EachReportReading(ctx context.Context, orgID, unitID string, from,
 
 // ReportAlerts returns the alerts of the units triggered in [from, to),
 // with the display names of who acknowledged and resolved them.
-func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) ([]report.Alert, error) {
+func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) (_ []report.Alert, err error) {
+	defer wrap(&err, "store.ReportAlerts")
 	rows, err := db.Pool.Query(ctx, `SELECT a.id, a.unit_id, a.type, a.severity, a.status, a.title, a.triggered_at,
 		a.temperature_c::float8, a.acknowledged_at, COALESCE(NULLIF(ack.display_name, ''), ack.email), a.acknowledged_note,
 		a.resolved_at, COALESCE(NULLIF(res.display_name, ''), res.email), a.resolved_note, a.resolution
@@ -133,7 +136,7 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ReportAlerts: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	if len(out) == 0 {
 		return out, nil
@@ -144,7 +147,7 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 	}
 	actions, err := correctiveActionsOf(ctx, db.Pool, orgID, ids)
 	if err != nil {
-		return nil, fmt.Errorf("ReportAlerts: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	for i := range out {
 		out[i].CorrectiveActions = actions[out[i].ID]
@@ -154,7 +157,8 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 
 // ReportManualLogs returns the units' manual temperature logs read in
 // [from, to), with the display name of who logged them.
-func (db *DB) ReportManualLogs(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) ([]report.ManualLog, error) {
+func (db *DB) ReportManualLogs(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) (_ []report.ManualLog, err error) {
+	defer wrap(&err, "store.ReportManualLogs")
 	rows, err := db.Pool.Query(ctx, `SELECT m.id, m.unit_id, m.recorded_at, m.temperature_c::float8,
 		COALESCE(NULLIF(u.display_name, ''), u.email), m.notes, m.corrective_action
 		FROM manual_temperature_logs m

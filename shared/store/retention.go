@@ -23,16 +23,17 @@ var partitionName = regexp.MustCompile(`^sensor_readings_y(\d{4})m(\d{2})$`)
 
 // ReadingPartitions lists the monthly partitions, oldest first (the
 // default partition is not one of them).
-func (db *DB) ReadingPartitions(ctx context.Context) ([]ReadingPartition, error) {
+func (db *DB) ReadingPartitions(ctx context.Context) (_ []ReadingPartition, err error) {
+	defer wrap(&err, "store.ReadingPartitions")
 	rows, err := db.Pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
 		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
 		WHERE p.relname = 'sensor_readings' ORDER BY c.relname`)
 	if err != nil {
-		return nil, fmt.Errorf("ReadingPartitions: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("ReadingPartitions: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	var out []ReadingPartition
 	for _, n := range names {
@@ -59,34 +60,36 @@ type OrgPlan struct {
 // still being imported is not one of them: its readings are being copied,
 // and archiving them now would break the import's counts (its months past
 // retention are archived once it is live).
-func (db *DB) PartitionOrganizations(ctx context.Context, p ReadingPartition) ([]OrgPlan, error) {
+func (db *DB) PartitionOrganizations(ctx context.Context, p ReadingPartition) (_ []OrgPlan, err error) {
+	defer wrap(&err, "store.PartitionOrganizations")
 	rows, err := db.Pool.Query(ctx, `SELECT o.id, o.plan FROM organizations o WHERE o.import_state IS NULL AND EXISTS (
 			SELECT 1 FROM `+pgx.Identifier{p.Name}.Sanitize()+` r WHERE r.organization_id = o.id)
 		ORDER BY o.id`)
 	if err != nil {
-		return nil, fmt.Errorf("PartitionOrganizations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OrgPlan, error) {
 		var o OrgPlan
 		return o, r.Scan(&o.OrgID, &o.Plan)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("PartitionOrganizations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
 
 // CopyMonthReadings writes an organisation's readings of one month as CSV
 // with a header, in time order (COPY; every column).
-func (db *DB) CopyMonthReadings(ctx context.Context, orgID string, month time.Time, w io.Writer) (int64, error) {
+func (db *DB) CopyMonthReadings(ctx context.Context, orgID string, month time.Time, w io.Writer) (_ int64, err error) {
+	defer wrap(&err, "store.CopyMonthReadings")
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("CopyMonthReadings: %w", Classify(err))
+		return 0, Classify(err)
 	}
 	defer conn.Release()
 	// COPY takes no parameters: the id is checked, the bounds are formatted.
 	if !domain.IsUUID(orgID) {
-		return 0, fmt.Errorf("CopyMonthReadings: %q is not a UUID", orgID)
+		return 0, fmt.Errorf("%q is not a UUID", orgID)
 	}
 	from, to := month.UTC().Format(time.RFC3339), month.UTC().AddDate(0, 1, 0).Format(time.RFC3339)
 	sql := fmt.Sprintf(`COPY (SELECT * FROM sensor_readings WHERE organization_id = '%s'
@@ -94,7 +97,7 @@ func (db *DB) CopyMonthReadings(ctx context.Context, orgID string, month time.Ti
 		strings.ToLower(orgID), from, to)
 	tag, err := conn.Conn().PgConn().CopyTo(ctx, w, sql)
 	if err != nil {
-		return 0, fmt.Errorf("CopyMonthReadings: %w", Classify(err))
+		return 0, Classify(err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -104,9 +107,10 @@ func (db *DB) CopyMonthReadings(ctx context.Context, orgID string, month time.Ti
 // unit and hour into sensor_readings_hourly, records the archive, and
 // deletes the month's raw rows. Run twice, it changes nothing the second
 // time (the rollups are recomputed from the same rows, or there are none).
-func (db *DB) RetireMonthReadings(ctx context.Context, orgID string, month time.Time, key string, rows, bytes int64) error {
+func (db *DB) RetireMonthReadings(ctx context.Context, orgID string, month time.Time, key string, rows, bytes int64) (err error) {
+	defer wrap(&err, "store.RetireMonthReadings")
 	from, to := month.UTC(), month.UTC().AddDate(0, 1, 0)
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO sensor_readings_hourly (organization_id, unit_id, hour, min_c, max_c, sum_c, count)
 			SELECT organization_id, unit_id, date_trunc('hour', recorded_at), min(temperature_c), max(temperature_c), sum(temperature_c), count(*)
 			FROM sensor_readings
@@ -126,7 +130,7 @@ func (db *DB) RetireMonthReadings(ctx context.Context, orgID string, month time.
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("RetireMonthReadings: %w", err)
+		return err
 	}
 	return nil
 }
@@ -135,9 +139,10 @@ func (db *DB) RetireMonthReadings(ctx context.Context, orgID string, month time.
 // whether it did. DETACH takes a short ACCESS EXCLUSIVE lock on
 // sensor_readings (CONCURRENTLY is refused while a default partition
 // exists): lock_timeout bounds the wait, and the next run retries.
-func (db *DB) DropEmptyPartition(ctx context.Context, p ReadingPartition) (bool, error) {
+func (db *DB) DropEmptyPartition(ctx context.Context, p ReadingPartition) (_ bool, err error) {
+	defer wrap(&err, "store.DropEmptyPartition")
 	dropped := false
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
 			return err
 		}

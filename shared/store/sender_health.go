@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,24 +31,26 @@ type SenderChannel struct {
 }
 
 // SaveSenderHealth replaces the stored report.
-func (db *DB) SaveSenderHealth(ctx context.Context, h SenderHealth) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO sender_health (id, checked_at, report) VALUES (true, $1, $2)
+func (db *DB) SaveSenderHealth(ctx context.Context, h SenderHealth) (err error) {
+	defer wrap(&err, "store.SaveSenderHealth")
+	_, err = db.Pool.Exec(ctx, `INSERT INTO sender_health (id, checked_at, report) VALUES (true, $1, $2)
 		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, report = excluded.report`, h.CheckedAt, h)
 	if err != nil {
-		return fmt.Errorf("SaveSenderHealth: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }
 
 // SenderHealth is the stored report, nil before the first check.
-func (db *DB) SenderHealth(ctx context.Context) (*SenderHealth, error) {
+func (db *DB) SenderHealth(ctx context.Context) (_ *SenderHealth, err error) {
+	defer wrap(&err, "store.SenderHealth")
 	var h SenderHealth
-	err := db.Pool.QueryRow(ctx, `SELECT report FROM sender_health WHERE id`).Scan(&h)
+	err = db.Pool.QueryRow(ctx, `SELECT report FROM sender_health WHERE id`).Scan(&h)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("SenderHealth: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return &h, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,7 +53,8 @@ type SensorFilter struct {
 }
 
 // Sensors lists the organisation's registered (not deleted) sensors.
-func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) ([]domain.Sensor, error) {
+func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) (_ []domain.Sensor, err error) {
+	defer wrap(&err, "store.Sensors")
 	rows, err := db.Pool.Query(ctx, `SELECT `+sensorColumns+` FROM `+sensorFrom+`
 		WHERE s.organization_id = $1 AND s.deleted_at IS NULL
 		AND ($2::uuid IS NULL OR s.unit_id = $2)
@@ -70,7 +70,8 @@ func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) ([]doma
 }
 
 // Sensor returns one live sensor of the organisation.
-func (db *DB) Sensor(ctx context.Context, orgID, id string) (domain.Sensor, error) {
+func (db *DB) Sensor(ctx context.Context, orgID, id string) (_ domain.Sensor, err error) {
+	defer wrap(&err, "store.Sensor")
 	return getSensor(ctx, db.Pool, orgID, id)
 }
 
@@ -129,9 +130,10 @@ type NewSensor struct {
 // DevEUI is unique within the organisation only (Conflict), so another
 // customer's registration neither blocks this one nor is revealed; a unit
 // that is not a live unit of the organisation is a field error on unit_id.
-func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (domain.Sensor, error) {
+func (db *DB) RegisterSensor(ctx context.Context, orgID string, n NewSensor) (_ domain.Sensor, err error) {
+	defer wrap(&err, "store.RegisterSensor")
 	var out domain.Sensor
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := lockSensorCapacity(ctx, tx, orgID); err != nil {
 			return err
 		}
@@ -201,9 +203,10 @@ type SensorChanges struct {
 // UpdateSensor applies changes to a live sensor of the organisation.
 // Installing, moving or unassigning it does not change the plan's count:
 // the registration holds the slot.
-func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChanges) (domain.Sensor, error) {
+func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChanges) (_ domain.Sensor, err error) {
+	defer wrap(&err, "store.UpdateSensor")
 	var out domain.Sensor
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var current *string
 		var model, decoder, probe string
 		err := tx.QueryRow(ctx, `SELECT unit_id, coalesce(model, ''), coalesce(decoder, ''), coalesce(probe, '') FROM sensors
@@ -242,7 +245,7 @@ func (db *DB) UpdateSensor(ctx context.Context, orgID, id string, c SensorChange
 		return err
 	})
 	if err != nil {
-		return out, fmt.Errorf("UpdateSensor: %w", Classify(err))
+		return out, Classify(err)
 	}
 	return out, nil
 }
@@ -273,7 +276,8 @@ func requireLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error
 // DeleteSensor unregisters a live sensor (soft delete). Its unit_id is kept
 // so that history still says where it was installed; a deleted sensor no
 // longer counts against the plan and its DevEUI may be registered again.
-func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteSensor")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "sensor not found"), `UPDATE sensors SET deleted_at = now(), updated_at = now()
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id)
 }
@@ -283,7 +287,8 @@ func (db *DB) DeleteSensor(ctx context.Context, orgID, id string) error {
 // limit), its DevEUI must not have been registered again meanwhile
 // (Conflict), and it goes back into its unit when that unit is still live
 // (else it comes back unassigned). Restoring a live sensor changes nothing.
-func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (domain.Sensor, error) {
+func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (_ domain.Sensor, err error) {
+	defer wrap(&err, "store.RestoreSensor")
 	s, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Sensor, error) {
 		var deleted bool
 		var devEUI string
@@ -317,7 +322,7 @@ func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (domain.Senso
 		return getSensor(ctx, tx, orgID, id)
 	})
 	if err != nil {
-		return s, fmt.Errorf("RestoreSensor: %w", Classify(err))
+		return s, Classify(err)
 	}
 	return s, nil
 }
@@ -325,7 +330,8 @@ func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (domain.Senso
 // UnclaimedDevices lists devices heard through the organisation's network
 // connections but not registered, newest first (last_seen_at, id
 // descending), before the cursor position (BeforeID "" = from the top).
-func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime time.Time, beforeID string, limit int) ([]domain.UnclaimedDevice, error) {
+func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime time.Time, beforeID string, limit int) (_ []domain.UnclaimedDevice, err error) {
+	defer wrap(&err, "store.UnclaimedDevices")
 	rows, err := db.Pool.Query(ctx, `SELECT d.id, d.dev_eui, d.device_name, d.connection_id, c.kind, d.first_seen_at, d.last_seen_at, d.uplink_count
 		FROM unclaimed_devices d JOIN network_connections c ON c.id = d.connection_id
 		WHERE d.organization_id = $1

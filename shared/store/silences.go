@@ -43,9 +43,10 @@ func lockLiveUnit(ctx context.Context, tx pgx.Tx, orgID, unitID string) error {
 // SilenceUnit silences a live unit's alarms from now until `until` (a
 // bounded window, checked by the caller and the table). A unit has one
 // active silence at a time: another is a Conflict (end it first).
-func (db *DB) SilenceUnit(ctx context.Context, orgID, unitID, userID, reason, note string, now, until time.Time) (domain.UnitSilence, error) {
+func (db *DB) SilenceUnit(ctx context.Context, orgID, unitID, userID, reason, note string, now, until time.Time) (_ domain.UnitSilence, err error) {
+	defer wrap(&err, "store.SilenceUnit")
 	var out domain.UnitSilence
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := lockLiveUnit(ctx, tx, orgID, unitID); err != nil {
 			return err
 		}
@@ -69,7 +70,7 @@ func (db *DB) SilenceUnit(ctx context.Context, orgID, unitID, userID, reason, no
 		return err
 	})
 	if err != nil {
-		return out, fmt.Errorf("SilenceUnit: %w", Classify(err))
+		return out, Classify(err)
 	}
 	return out, nil
 }
@@ -78,9 +79,10 @@ func (db *DB) SilenceUnit(ctx context.Context, orgID, unitID, userID, reason, no
 // none) and resumes its paging at once: alerts held by it page from now
 // (their escalation is due now, and the messages waiting for its end are
 // due now too).
-func (db *DB) EndUnitSilence(ctx context.Context, orgID, unitID, userID string, now time.Time) (domain.UnitSilence, error) {
+func (db *DB) EndUnitSilence(ctx context.Context, orgID, unitID, userID string, now time.Time) (_ domain.UnitSilence, err error) {
+	defer wrap(&err, "store.EndUnitSilence")
 	var out domain.UnitSilence
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := lockLiveUnit(ctx, tx, orgID, unitID); err != nil {
 			return err
 		}
@@ -110,29 +112,30 @@ func (db *DB) EndUnitSilence(ctx context.Context, orgID, unitID, userID string, 
 		return err
 	})
 	if err != nil {
-		return out, fmt.Errorf("EndUnitSilence: %w", Classify(err))
+		return out, Classify(err)
 	}
 	return out, nil
 }
 
 // UnitSilences lists a live unit's silences, newest first (at most 100).
-func (db *DB) UnitSilences(ctx context.Context, orgID, unitID string, now time.Time) ([]domain.UnitSilence, error) {
+func (db *DB) UnitSilences(ctx context.Context, orgID, unitID string, now time.Time) (_ []domain.UnitSilence, err error) {
+	defer wrap(&err, "store.UnitSilences")
 	var unit string
-	err := db.Pool.QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, unitID).Scan(&unit)
+	err = db.Pool.QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, unitID).Scan(&unit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "unit not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("UnitSilences: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	rows, err := db.Pool.Query(ctx, silenceSelect(3)+`WHERE s.organization_id = $1 AND s.unit_id = $2
 		ORDER BY s.starts_at DESC, s.id DESC LIMIT 100`, orgID, unitID, now)
 	if err != nil {
-		return nil, fmt.Errorf("UnitSilences: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.UnitSilence, error) { return scanSilence(r) })
 	if err != nil {
-		return nil, fmt.Errorf("UnitSilences: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }

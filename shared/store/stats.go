@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +15,8 @@ import (
 // state (also per site), its open alerts by severity and status, its
 // sensors (offline, low battery), sites and members: one round trip of
 // grouped counts. Compliance is the caller's (the report's computation).
-func (db *DB) OrganizationStats(ctx context.Context, orgID string, now time.Time) (domain.OrganizationStats, error) {
+func (db *DB) OrganizationStats(ctx context.Context, orgID string, now time.Time) (_ domain.OrganizationStats, err error) {
+	defer wrap(&err, "store.OrganizationStats")
 	st := domain.OrganizationStats{Sites: []domain.SiteStats{},
 		Units:  domain.UnitStats{ByStatus: map[domain.UnitStatus]int{}, ByState: map[string]int{}},
 		Alerts: domain.AlertStats{OpenBySeverity: map[string]int{}, OpenByStatus: map[string]int{}}}
@@ -103,27 +103,28 @@ func (db *DB) OrganizationStats(ctx context.Context, orgID string, now time.Time
 			(SELECT count(*) FROM memberships WHERE organization_id = $1 AND status = 'active')`, orgID).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&st.SiteCount, &st.MemberCount) })
 	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
-		return st, fmt.Errorf("OrganizationStats: %w", Classify(err))
+		return st, Classify(err)
 	}
 	return st, nil
 }
 
 // MonitoredReportUnits are the organisation's live units that have a live
 // sensor, as the report computes them.
-func (db *DB) MonitoredReportUnits(ctx context.Context, orgID string) ([]report.Unit, error) {
+func (db *DB) MonitoredReportUnits(ctx context.Context, orgID string) (_ []report.Unit, err error) {
+	defer wrap(&err, "store.MonitoredReportUnits")
 	units, err := db.ReportUnits(ctx, orgID, ReportScope{})
 	if err != nil {
-		return nil, fmt.Errorf("MonitoredReportUnits: %w", err)
+		return nil, err
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT unit_id::text FROM sensors
 		WHERE organization_id = $1 AND deleted_at IS NULL AND unit_id IS NOT NULL`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("MonitoredReportUnits: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	withSensor := map[string]bool{}
 	var id string
 	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { withSensor[id] = true; return nil }); err != nil {
-		return nil, fmt.Errorf("MonitoredReportUnits: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out := units[:0]
 	for _, u := range units {
@@ -137,7 +138,8 @@ func (db *DB) MonitoredReportUnits(ctx context.Context, orgID string) ([]report.
 // EachReportReadingOf streams the temperature readings of several units
 // recorded in [from, to), unit by unit, each oldest first: one query for a
 // whole organisation instead of one per unit.
-func (db *DB) EachReportReadingOf(ctx context.Context, orgID string, unitIDs []string, from, to time.Time, fn func(unitID string, r report.Reading)) error {
+func (db *DB) EachReportReadingOf(ctx context.Context, orgID string, unitIDs []string, from, to time.Time, fn func(unitID string, r report.Reading)) (err error) {
+	defer wrap(&err, "store.EachReportReadingOf")
 	if len(unitIDs) == 0 {
 		return nil
 	}
@@ -147,19 +149,19 @@ func (db *DB) EachReportReadingOf(ctx context.Context, orgID string, unitIDs []s
 		AND temperature_c IS NOT NULL
 		ORDER BY unit_id, recorded_at, id`, orgID, unitIDs, from, to)
 	if err != nil {
-		return fmt.Errorf("EachReportReadingOf: %w", Classify(err))
+		return Classify(err)
 	}
 	defer rows.Close()
 	var unit string
 	var r report.Reading
 	for rows.Next() {
 		if err := rows.Scan(&unit, &r.At, &r.TempC); err != nil {
-			return fmt.Errorf("EachReportReadingOf: %w", Classify(err))
+			return Classify(err)
 		}
 		fn(unit, r)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("EachReportReadingOf: %w", Classify(err))
+		return Classify(err)
 	}
 	return nil
 }

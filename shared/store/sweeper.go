@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"time"
 
@@ -101,7 +100,8 @@ func (s *SweepTx) Changes() Judgement { return s.changes }
 // it expects temperatures (liveSensorsSQL), else its newest reading. The
 // caller re-judges each under its lock (sweep.MissedCheckins is the rule;
 // this query mirrors it with the same grace, to select).
-func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
+func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string, limit int) (_ []string, err error) {
+	defer wrap(&err, "store.CheckinCandidates")
 	return db.ids(ctx, `WITH c AS (
 			SELECT u.id, u.status, a.severity AS open_severity,
 				floor((extract(epoch FROM $1::timestamptz - coalesce(x.last, greatest(u.created_at, s.changed))) - 30)
@@ -129,7 +129,8 @@ const criticalMissedCheckins = 5
 // door_warn_minutes without a door_open alert (or with one to raise to
 // critical at door_critical_minutes, or from an earlier opening), and units
 // whose open door_open alert a closed door resolves.
-func (db *DB) DoorCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
+func (db *DB) DoorCandidates(ctx context.Context, now time.Time, after string, limit int) (_ []string, err error) {
+	defer wrap(&err, "store.DoorCandidates")
 	return db.ids(ctx, `SELECT u.id FROM units u
 		LEFT JOIN alerts a ON a.unit_id = u.id AND a.organization_id = u.organization_id
 			AND a.type = 'door_open' AND a.status <> 'resolved' AND a.sensor_id IS NULL
@@ -151,7 +152,8 @@ func (db *DB) DoorCandidates(ctx context.Context, now time.Time, after string, l
 // than the interval and that have no open missed_manual_entry alert, and
 // units with an open one that no longer needs it (a fresh log, or logs no
 // longer required).
-func (db *DB) ManualLogCandidates(ctx context.Context, now time.Time, after string, limit int) ([]string, error) {
+func (db *DB) ManualLogCandidates(ctx context.Context, now time.Time, after string, limit int) (_ []string, err error) {
+	defer wrap(&err, "store.ManualLogCandidates")
 	return db.ids(ctx, `WITH c AS (
 			SELECT u.id, a.id AS open_id,
 				coalesce(u.last_manual_log_at, u.created_at) + make_interval(secs => r.interval) <= $1 AS due
@@ -171,7 +173,8 @@ func (db *DB) ManualLogCandidates(ctx context.Context, now time.Time, after stri
 // DueEscalations lists active alerts whose next escalation is due
 // (alerts_next_escalation_idx), oldest due first, after the keyset
 // (afterAt, afterID) of the previous page (zero: the first page).
-func (db *DB) DueEscalations(ctx context.Context, now time.Time, afterAt time.Time, afterID string, limit int) ([]DueAlert, error) {
+func (db *DB) DueEscalations(ctx context.Context, now time.Time, afterAt time.Time, afterID string, limit int) (_ []DueAlert, err error) {
+	defer wrap(&err, "store.DueEscalations")
 	rows, err := db.Pool.Query(ctx, `SELECT id, next_escalation_at FROM alerts
 		WHERE status = 'active' AND next_escalation_at <= $1 AND (next_escalation_at, id) > ($2, $3::uuid)
 			AND organization_id NOT IN `+hiddenOrgs+`
@@ -213,9 +216,10 @@ func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error
 // unit that is locked (an uplink, or the other sweep) or gone is skipped:
 // fn is not called and ok is false.
 func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
+	defer wrap(&err, "store.WithSweepUnit")
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
-		return false, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+		return false, Classify(err)
 	}
 	defer conn.Release()
 	var u SweepUnit
@@ -276,19 +280,19 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, f
 	if err != nil || !found {
 		endTx(ctx, conn, "ROLLBACK")
 		if err != nil {
-			return false, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+			return false, Classify(err)
 		}
 		return false, nil // locked by an uplink or the other sweep, or gone
 	}
 	st := &SweepTx{q: conn, pending: &pgx.Batch{}}
 	if err := fn(st, u); err != nil {
 		endTx(ctx, conn, "ROLLBACK")
-		return true, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+		return true, Classify(err)
 	}
 	st.pending.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, st.pending).Close(); err != nil {
 		endTx(ctx, conn, "ROLLBACK")
-		return true, fmt.Errorf("WithSweepUnit: %w", Classify(err))
+		return true, Classify(err)
 	}
 	for _, f := range st.committed {
 		f()
@@ -314,10 +318,11 @@ const liveSensorsSQL = `SELECT max(s.updated_at) AS changed,
 
 // Plan reads the notification plan of an alert of alertType on the unit
 // (readPlan, as every flow that opens an alert).
-func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (NotificationPlan, error) {
+func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (_ NotificationPlan, err error) {
+	defer wrap(&err, "store.SweepTx.Plan")
 	plan, err := readPlan(ctx, s.q, orgID, unitID, alertType)
 	if err != nil {
-		return plan, fmt.Errorf("Plan: %w", err)
+		return plan, err
 	}
 	return plan, nil
 }
@@ -325,7 +330,8 @@ func (s *SweepTx) Plan(ctx context.Context, orgID, unitID, alertType string) (No
 // OpenAlert opens a unit-level alert with its audit event and first
 // notifications, exactly as an uplink does (a no-op when one of that type
 // is already open: the partial unique index).
-func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) error {
+func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) (err error) {
+	defer wrap(&err, "store.SweepTx.OpenAlert")
 	queueOpenAlert(s.pending, u.OrgID, u.ID, o)
 	s.changes.Opens = append(s.changes.Opens, o)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsOpened, 1, "Type", o.Type, "Severity", o.Severity) })
@@ -335,7 +341,8 @@ func (s *SweepTx) OpenAlert(ctx context.Context, u SweepUnit, o AlertOpenRow) er
 // ResolveAlert auto-resolves the unit's open alert of r.Type and queues
 // "back to normal" to everyone its alert notifications reached, exactly as
 // an uplink does.
-func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) error {
+func (s *SweepTx) ResolveAlert(ctx context.Context, u SweepUnit, r AlertResolveRow) (err error) {
+	defer wrap(&err, "store.SweepTx.ResolveAlert")
 	queueResolveAlert(s.pending, u.OrgID, u.ID, r, "")
 	s.changes.Resolves = append(s.changes.Resolves, r)
 	s.committed = append(s.committed, func() { metrics.Add(ctx, metrics.AlertsResolved, 1, "Type", r.Type) })
@@ -415,6 +422,7 @@ type EscalationWrite struct {
 // the lock, so even a mistaken second run cannot page twice.
 func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Time,
 	fn func(*SweepTx, EscalationAlert) (EscalationWrite, error)) (ok bool, err error) {
+	defer wrap(&err, "store.WithDueEscalation")
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var a EscalationAlert
 		var silenceUntil, pastStart, pastEnd *time.Time
@@ -484,6 +492,7 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 // at most limit rows of each per call (a bounded batch keeps the
 // transaction and its WAL small; the next minute continues).
 func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (uplinks, events int64, err error) {
+	defer wrap(&err, "store.PruneDedupe")
 	tag, err := db.Pool.Exec(ctx, `DELETE FROM uplink_dedupe WHERE (connection_id, dedupe_key) IN (
 		SELECT connection_id, dedupe_key FROM uplink_dedupe WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {

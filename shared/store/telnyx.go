@@ -36,6 +36,7 @@ func telnyxRecordEvent(ctx context.Context, tx pgx.Tx, ev TelnyxEventKey) (bool,
 // RecordTelnyxEvent only records the event (events with no effect in the
 // database, such as HELP). false = duplicate.
 func (db *DB) RecordTelnyxEvent(ctx context.Context, ev TelnyxEventKey) (fresh bool, err error) {
+	defer wrap(&err, "store.RecordTelnyxEvent")
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		fresh, err = telnyxRecordEvent(ctx, tx, ev)
 		return err
@@ -84,9 +85,10 @@ const (
 // notification, in one transaction. An unknown message id is not an error
 // (Found false): the event is recorded and the receipt held until the
 // dispatcher stores that id (MarkOutboxSent applies it then).
-func (db *DB) ApplyTelnyxReceipt(ctx context.Context, ev TelnyxEventKey, r DeliveryReceipt) (ReceiptResult, error) {
+func (db *DB) ApplyTelnyxReceipt(ctx context.Context, ev TelnyxEventKey, r DeliveryReceipt) (_ ReceiptResult, err error) {
+	defer wrap(&err, "store.ApplyTelnyxReceipt")
 	var res ReceiptResult
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		res = ReceiptResult{}
 		fresh, err := telnyxRecordEvent(ctx, tx, ev)
 		if err != nil || !fresh {
@@ -176,6 +178,7 @@ func applyEarlyReceipt(ctx context.Context, tx pgx.Tx, id, providerID string) er
 // SetSMSOptOut records (optOut) or removes an opt-out of phone (E.164) with
 // the event. An opt-out keeps its first time; source becomes inbound_sms.
 func (db *DB) SetSMSOptOut(ctx context.Context, ev TelnyxEventKey, phone string, optOut bool, at time.Time) (fresh bool, err error) {
+	defer wrap(&err, "store.SetSMSOptOut")
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if fresh, err = telnyxRecordEvent(ctx, tx, ev); err != nil || !fresh {
 			return err
@@ -233,9 +236,10 @@ const (
 // phone the alert paged may acknowledge it, and a phone past
 // AckFailureLimit wrong codes in the hour is "throttled".
 func (db *DB) AcknowledgeAlertBySMS(ctx context.Context, ev TelnyxEventKey, phone, ackCode string, at time.Time,
-	note func(contactName string) string) (SMSAck, error) {
+	note func(contactName string) string) (_ SMSAck, err error) {
+	defer wrap(&err, "store.AcknowledgeAlertBySMS")
 	var out SMSAck
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		out = SMSAck{}
 		fresh, err := telnyxRecordEvent(ctx, tx, ev)
 		if err != nil || !fresh {

@@ -23,7 +23,8 @@ const (
 // of the given entity types, soft-deleted rows included: the check every id
 // filter of a list passes before the list runs, so that another
 // organisation's id answers 404 like it does in a path.
-func (db *DB) InOrganization(ctx context.Context, orgID, id string, entities ...string) (bool, error) {
+func (db *DB) InOrganization(ctx context.Context, orgID, id string, entities ...string) (_ bool, err error) {
+	defer wrap(&err, "store.InOrganization")
 	var exists []string
 	for _, e := range entities {
 		switch e {
@@ -40,7 +41,7 @@ func (db *DB) InOrganization(ctx context.Context, orgID, id string, entities ...
 		default:
 			table, ok := auditTables[e]
 			if !ok {
-				return false, fmt.Errorf("InOrganization: unknown entity type %q", e)
+				return false, fmt.Errorf("unknown entity type %q", e)
 			}
 			exists = append(exists, `EXISTS (SELECT 1 FROM `+table+` WHERE organization_id = $1 AND id = $2)`)
 		}
@@ -50,7 +51,7 @@ func (db *DB) InOrganization(ctx context.Context, orgID, id string, entities ...
 	}
 	var ok bool
 	if err := db.Pool.QueryRow(ctx, `SELECT `+strings.Join(exists, " OR "), orgID, id).Scan(&ok); err != nil {
-		return false, fmt.Errorf("InOrganization: %w", Classify(err))
+		return false, Classify(err)
 	}
 	return ok, nil
 }

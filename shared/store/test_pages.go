@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,9 +31,10 @@ type TestPageRender func(orgName, contactName string) (subject, body string)
 // voice) and returns its log entry. A contact of another organisation, or
 // deactivated, is NotFound; one without that phone or address a field
 // error; a contact past its limits RateLimited.
-func (db *DB) QueueTestPage(ctx context.Context, orgID, contactID, channel string, render TestPageRender, now time.Time) (domain.Notification, error) {
+func (db *DB) QueueTestPage(ctx context.Context, orgID, contactID, channel string, render TestPageRender, now time.Time) (_ domain.Notification, err error) {
+	defer wrap(&err, "store.QueueTestPage")
 	var n domain.Notification
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var dest *string
 		var orgName, name string
 		err := tx.QueryRow(ctx, `SELECT CASE WHEN $3 = 'email' THEN lower(c.email) ELSE c.phone END, o.name, c.name
@@ -81,7 +81,7 @@ func (db *DB) QueueTestPage(ctx context.Context, orgID, contactID, channel strin
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("QueueTestPage: %w", err)
+		return n, err
 	}
 	return n, nil
 }

@@ -31,7 +31,8 @@ func scanTTNManaged(row pgx.Row) (domain.TTNManagedConnection, error) {
 
 // TTNManagedConnection returns the organisation's TTN connection with its
 // management state.
-func (db *DB) TTNManagedConnection(ctx context.Context, orgID string) (domain.TTNManagedConnection, error) {
+func (db *DB) TTNManagedConnection(ctx context.Context, orgID string) (_ domain.TTNManagedConnection, err error) {
+	defer wrap(&err, "store.TTNManagedConnection")
 	return scanTTNManaged(db.Pool.QueryRow(ctx, `SELECT `+ttnManagedColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
@@ -48,7 +49,8 @@ type TTNCredentials struct {
 // SetTTNCredentials stores a checked API key on the organisation's
 // connection. Changing the application forgets the webhook configured on
 // the previous one.
-func (db *DB) SetTTNCredentials(ctx context.Context, orgID string, in TTNCredentials) (domain.TTNManagedConnection, error) {
+func (db *DB) SetTTNCredentials(ctx context.Context, orgID string, in TTNCredentials) (_ domain.TTNManagedConnection, err error) {
+	defer wrap(&err, "store.SetTTNCredentials")
 	c, err := txValue(ctx, db, func(tx pgx.Tx) (domain.TTNManagedConnection, error) {
 		return scanTTNManaged(tx.QueryRow(ctx, `UPDATE network_connections SET
 			webhook_id = CASE WHEN application_id = $2 THEN webhook_id END,
@@ -73,7 +75,8 @@ var errNoTTNKey = apperr.New(apperr.Conflict,
 	"connect a The Things Stack API key first (PUT /api/v1/orgs/{orgId}/ttn-connection/credentials)")
 
 // TTNAPIKey returns the connection's application, cluster and sealed key.
-func (db *DB) TTNAPIKey(ctx context.Context, orgID string) (TTNCredentials, error) {
+func (db *DB) TTNAPIKey(ctx context.Context, orgID string) (_ TTNCredentials, err error) {
+	defer wrap(&err, "store.TTNAPIKey")
 	return scanTTNKey(db.Pool.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
 		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
@@ -103,9 +106,10 @@ func scanTTNKey(row pgx.Row) (TTNCredentials, error) {
 // a commit failing after TTN accepted the new secret: uplinks are then
 // refused (401, which TTN retries) until the operation is run again.
 func (db *DB) ConfigureTTNWebhook(ctx context.Context, orgID, webhookID string, secret domain.TTNSecret,
-	configure func(TTNCredentials) error) (domain.TTNManagedConnection, error) {
+	configure func(TTNCredentials) error) (_ domain.TTNManagedConnection, err error) {
+	defer wrap(&err, "store.ConfigureTTNWebhook")
 	var out domain.TTNManagedConnection
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		creds, err := scanTTNKey(tx.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
 			FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)
 			FOR UPDATE NOWAIT`, orgID))

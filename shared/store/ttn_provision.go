@@ -28,7 +28,8 @@ func scanProvisioning(row pgx.Row) (domain.SensorProvisioning, error) {
 }
 
 // SensorProvisioning returns a live sensor's provisioning state.
-func (db *DB) SensorProvisioning(ctx context.Context, orgID, sensorID string) (domain.SensorProvisioning, error) {
+func (db *DB) SensorProvisioning(ctx context.Context, orgID, sensorID string) (_ domain.SensorProvisioning, err error) {
+	defer wrap(&err, "store.SensorProvisioning")
 	return scanProvisioning(db.Pool.QueryRow(ctx, `SELECT `+provisioningColumns+` FROM sensors
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, sensorID))
 }
@@ -43,7 +44,8 @@ const ProvisioningStale = 2 * time.Minute
 // deprovisioning), recording the TTN device id. It fails with 409 if the
 // state changed in between: another run took it.
 func (db *DB) BeginSensorProvisioning(ctx context.Context, orgID string, seen domain.SensorProvisioning,
-	status, deviceID string) (domain.SensorProvisioning, error) {
+	status, deviceID string) (_ domain.SensorProvisioning, err error) {
+	defer wrap(&err, "store.BeginSensorProvisioning")
 	p, err := txValue(ctx, db, func(tx pgx.Tx) (domain.SensorProvisioning, error) {
 		return scanProvisioning(tx.QueryRow(ctx, `UPDATE sensors SET
 			provisioning_status = $3, ttn_device_id = $4, provisioning_error = NULL,
@@ -62,7 +64,8 @@ func (db *DB) BeginSensorProvisioning(ctx context.Context, orgID string, seen do
 // run's status (errMsg: why it failed) and whether the Join Server holds a
 // generated AppKey nobody has seen.
 func (db *DB) RecordSensorProvisioning(ctx context.Context, orgID, sensorID string, steps []string,
-	status string, errMsg *string, keyUnseen bool) (domain.SensorProvisioning, error) {
+	status string, errMsg *string, keyUnseen bool) (_ domain.SensorProvisioning, err error) {
+	defer wrap(&err, "store.RecordSensorProvisioning")
 	if steps == nil {
 		steps = []string{}
 	}

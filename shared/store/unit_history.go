@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +28,10 @@ type HistoryPage struct {
 // how long the door then stayed in that state (until the same sensor's next
 // transition; nil while it lasts). The duration looks past To: a door
 // opened inside the range and closed after it still has its duration.
-func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPage) ([]domain.DoorEvent, error) {
+func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPage) (_ []domain.DoorEvent, err error) {
+	defer wrap(&err, "store.DoorEvents")
 	if err := requireUnit(ctx, db, orgID, unitID); err != nil {
-		return nil, fmt.Errorf("DoorEvents: %w", err)
+		return nil, err
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT id, unit_id, sensor_id, state, changed_at, next_at FROM (
 			SELECT d.id, d.unit_id, d.sensor_id, d.state, d.changed_at,
@@ -43,7 +43,7 @@ func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPag
 		ORDER BY changed_at DESC, id DESC LIMIT $7`,
 		orgID, unitID, timeOrNil(p.From), timeOrNil(p.To), nullable(p.BeforeID), p.BeforeTime, p.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("DoorEvents: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.DoorEvent, error) {
 		var e domain.DoorEvent
@@ -57,7 +57,7 @@ func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPag
 		return e, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("DoorEvents: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -88,9 +88,10 @@ func scanAnnotation(r pgx.Row) (domain.Annotation, error) {
 
 // Annotations lists a live unit's chart notes whose moment is in the page's
 // range, newest moment first.
-func (db *DB) Annotations(ctx context.Context, orgID, unitID string, p HistoryPage) ([]domain.Annotation, error) {
+func (db *DB) Annotations(ctx context.Context, orgID, unitID string, p HistoryPage) (_ []domain.Annotation, err error) {
+	defer wrap(&err, "store.Annotations")
 	if err := requireUnit(ctx, db, orgID, unitID); err != nil {
-		return nil, fmt.Errorf("Annotations: %w", err)
+		return nil, err
 	}
 	rows, err := db.Pool.Query(ctx, annotationSelect+`
 		WHERE n.organization_id = $1 AND n.unit_id = $2
@@ -99,17 +100,18 @@ func (db *DB) Annotations(ctx context.Context, orgID, unitID string, p HistoryPa
 		ORDER BY n.at DESC, n.id DESC LIMIT $7`,
 		orgID, unitID, timeOrNil(p.From), timeOrNil(p.To), nullable(p.BeforeID), p.BeforeTime, p.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("Annotations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Annotation, error) { return scanAnnotation(r) })
 	if err != nil {
-		return nil, fmt.Errorf("Annotations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
 
 // CreateAnnotation puts a note by userID on a live unit's chart.
-func (db *DB) CreateAnnotation(ctx context.Context, orgID, unitID, userID string, at time.Time, body string) (domain.Annotation, error) {
+func (db *DB) CreateAnnotation(ctx context.Context, orgID, unitID, userID string, at time.Time, body string) (_ domain.Annotation, err error) {
+	defer wrap(&err, "store.CreateAnnotation")
 	a, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Annotation, error) {
 		var id string
 		err := tx.QueryRow(ctx, `INSERT INTO unit_annotations (organization_id, unit_id, author_user_id, at, body)
@@ -124,7 +126,7 @@ func (db *DB) CreateAnnotation(ctx context.Context, orgID, unitID, userID string
 		return scanAnnotation(tx.QueryRow(ctx, annotationSelect+` WHERE n.id = $1`, id))
 	})
 	if err != nil {
-		return a, fmt.Errorf("CreateAnnotation: %w", Classify(err))
+		return a, Classify(err)
 	}
 	return a, nil
 }
@@ -138,7 +140,8 @@ type AnnotationChange struct {
 // EditAnnotation changes (or, with remove, deletes) a note of a live unit.
 // Only its author may, unless anyone is true (a member who manages units):
 // another member's note answers Forbidden.
-func (db *DB) EditAnnotation(ctx context.Context, orgID, unitID, id, userID string, anyone, remove bool, c AnnotationChange) (domain.Annotation, error) {
+func (db *DB) EditAnnotation(ctx context.Context, orgID, unitID, id, userID string, anyone, remove bool, c AnnotationChange) (_ domain.Annotation, err error) {
+	defer wrap(&err, "store.EditAnnotation")
 	a, err := txValue(ctx, db, func(tx pgx.Tx) (domain.Annotation, error) {
 		var author *string
 		err := tx.QueryRow(ctx, `SELECT n.author_user_id FROM unit_annotations n
@@ -164,7 +167,7 @@ func (db *DB) EditAnnotation(ctx context.Context, orgID, unitID, id, userID stri
 			FROM n LEFT JOIN users u ON u.id = n.author_user_id`, orgID, id, c.At, c.Body))
 	})
 	if err != nil {
-		return a, fmt.Errorf("EditAnnotation: %w", Classify(err))
+		return a, Classify(err)
 	}
 	return a, nil
 }

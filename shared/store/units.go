@@ -49,7 +49,8 @@ func scanUnit(row pgx.Row) (domain.Unit, error) {
 }
 
 // ListUnits lists the organisation's units, filtered by site, area and status.
-func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) ([]domain.Unit, error) {
+func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) (_ []domain.Unit, err error) {
+	defer wrap(&err, "store.ListUnits")
 	var q hierQuery
 	if f.SiteID != "" {
 		q.where("u.site_id = ?", f.SiteID)
@@ -70,7 +71,8 @@ func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) ([
 }
 
 // GetUnit returns a live unit of the organisation.
-func (db *DB) GetUnit(ctx context.Context, orgID, id string) (domain.Unit, error) {
+func (db *DB) GetUnit(ctx context.Context, orgID, id string) (_ domain.Unit, err error) {
+	defer wrap(&err, "store.GetUnit")
 	u, err := scanUnit(db.Pool.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
 		WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL`, id, orgID))
 	return u, hierNotFound(err, "unit")
@@ -93,9 +95,10 @@ func hierLockArea(ctx context.Context, tx pgx.Tx, orgID, areaID string) (siteID 
 
 // CreateUnit inserts a unit into a live area of the organisation (else a
 // field error on area_id). in's configuration must already be validated.
-func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (domain.Unit, error) {
+func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (_ domain.Unit, err error) {
+	defer wrap(&err, "store.CreateUnit")
 	var out domain.Unit
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		siteID, err := hierLockArea(ctx, tx, orgID, in.AreaID)
 		if err != nil {
 			return err
@@ -123,9 +126,10 @@ func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (dom
 // editable fields. apply merges and validates the patch against the stored
 // values; its error aborts before anything is written. A changed AreaID
 // moves the unit to that live area and its site.
-func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*domain.Unit) error) (domain.Unit, error) {
+func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*domain.Unit) error) (_ domain.Unit, err error) {
+	defer wrap(&err, "store.UpdateUnit")
 	var out domain.Unit
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		u, err := scanUnit(tx.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
 			WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL FOR UPDATE OF u`, id, orgID))
 		if err != nil {
@@ -169,16 +173,18 @@ func defrostJSON(ws []domain.DefrostWindow) []byte {
 
 // DeleteUnit soft-deletes a live unit. Its sensors stay assigned, so that a
 // restore brings the unit back as it was.
-func (db *DB) DeleteUnit(ctx context.Context, orgID, id string) error {
+func (db *DB) DeleteUnit(ctx context.Context, orgID, id string) (err error) {
+	defer wrap(&err, "store.DeleteUnit")
 	return execChanged(ctx, db, apperr.New(apperr.NotFound, "unit not found"), `UPDATE units SET deleted_at = now(), updated_at = now()
 		WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, id, orgID)
 }
 
 // RestoreUnit undeletes a unit whose area and site are live (Conflict
 // otherwise: restore the parent first).
-func (db *DB) RestoreUnit(ctx context.Context, orgID, id string) (domain.Unit, error) {
+func (db *DB) RestoreUnit(ctx context.Context, orgID, id string) (_ domain.Unit, err error) {
+	defer wrap(&err, "store.RestoreUnit")
 	var out domain.Unit
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var deletedAt, areaDeletedAt, siteDeletedAt *time.Time
 		err := tx.QueryRow(ctx, `SELECT u.deleted_at, a.deleted_at, s.deleted_at FROM units u
 			JOIN areas a ON a.id = u.area_id AND a.organization_id = u.organization_id

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -78,6 +77,7 @@ type ConnectionLookup struct {
 // outside any transaction, taking no lock. found is false when no
 // organisation holds it.
 func (db *DB) UplinkConnection(ctx context.Context, l ConnectionLookup) (c UplinkConnection, found bool, err error) {
+	defer wrap(&err, "store.UplinkConnection")
 	const cols = `SELECT c.id, c.organization_id, c.kind, c.secret_hash, c.is_active, coalesce(c.application_id, ''),
 		coalesce(c.tenant_id, ''), o.import_state IS NOT NULL
 		FROM network_connections c JOIN organizations o ON o.id = c.organization_id WHERE c.kind = $1 AND `
@@ -92,7 +92,7 @@ func (db *DB) UplinkConnection(ctx context.Context, l ConnectionLookup) (c Uplin
 		return c, false, nil
 	}
 	if err != nil {
-		return c, false, fmt.Errorf("UplinkConnection: %w", Classify(err))
+		return c, false, Classify(err)
 	}
 	return c, true, nil
 }
@@ -171,10 +171,11 @@ const uplinkAuthorized = `c.id = $1 AND c.is_active AND (c.secret_hash = $2 OR $
 // The caller has checked the secret already: BeginUplink is never reached
 // by an unauthenticated delivery, and the re-check keeps it from finding
 // anything if the connection changed since.
-func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, UplinkTarget, error) {
+func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (_ *UplinkTx, _ UplinkTarget, err error) {
+	defer wrap(&err, "store.BeginUplink")
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
-		return nil, UplinkTarget{}, fmt.Errorf("BeginUplink: %w", Classify(err))
+		return nil, UplinkTarget{}, Classify(err)
 	}
 	tx := &UplinkTx{conn: conn, key: key}
 	auth := []any{key.ConnectionID, key.SecretHash, key.Global}
@@ -244,7 +245,7 @@ func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (*UplinkTx, Uplink
 	}()
 	if err != nil {
 		tx.Rollback(ctx)
-		return nil, UplinkTarget{}, fmt.Errorf("BeginUplink: %w", Classify(err))
+		return nil, UplinkTarget{}, Classify(err)
 	}
 	return tx, tx.target, nil
 }
@@ -315,9 +316,10 @@ type UplinkWrites struct {
 // status, an unclaimed device, a frame that measured nothing) is deduped
 // by its dedupe key in uplink_dedupe instead. Either failure stops the
 // round trip at that statement: nothing after it is written.
-func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
+func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) (err error) {
+	defer wrap(&err, "store.UplinkTx.Commit")
 	if tx.done {
-		return errors.New("Commit: the uplink is already finished")
+		return errors.New("the uplink is already finished")
 	}
 	t := tx.target
 	b := &pgx.Batch{}
@@ -374,19 +376,19 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 	}
 	b.Queue(`COMMIT`)
 	tx.inTx = true
-	err := tx.conn.SendBatch(ctx, b).Close()
+	err = tx.conn.SendBatch(ctx, b).Close()
 	if err != nil {
 		tx.Rollback(ctx)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
 			switch pgErr.Code {
 			case sqlstateUnitChanged:
-				return fmt.Errorf("Commit: %w", ErrUplinkConflict)
+				return ErrUplinkConflict
 			case sqlstateDuplicate:
-				return fmt.Errorf("Commit: %w", ErrUplinkDuplicate)
+				return ErrUplinkDuplicate
 			}
 		}
-		return fmt.Errorf("Commit: %w", Classify(err))
+		return Classify(err)
 	}
 	tx.done = true
 	tx.conn.Release()
@@ -397,14 +399,15 @@ func (tx *UplinkTx) Commit(ctx context.Context, w UplinkWrites) error {
 // governs an alert of alertType on the unit and the organisation's active
 // contacts (readPlan). Only alert changes need it: the extra round trip is
 // off the no-change hot path.
-func (tx *UplinkTx) NotificationPlan(ctx context.Context, alertType string) (NotificationPlan, error) {
+func (tx *UplinkTx) NotificationPlan(ctx context.Context, alertType string) (_ NotificationPlan, err error) {
+	defer wrap(&err, "store.UplinkTx.NotificationPlan")
 	t := tx.target
 	if t.Unit == nil {
 		return NotificationPlan{}, nil
 	}
 	plan, err := readPlan(ctx, tx.conn, t.OrgID, t.Unit.ID, alertType)
 	if err != nil {
-		return plan, fmt.Errorf("NotificationPlan: %w", Classify(err))
+		return plan, Classify(err)
 	}
 	return plan, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,10 +17,11 @@ import (
 // name the user set in their profile stays theirs). It claims nothing:
 // invitations are accepted explicitly, with a verified address
 // (AcceptInvitation).
-func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (domain.User, error) {
+func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (_ domain.User, err error) {
+	defer wrap(&err, "store.EnsureUser")
 	var u domain.User
 	var ownName bool
-	err := db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at, display_name_from_profile
+	err = db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at, display_name_from_profile
 		FROM users WHERE subject = $1`, subject).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt, &ownName)
 	switch {
 	case err == nil:
@@ -53,10 +53,11 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (doma
 }
 
 // Profile returns the user's profile.
-func (db *DB) Profile(ctx context.Context, userID string) (domain.Profile, error) {
+func (db *DB) Profile(ctx context.Context, userID string) (_ domain.Profile, err error) {
+	defer wrap(&err, "store.Profile")
 	p, err := scanProfile(db.Pool.QueryRow(ctx, `SELECT `+profileCols+` FROM users WHERE id = $1`, userID))
 	if err != nil {
-		return p, fmt.Errorf("Profile: %w", err)
+		return p, err
 	}
 	return p, nil
 }
@@ -87,7 +88,8 @@ type ProfileChange struct {
 
 // UpdateProfile changes the user's own profile. A display name set here is
 // kept: the sign-in provider's no longer replaces it.
-func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange) (domain.Profile, error) {
+func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange) (_ domain.Profile, err error) {
+	defer wrap(&err, "store.UpdateProfile")
 	var prefs []byte
 	if c.Preferences != nil {
 		prefs, _ = json.Marshal(c.Preferences)
@@ -101,13 +103,14 @@ func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange)
 			updated_at = now()
 		WHERE id = $1 RETURNING `+profileCols, userID, c.DisplayName, c.ClearPhone, c.Phone, nullJSON(prefs)))
 	if err != nil {
-		return p, fmt.Errorf("UpdateProfile: %w", err)
+		return p, err
 	}
 	return p, nil
 }
 
 // Memberships lists the organisations the user belongs to.
-func (db *DB) Memberships(ctx context.Context, userID string) ([]domain.Membership, error) {
+func (db *DB) Memberships(ctx context.Context, userID string) (_ []domain.Membership, err error) {
+	defer wrap(&err, "store.Memberships")
 	rows, err := db.Pool.Query(ctx, `SELECT m.organization_id, o.name, m.role FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id
 		WHERE m.user_id = $1 AND m.status = 'active' AND m.organization_id NOT IN `+hiddenOrgs+`
@@ -127,9 +130,10 @@ func (db *DB) Memberships(ctx context.Context, userID string) ([]domain.Membersh
 // member is NotFound, never Forbidden: another tenant's ids must not even be
 // confirmed to exist. An organisation an import is still writing is not
 // found either.
-func (db *DB) RoleIn(ctx context.Context, orgID, userID string) (access.Role, error) {
+func (db *DB) RoleIn(ctx context.Context, orgID, userID string) (_ access.Role, err error) {
+	defer wrap(&err, "store.RoleIn")
 	var role access.Role
-	err := db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'
+	err = db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'
 		AND organization_id NOT IN `+hiddenOrgs, orgID, userID).Scan(&role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", apperr.New(apperr.NotFound, "organization not found")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -25,9 +24,10 @@ type VerificationStarted struct {
 // new one and queues its message (kind 'verification') in the same
 // transaction. The contact must be active and have that destination; a new
 // code within domain.VerificationResendInterval of the last is RateLimited.
-func (db *DB) StartContactVerification(ctx context.Context, orgID, contactID, channel, code string, now time.Time) (VerificationStarted, error) {
+func (db *DB) StartContactVerification(ctx context.Context, orgID, contactID, channel, code string, now time.Time) (_ VerificationStarted, err error) {
+	defer wrap(&err, "store.StartContactVerification")
 	out := VerificationStarted{Channel: channel, ExpiresAt: now.Add(domain.VerificationTTL)}
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var dest *string
 		var orgName string
 		err := tx.QueryRow(ctx, `SELECT CASE WHEN $3 = 'sms' THEN c.phone ELSE lower(c.email) END, o.name
@@ -68,7 +68,7 @@ func (db *DB) StartContactVerification(ctx context.Context, orgID, contactID, ch
 		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("StartContactVerification: %w", err)
+		return out, err
 	}
 	return out, nil
 }
@@ -91,10 +91,11 @@ var errWrongCode = apperr.Validation(apperr.FieldError{Field: "code", Message: "
 // still has, marks that destination verified. A wrong code counts an
 // attempt (committed) and is a field error on code; too many attempts or an
 // expired code is a Conflict (ask for a new one).
-func (db *DB) ConfirmContactVerification(ctx context.Context, orgID, contactID, channel, code string, now time.Time) (EscalationContact, error) {
+func (db *DB) ConfirmContactVerification(ctx context.Context, orgID, contactID, channel, code string, now time.Time) (_ EscalationContact, err error) {
+	defer wrap(&err, "store.ConfirmContactVerification")
 	var out EscalationContact
 	wrong := false
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var id, dest string
 		var hash []byte
 		var attempts int
@@ -142,7 +143,7 @@ func (db *DB) ConfirmContactVerification(ctx context.Context, orgID, contactID, 
 		err = errWrongCode
 	}
 	if err != nil {
-		return out, fmt.Errorf("ConfirmContactVerification: %w", err)
+		return out, err
 	}
 	return out, nil
 }
@@ -152,25 +153,27 @@ func (db *DB) ConfirmContactVerification(ctx context.Context, orgID, contactID, 
 // whether it does not pay (the dispatcher then enforces them and pages only
 // verified contacts).
 func (db *DB) OrgSMSCountries(ctx context.Context, orgID string) (configured, effective []string, trial bool, err error) {
+	defer wrap(&err, "store.OrgSMSCountries")
 	err = db.Pool.QueryRow(ctx, `SELECT o.sms_allowed_countries, `+effectiveSMSCountries+`, `+orgDoesNotPay+`
 		FROM organizations o WHERE o.id = $1`, orgID).Scan(&configured, &effective, &trial)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("OrgSMSCountries: %w", Classify(err))
+		return nil, nil, false, Classify(err)
 	}
 	return configured, effective, trial, nil
 }
 
 // ContactsByID returns the organisation's contacts among ids (active or
 // not), keyed by id.
-func (db *DB) ContactsByID(ctx context.Context, orgID string, ids []string) (map[string]EscalationContact, error) {
+func (db *DB) ContactsByID(ctx context.Context, orgID string, ids []string) (_ map[string]EscalationContact, err error) {
+	defer wrap(&err, "store.ContactsByID")
 	rows, err := db.Pool.Query(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
 		WHERE c.organization_id = $1 AND c.id::text = ANY($2)`, orgID, ids)
 	if err != nil {
-		return nil, fmt.Errorf("ContactsByID: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EscalationContact, error) { return scanContact(r) })
 	if err != nil {
-		return nil, fmt.Errorf("ContactsByID: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out := make(map[string]EscalationContact, len(list))
 	for _, c := range list {
