@@ -128,14 +128,14 @@ func (s *alarmStack) sweep() {
 
 func (s *alarmStack) row(dst []any, sql string, args ...any) {
 	s.t.Helper()
-	if err := s.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
+	if err := testenv.Pool(s.db).QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
 		s.t.Fatalf("%v\n%s", err, sql)
 	}
 }
 
 func (s *alarmStack) exec(sql string, args ...any) {
 	s.t.Helper()
-	if _, err := s.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(s.db).Exec(context.Background(), sql, args...); err != nil {
 		s.t.Fatalf("%v\n%s", err, sql)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // A single-step policy never loses its page silently, through the
@@ -47,12 +49,12 @@ func TestSingleStepSMSPolicyFallsBackToEmail(t *testing.T) {
 		t.Fatalf("texts: %v", texts)
 	}
 	var smsID, providerID, alertID string
-	if err := st.db.Pool.QueryRow(ctx, `SELECT id, provider_message_id, alert_id FROM notifications WHERE channel = 'sms' AND status = 'sent'`).
+	if err := testenv.Pool(st.db).QueryRow(ctx, `SELECT id, provider_message_id, alert_id FROM notifications WHERE channel = 'sms' AND status = 'sent'`).
 		Scan(&smsID, &providerID, &alertID); err != nil {
 		t.Fatal(err)
 	}
 	var emails int
-	if err := st.db.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE channel = 'email'`).Scan(&emails); err != nil || emails != 0 {
+	if err := testenv.Pool(st.db).QueryRow(ctx, `SELECT count(*) FROM notifications WHERE channel = 'email'`).Scan(&emails); err != nil || emails != 0 {
 		t.Fatalf("an e-mail before any failure: %d %v", emails, err)
 	}
 
@@ -66,7 +68,7 @@ func TestSingleStepSMSPolicyFallsBackToEmail(t *testing.T) {
 	}
 
 	var emailStatus, recipient, fallbackOf string
-	if err := st.db.Pool.QueryRow(ctx, `SELECT status, recipient, coalesce(fallback_of::text, '') FROM notifications WHERE channel = 'email'`).
+	if err := testenv.Pool(st.db).QueryRow(ctx, `SELECT status, recipient, coalesce(fallback_of::text, '') FROM notifications WHERE channel = 'email'`).
 		Scan(&emailStatus, &recipient, &fallbackOf); err != nil {
 		t.Fatalf("no e-mail fallback: %v", err)
 	}
@@ -74,7 +76,7 @@ func TestSingleStepSMSPolicyFallsBackToEmail(t *testing.T) {
 		t.Fatalf("e-mail: %s %s fallback of %q (sms %s)", emailStatus, recipient, fallbackOf, smsID)
 	}
 	var note string
-	if err := st.db.Pool.QueryRow(ctx, `SELECT note FROM alert_events WHERE alert_id = $1 AND kind = 'fallback'`, alertID).Scan(&note); err != nil ||
+	if err := testenv.Pool(st.db).QueryRow(ctx, `SELECT note FROM alert_events WHERE alert_id = $1 AND kind = 'fallback'`, alertID).Scan(&note); err != nil ||
 		!strings.HasPrefix(note, "SMS to On-call manager failed") || !strings.HasSuffix(note, "paging them by e-mail instead") {
 		t.Fatalf("history: %q %v", note, err)
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // fakeTelnyx plays the Messages API: it checks what the real API checks and
@@ -93,7 +95,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 		t.Fatalf("the SMS does not say how to acknowledge: %q", msgs[0]["text"])
 	}
 	var providerID, status string
-	if err := db.Pool.QueryRow(ctx, `SELECT provider_message_id, status FROM notifications WHERE channel = 'sms'`).Scan(&providerID, &status); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT provider_message_id, status FROM notifications WHERE channel = 'sms'`).Scan(&providerID, &status); err != nil {
 		t.Fatal(err)
 	}
 	if status != "sent" || providerID == "" {
@@ -108,7 +110,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 	if c, res := post("/webhooks/telnyx", receipt, signed(receipt)); c != 200 {
 		t.Fatalf("receipt: %d %s", c, res)
 	}
-	if err := db.Pool.QueryRow(ctx, `SELECT status FROM notifications WHERE channel = 'sms'`).Scan(&status); err != nil || status != "delivered" {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT status FROM notifications WHERE channel = 'sms'`).Scan(&status); err != nil || status != "delivered" {
 		t.Fatalf("after the receipt: %s (%v)", status, err)
 	}
 
@@ -124,7 +126,7 @@ func TestAlarmToSMSToReceiptToAck(t *testing.T) {
 		t.Fatalf("ACK reply: %d %s", c, res)
 	}
 	var alertStatus, note string
-	if err := db.Pool.QueryRow(ctx, `SELECT status, coalesce(acknowledged_note, '') FROM alerts WHERE ack_code = $1`, code[1]).Scan(&alertStatus, &note); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT status, coalesce(acknowledged_note, '') FROM alerts WHERE ack_code = $1`, code[1]).Scan(&alertStatus, &note); err != nil {
 		t.Fatal(err)
 	}
 	// ... and the screen hears of it at once (telnyx-webhook publishes).

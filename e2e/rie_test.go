@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/frostguard/functions/shared/devstack"
-	"github.com/frostguard/functions/shared/store"
 
 	"github.com/frostguard/functions/shared/testenv"
 )
@@ -162,10 +161,7 @@ func TestBootstrapUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 // bodies, is stored through the real bootstrap for the seeded demo sensor.
 func TestUplinkUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	dsn := testenv.NewDatabase(t)
-	db, err := store.Open(dsn, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Open(t, dsn, 2)
 	defer db.Close()
 	secrets, err := devstack.LoadSecrets(t.TempDir())
 	if err != nil {
@@ -177,7 +173,7 @@ func TestUplinkUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	}
 	// The events carry a fixed dev-only secret; make it the demo application's.
 	hash := sha256.Sum256([]byte("dev-only-ttn-webhook-secret"))
-	if _, err := db.Pool.Exec(ctx, `UPDATE network_connections SET secret_hash = $1 WHERE application_id = $2`, hash[:], devstack.TTNApplicationID); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE network_connections SET secret_hash = $1 WHERE application_id = $2`, hash[:], devstack.TTNApplicationID); err != nil {
 		t.Fatal(err)
 	}
 	em, _ := startEmulator(t, "ttn-webhook", testenv.Environment(map[string]string{"DATABASE_URL": dsn}))
@@ -192,7 +188,7 @@ func TestUplinkUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM sensor_readings`).Scan(&n); err != nil || n != 1 {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT count(*) FROM sensor_readings`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d readings (%v)", n, err)
 	}
 }

@@ -105,13 +105,13 @@ func TestBurstOfDuplicateDeliveries(t *testing.T) {
 	// An open alert that the contact acknowledges by SMS (on unit 1: unit 0
 	// takes the uplinks).
 	var alertID string
-	if err := db.Pool.QueryRow(context.Background(), `INSERT INTO alerts (organization_id, unit_id, type, severity, title, triggered_at, ack_code)
+	if err := testenv.Pool(db).QueryRow(context.Background(), `INSERT INTO alerts (organization_id, unit_id, type, severity, title, triggered_at, ack_code)
 		VALUES ($1, $2, 'door_open', 'warning', 'Cooler 0 door open', $3, $4) RETURNING id`,
 		pgOrg, pgID(2, 1), pgBase, burstAckCode).Scan(&alertID); err != nil {
 		t.Fatal(err)
 	}
 	// ...whose escalation paged the contact (an ACK is accepted only then).
-	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
+	if _, err := testenv.Pool(db).Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
 			recipient, channel, status, body, provider, attempts, sent_at)
 		VALUES ($1, $2, 0, $3, $4, 'sms', 'sent', 'Cooler 0 door open', 'telnyx', 1, $5)`,
 		pgOrg, alertID, pgID(4, 0), pgContactPhone, pgBase); err != nil {
@@ -139,7 +139,7 @@ func TestBurstOfDuplicateDeliveries(t *testing.T) {
 		burstExpect(t, burstSend(t, f, pgDelivery{"stripe", ev}, burstField("outcome")), "200 applied", "200 duplicate")
 		var status, plan, last string
 		var limit int
-		if err := db.Pool.QueryRow(context.Background(), `SELECT s.status, o.plan, o.sensor_limit, s.last_event_id FROM subscriptions s
+		if err := testenv.Pool(db).QueryRow(context.Background(), `SELECT s.status, o.plan, o.sensor_limit, s.last_event_id FROM subscriptions s
 			JOIN organizations o ON o.id = s.organization_id WHERE o.id = $1`, pgID(5, 0)).Scan(&status, &plan, &limit, &last); err != nil {
 			t.Fatal(err)
 		}

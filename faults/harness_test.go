@@ -82,7 +82,7 @@ func pgSeed(t testing.TB, db *store.DB, f pgFixture) {
 	site, area := pgID(6, 0), pgID(7, 0)
 	exec := func(sql string, args ...any) {
 		t.Helper()
-		if _, err := db.Pool.Exec(context.Background(), sql, args...); err != nil {
+		if _, err := testenv.Pool(db).Exec(context.Background(), sql, args...); err != nil {
 			t.Fatalf("%v\n%s", err, sql)
 		}
 	}
@@ -118,10 +118,7 @@ func pgSeed(t testing.TB, db *store.DB, f pgFixture) {
 // pgOpen opens a small pool for the test's own queries.
 func pgOpen(t testing.TB, dsn string) *store.DB {
 	t.Helper()
-	db, err := store.Open(dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Open(t, dsn, 4)
 	t.Cleanup(db.Close)
 	return db
 }
@@ -129,7 +126,7 @@ func pgOpen(t testing.TB, dsn string) *store.DB {
 func pgCount(t testing.TB, db *store.DB, sql string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := testenv.Pool(db).QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		t.Fatalf("%v\n%s", err, sql)
 	}
 	return n

@@ -355,7 +355,7 @@ func pgCheckApplied(t *testing.T, db *store.DB) {
 	wantPlan := pgPlans[last%len(pgPlans)]
 	for w := 0; w < pgWorkers; w++ {
 		var status, plan, lastID string
-		if err := db.Pool.QueryRow(context.Background(), `SELECT s.status, o.plan, coalesce(s.last_event_id, '') FROM subscriptions s
+		if err := testenv.Pool(db).QueryRow(context.Background(), `SELECT s.status, o.plan, coalesce(s.last_event_id, '') FROM subscriptions s
 			JOIN organizations o ON o.id = s.organization_id WHERE o.id = $1`, pgID(5, w)).Scan(&status, &plan, &lastID); err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +396,7 @@ func pgDigest(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, q := range pgDigestQueries {
-		rows, err := db.Pool.Query(context.Background(), `SELECT t::text FROM (`+q.sql+`) t ORDER BY 1`)
+		rows, err := testenv.Pool(db).Query(context.Background(), `SELECT t::text FROM (`+q.sql+`) t ORDER BY 1`)
 		if err != nil {
 			t.Fatalf("%s: %v", q.name, err)
 		}

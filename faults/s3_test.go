@@ -69,7 +69,7 @@ func TestS3StoppedAssetRoutesAnswer503(t *testing.T) {
 	// (2 units x 366 days > 620 unit-days), they need S3; small inline ones
 	// do not. The second unit is itself a write during the outage.
 	var area string
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT area_id FROM units WHERE id = $1`, e.seed.UnitID).Scan(&area); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT area_id FROM units WHERE id = $1`, e.seed.UnitID).Scan(&area); err != nil {
 		t.Fatal(err)
 	}
 	e.expect("POST units, S3 stopped", e.api(http.MethodPost, e.orgPath("/units"),
@@ -259,10 +259,7 @@ type outageEnv struct {
 func outageSetup(t *testing.T, overrides map[string]string) *outageEnv {
 	t.Helper()
 	dsn := testenv.NewDatabase(t)
-	db, err := store.Open(dsn, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Open(t, dsn, 4)
 	t.Cleanup(db.Close)
 	secrets, keys := testenv.DevIdentity(t)
 	env := testenv.Environment(map[string]string{"DATABASE_URL": dsn, "DB_MAX_CONNS": "4"})
@@ -276,6 +273,7 @@ func outageSetup(t *testing.T, overrides map[string]string) *outageEnv {
 	}
 	env = devstack.Environment(env, secrets, keys)
 	outageQuiet(t)
+	var err error
 	e := &outageEnv{t: t, db: db, secrets: secrets}
 	if e.seed, err = devstack.Seed(context.Background(), db, secrets, devstack.SeedOptions{Environment: env, TokenTTL: time.Hour}); err != nil {
 		t.Fatal(err)
@@ -290,7 +288,7 @@ func (e *outageEnv) orgPath(suffix string) string { return "/api/v1/orgs/" + e.s
 
 func (e *outageEnv) exec(sql string, args ...any) {
 	e.t.Helper()
-	if _, err := e.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), sql, args...); err != nil {
 		e.t.Fatalf("%v\n%s", err, sql)
 	}
 }

@@ -52,17 +52,17 @@ func cmdImportOrigin(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := store.Open(dsn, int32(max(*workers, originimport.DefaultWorkers)+4))
+	pool, err := store.OpenPool(dsn, int32(max(*workers, originimport.DefaultWorkers)+4))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer pool.Close()
 	if *discard {
 		if len(orgs) == 0 {
 			return errors.New("-discard needs -org")
 		}
 		for _, id := range orgs {
-			if err := originimport.Discard(ctx, db, id, *live); err != nil {
+			if err := originimport.Discard(ctx, pool, id, *live); err != nil {
 				return err
 			}
 			fmt.Printf("discarded %s\n", id)
@@ -77,7 +77,7 @@ func cmdImportOrigin(args []string) error {
 		return err
 	}
 	defer origin.Close(context.WithoutCancel(ctx))
-	rep, err := originimport.Run(ctx, db, origin, originimport.Options{Orgs: orgs, DryRun: *dry, Workers: *workers, BatchRows: *batch})
+	rep, err := originimport.Run(ctx, pool, origin, originimport.Options{Orgs: orgs, DryRun: *dry, Workers: *workers, BatchRows: *batch})
 	if err != nil {
 		return err
 	}

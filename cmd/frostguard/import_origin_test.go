@@ -60,11 +60,11 @@ func TestImportOriginCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM organizations WHERE id = $1`, bistro).Scan(&n); err != nil || n != 0 {
+	if err := testenv.Pool(db).QueryRow(context.Background(), `SELECT count(*) FROM organizations WHERE id = $1`, bistro).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("bistro still there (%d, %v)", n, err)
 	}
 	native := ""
-	if err := db.Pool.QueryRow(context.Background(), `INSERT INTO organizations (name, slug) VALUES ('Native', 'native') RETURNING id`).Scan(&native); err != nil {
+	if err := testenv.Pool(db).QueryRow(context.Background(), `INSERT INTO organizations (name, slug) VALUES ('Native', 'native') RETURNING id`).Scan(&native); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmdImportOrigin([]string{"--discard", "--live", "--org", native}); err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // alertSpec is an alert fixture. Zero fields take defaults: temp_excursion,
@@ -185,7 +186,7 @@ func TestAlertsPagination(t *testing.T) {
 		SELECT $1, $2, 'temp_excursion', 'warning', 'resolved', 'old', $3::timestamptz + (i / 3) * interval '1 minute', now(), 'auto'
 		FROM generate_series(1, 130) i`, org, u.UnitID, base)
 	var want []string
-	rows, err := h.db.Pool.Query(t.Context(), `SELECT id::text FROM alerts WHERE organization_id = $1 ORDER BY triggered_at DESC, id DESC`, org)
+	rows, err := testenv.Pool(h.db).Query(t.Context(), `SELECT id::text FROM alerts WHERE organization_id = $1 ORDER BY triggered_at DESC, id DESC`, org)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func BenchmarkDashboard200Units(b *testing.B) {
 				(VALUES (1, 'temp_excursion'), (2, 'door_open'), (3, 'low_battery'), (4, 'sensor_fault'), (5, 'missed_manual_entry')) t(n, type)`,
 		`ANALYZE`,
 	}
-	if err := db.Pool.QueryRow(ctx, setup[0]).Scan(&org); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, setup[0]).Scan(&org); err != nil {
 		b.Fatal(err)
 	}
 	for i, sql := range setup[1:] {
@@ -127,12 +127,12 @@ func BenchmarkDashboard200Units(b *testing.B) {
 		case sql == `ANALYZE`:
 			args = nil
 		}
-		if _, err := db.Pool.Exec(ctx, sql, args...); err != nil {
+		if _, err := testenv.Pool(db).Exec(ctx, sql, args...); err != nil {
 			b.Fatalf("%v\n%s", err, sql)
 		}
 	}
 	var units, alerts int
-	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM alerts)`).Scan(&units, &alerts); err != nil || units != 200 || alerts != 1000 {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM alerts)`).Scan(&units, &alerts); err != nil || units != 200 || alerts != 1000 {
 		b.Fatalf("fixture: %d units, %d alerts (%v)", units, alerts, err)
 	}
 	mux := http.NewServeMux()

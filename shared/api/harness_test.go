@@ -101,7 +101,7 @@ func (h *harness) user(name string) *testUser {
 // exec runs SQL for fixtures, failing the test on error.
 func (h *harness) exec(sql string, args ...any) {
 	h.t.Helper()
-	if _, err := h.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(h.db).Exec(context.Background(), sql, args...); err != nil {
 		h.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -109,7 +109,7 @@ func (h *harness) exec(sql string, args ...any) {
 // queryRow scans one row for fixtures and assertions.
 func (h *harness) queryRow(dst []any, sql string, args ...any) {
 	h.t.Helper()
-	if err := h.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
+	if err := testenv.Pool(h.db).QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
 		h.t.Fatalf("%v\n%s", err, sql)
 	}
 }

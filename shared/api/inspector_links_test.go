@@ -8,6 +8,7 @@ import (
 
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/report"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 type createdLink struct {
@@ -154,7 +155,7 @@ func TestInspectorLinkExpiresAndValidates(t *testing.T) {
 	h.do(f.owner, "POST", path, map[string]any{"name": "x", "token": "mine"}).must(t, http.StatusBadRequest)
 
 	// the database refuses a link living longer than 30 days, whatever the api says
-	if _, err := h.db.Pool.Exec(t.Context(), `INSERT INTO inspector_links (organization_id, name, site_ids, period_from, period_to,
+	if _, err := testenv.Pool(h.db).Exec(t.Context(), `INSERT INTO inspector_links (organization_id, name, site_ids, period_from, period_to,
 		token_hash, token_last4, created_at, expires_at) VALUES ($1, 'x', ARRAY[$2::uuid], '2026-01-01', '2026-01-02',
 		sha256('x'), 'xxxx', now(), now() + interval '31 days')`, f.org, f.nySite); err == nil {
 		t.Error("a 31-day link was stored")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/access"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestMeListsMemberships(t *testing.T) {
@@ -97,7 +98,7 @@ func TestTokensWithoutAUsableSubjectAre401(t *testing.T) {
 		}
 	}
 	var users int
-	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 0 {
+	if err := testenv.Pool(h.db).QueryRow(t.Context(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 0 {
 		t.Errorf("%d users created (%v)", users, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/domain"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // fixtureNotification inserts a row of the outbox and returns its id.
@@ -106,7 +107,7 @@ func TestNotificationsPaginationAndValidation(t *testing.T) {
 		SELECT $1, $2, i, 'email', 'ops@example.test', 'x', now() - (i / 2) * interval '1 second'
 		FROM generate_series(1, 60) i`, org, alert)
 	var want []string
-	rows, err := h.db.Pool.Query(t.Context(), `SELECT id::text FROM notifications WHERE organization_id = $1 ORDER BY created_at DESC, id DESC`, org)
+	rows, err := testenv.Pool(h.db).Query(t.Context(), `SELECT id::text FROM notifications WHERE organization_id = $1 ORDER BY created_at DESC, id DESC`, org)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/auth"
 	"github.com/frostguard/functions/shared/originimport"
 	"github.com/frostguard/functions/shared/originimport/origintest"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // signInAs is a token for a user known by its Stack Auth id (an imported
@@ -47,7 +48,7 @@ func TestAccessSweepImportedOrganisation(t *testing.T) {
 	}
 	defer o.Close(ctx)
 	id := origintest.ID
-	rep, err := originimport.Run(ctx, h.db, o, originimport.Options{Orgs: []string{id("bistro"), id("harbor")}})
+	rep, err := originimport.Run(ctx, testenv.Pool(h.db), o, originimport.Options{Orgs: []string{id("bistro"), id("harbor")}})
 	if err != nil {
 		t.Fatal(err)
 	}

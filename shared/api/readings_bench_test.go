@@ -91,7 +91,7 @@ func (rb *readingsBench) compareWithUTC(b *testing.B, from time.Time, w time.Dur
 	ctx := context.Background()
 	rg := store.ReadingRange{OrgID: rb.orgID, UnitID: rb.unitID, From: from, To: rb.now}
 	utc := func() {
-		rows, err := rb.db.Pool.Query(ctx, `SELECT date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+		rows, err := testenv.Pool(rb.db).Query(ctx, `SELECT date_bin($5::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
 			min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
 			FROM sensor_readings
 			WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4 AND temperature_c IS NOT NULL
@@ -295,7 +295,7 @@ func loadReadings(b *testing.B, conn *pgx.Conn, now time.Time, total int64) (org
 // explain logs the plan of the bucketed query (FROSTGUARD_BENCH_EXPLAIN=1).
 func (rb *readingsBench) explain(b *testing.B, from time.Time) {
 	for range 3 { // the last run is the warm one
-		rows, err := rb.db.Pool.Query(context.Background(), `EXPLAIN (ANALYZE, BUFFERS) SELECT date_bin('1 hour'::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+		rows, err := testenv.Pool(rb.db).Query(context.Background(), `EXPLAIN (ANALYZE, BUFFERS) SELECT date_bin('1 hour'::interval, recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
 			min(temperature_c)::float8, round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
 			FROM sensor_readings
 			WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4 AND temperature_c IS NOT NULL

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/report"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // rptUnit is a generated unit: its settings and the readings written.
@@ -102,7 +103,7 @@ func newReportFixture(t *testing.T) *rptFixture {
 		for i, r := range u.readings {
 			rows[i] = []any{f.org, u.id, r.At, r.TempC}
 		}
-		if _, err := h.db.Pool.CopyFrom(context.Background(), pgx.Identifier{"sensor_readings"},
+		if _, err := testenv.Pool(h.db).CopyFrom(context.Background(), pgx.Identifier{"sensor_readings"},
 			[]string{"organization_id", "unit_id", "recorded_at", "temperature_c"}, pgx.CopyFromRows(rows)); err != nil {
 			t.Fatal(err)
 		}

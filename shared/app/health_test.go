@@ -60,13 +60,13 @@ func TestAPIHealthzReportsTheSweeper(t *testing.T) {
 		t.Fatalf("after a successful sweep: %+v", h)
 	}
 	var report string
-	if err := db.Pool.QueryRow(ctx, `SELECT last_report::text FROM sweeper_heartbeat`).Scan(&report); err != nil ||
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT last_report::text FROM sweeper_heartbeat`).Scan(&report); err != nil ||
 		!strings.Contains(report, `"dispatch-last"`) || !strings.Contains(report, `"checkins"`) {
 		t.Fatalf("heartbeat report %s (%v)", report, err)
 	}
 
 	// The sweeper stopped 4 minutes ago, its last run failed.
-	if _, err := db.Pool.Exec(ctx, `UPDATE sweeper_heartbeat SET last_success_at = now() - interval '4 minutes',
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE sweeper_heartbeat SET last_success_at = now() - interval '4 minutes',
 		last_finished_at = now() - interval '1 minute', last_error = 'checkins: ran out of time'`); err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +78,13 @@ func TestAPIHealthzReportsTheSweeper(t *testing.T) {
 
 	// Recent sweep, but a notification due 3 minutes ago is still waiting.
 	var org string
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('O', 'o-health') RETURNING id`).Scan(&org); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('O', 'o-health') RETURNING id`).Scan(&org); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE sweeper_heartbeat SET last_success_at = now(), last_error = NULL`); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE sweeper_heartbeat SET last_success_at = now(), last_error = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO notifications (organization_id, kind, recipient, channel, body, next_attempt_at, created_at)
+	if _, err := testenv.Pool(db).Exec(ctx, `INSERT INTO notifications (organization_id, kind, recipient, channel, body, next_attempt_at, created_at)
 		VALUES ($1, 'test', '+15555550101', 'sms', 'hello', $2, $2)`, org, time.Now().Add(-3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}

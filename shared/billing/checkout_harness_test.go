@@ -149,7 +149,7 @@ func (h *checkoutHarness) user(name string) user {
 
 func (h *checkoutHarness) exec(sql string, args ...any) {
 	h.t.Helper()
-	if _, err := h.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(h.db).Exec(context.Background(), sql, args...); err != nil {
 		h.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -160,7 +160,7 @@ func (h *checkoutHarness) org(name string) (string, map[access.Role]user) {
 	h.t.Helper()
 	h.seq++
 	var id string
-	if err := h.db.Pool.QueryRow(context.Background(), `INSERT INTO organizations (name, slug, trial_ends_at)
+	if err := testenv.Pool(h.db).QueryRow(context.Background(), `INSERT INTO organizations (name, slug, trial_ends_at)
 		VALUES ($1, $2, now() + interval '14 days') RETURNING id`, name, "org-"+strings.ToLower(name)+"-"+time.Now().Format("150405000000")).Scan(&id); err != nil {
 		h.t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func portalPath(org string) string   { return "/api/v1/orgs/" + org + "/billing/
 func (h *checkoutHarness) storedCustomer(org string) string {
 	h.t.Helper()
 	var id *string
-	if err := h.db.Pool.QueryRow(context.Background(), `SELECT stripe_customer_id FROM organizations WHERE id = $1`, org).Scan(&id); err != nil {
+	if err := testenv.Pool(h.db).QueryRow(context.Background(), `SELECT stripe_customer_id FROM organizations WHERE id = $1`, org).Scan(&id); err != nil {
 		h.t.Fatal(err)
 	}
 	if id == nil {

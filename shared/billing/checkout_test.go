@@ -7,6 +7,7 @@ import (
 
 	"github.com/frostguard/functions/shared/access"
 	"github.com/frostguard/functions/shared/billing"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestCheckoutCreatesOneCustomerAndASession(t *testing.T) {
@@ -263,13 +264,13 @@ func TestCheckoutCustomerLinkIsAudited(t *testing.T) {
 	owner := m[access.Owner]
 	h.post(h.h, &owner, checkoutPath(org), map[string]any{"plan": "pro"}).must(t, 200)
 	var n int
-	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'
+	if err := testenv.Pool(h.db).QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'
 		AND actor_user_id = $2 AND after->>'stripe_customer_id' = $3`, org, owner.id, h.storedCustomer(org)).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("audit rows %d (%v)", n, err)
 	}
 	// A second checkout links nothing new.
 	h.post(h.h, &owner, checkoutPath(org), map[string]any{"plan": "pro"}).must(t, 200)
-	if err := h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'`, org).Scan(&n); err != nil || n != 1 {
+	if err := testenv.Pool(h.db).QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE organization_id = $1 AND action = 'billing.customer_linked'`, org).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("audit rows after a second checkout %d (%v)", n, err)
 	}
 }

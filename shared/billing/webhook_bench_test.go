@@ -34,7 +34,7 @@ func BenchmarkStripeWebhook(b *testing.B) {
 	orgIDs := make([]string, orgs)
 	for i := range orgIDs {
 		var owner string
-		if err := db.Pool.QueryRow(ctx, `INSERT INTO users (subject, email) VALUES ($1, $2) RETURNING id`,
+		if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO users (subject, email) VALUES ($1, $2) RETURNING id`,
 			fmt.Sprintf("bench-%d", i), fmt.Sprintf("owner%d@example.test", i)).Scan(&owner); err != nil {
 			b.Fatal(err)
 		}

@@ -138,7 +138,7 @@ func (e *env) org() string {
 	e.n++
 	ctx := context.Background()
 	var owner string
-	if err := e.db.Pool.QueryRow(ctx, `INSERT INTO users (subject, email) VALUES ($1, $2) RETURNING id`,
+	if err := testenv.Pool(e.db).QueryRow(ctx, `INSERT INTO users (subject, email) VALUES ($1, $2) RETURNING id`,
 		fmt.Sprintf("user-%d", e.n), fmt.Sprintf("owner%d@example.test", e.n)).Scan(&owner); err != nil {
 		e.t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ type subState struct {
 func (e *env) state(org string) subState {
 	e.t.Helper()
 	var s subState
-	err := e.db.Pool.QueryRow(context.Background(), `SELECT s.status, s.plan, o.plan, o.sensor_limit,
+	err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT s.status, s.plan, o.plan, o.sensor_limit,
 			s.stripe_subscription_id, s.stripe_customer_id, o.stripe_customer_id, s.stripe_price_id, s.last_event_id,
 			s.current_period_start, s.current_period_end, s.cancel_at_period_end, s.canceled_at, s.trial_ends_at
 		FROM organizations o JOIN subscriptions s ON s.organization_id = o.id WHERE o.id = $1`, org).
@@ -223,7 +223,7 @@ func (e *env) state(org string) subState {
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
 	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 	return n

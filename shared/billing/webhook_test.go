@@ -13,6 +13,7 @@ import (
 	"github.com/frostguard/functions/shared/billing"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestWebhookSubscriptionLifecycle(t *testing.T) {
@@ -345,7 +346,7 @@ func TestWebhookDatabaseDown(t *testing.T) {
 	// Lost in the middle of the transaction (after the event row was
 	// inserted): nothing may stay half-written.
 	ctx := context.Background()
-	lock, err := e.db.Pool.Begin(ctx)
+	lock, err := testenv.Pool(e.db).Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 	for _, table := range []string{"organizations", "users", "memberships", "sites", "areas", "units", "sensors",
 		"network_connections", "escalation_contacts", "notification_policies", "subscriptions"} {
 		var n int
-		if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		if err := testenv.Pool(db).QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		counts[table] = n
@@ -56,7 +56,7 @@ func TestSeedIsCompleteAndIdempotent(t *testing.T) {
 
 	// Only the newest TTN secret is valid: it is the one in seed.json.
 	var stored []byte
-	if err := db.Pool.QueryRow(ctx, `SELECT secret_hash FROM network_connections WHERE application_id = $1`, devstack.TTNApplicationID).Scan(&stored); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT secret_hash FROM network_connections WHERE application_id = $1`, devstack.TTNApplicationID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if h := sha256.Sum256([]byte(second.TTNWebhookSecret)); string(h[:]) != string(stored) || first.TTNWebhookSecret == second.TTNWebhookSecret {

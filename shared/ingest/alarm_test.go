@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // A warm cooler through the real webhook: one noisy reading pages nobody;
@@ -50,14 +51,14 @@ func TestWarmCoolerPagesOnceAndRecovers(t *testing.T) {
 	var status, resolution string
 	var steps1 int
 	var triggered time.Time
-	if err := f.db.Pool.QueryRow(context.Background(), `SELECT status, coalesce(resolution, ''), escalation_step, triggered_at FROM alerts WHERE unit_id = $1`, f.unitID).
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT status, coalesce(resolution, ''), escalation_step, triggered_at FROM alerts WHERE unit_id = $1`, f.unitID).
 		Scan(&status, &resolution, &steps1, &triggered); err != nil {
 		t.Fatal(err)
 	}
 	if status != "resolved" || resolution != "auto" || steps1 != 1 || !triggered.Equal(t0.Add(14*time.Minute)) {
 		t.Errorf("alert: %s %s step %d triggered %v", status, resolution, steps1, triggered)
 	}
-	rows, err := f.db.Pool.Query(context.Background(), `SELECT kind, channel, recipient, body FROM notifications ORDER BY kind, channel`)
+	rows, err := testenv.Pool(f.db).Query(context.Background(), `SELECT kind, channel, recipient, body FROM notifications ORDER BY kind, channel`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestLateReadingIsStoredButDoesNotRewindTheState(t *testing.T) {
 	}
 	var status string
 	var last time.Time
-	if err := f.db.Pool.QueryRow(context.Background(), `SELECT status, last_reading_at FROM units WHERE id = $1`, f.unitID).Scan(&status, &last); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT status, last_reading_at FROM units WHERE id = $1`, f.unitID).Scan(&status, &last); err != nil {
 		t.Fatal(err)
 	}
 	if status != "ok" || !last.Equal(f.now.Add(10*time.Minute)) {
@@ -145,7 +146,7 @@ func TestAnUplinkCostsTwoRoundTrips(t *testing.T) {
 	if err := pool.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.handler.DB = &store.DB{Pool: pool}
+	f.handler.DB = store.New(pool)
 	f.post(uplink{At: f.now, FCnt: 1, Decoded: temp(3)}.body()).must(t, 200, "stored")
 	counter.n = 0
 	f.post(uplink{At: f.now.Add(time.Minute), FCnt: 2, Decoded: temp(3.1)}.body()).must(t, 200, "stored")

@@ -60,7 +60,7 @@ func BenchmarkUplinks(b *testing.B) {
 	f.handler.Now = time.Now
 	// The setup's connections go, so that their row counters are flushed
 	// before any run is measured.
-	f.db.Pool.Reset()
+	testenv.Pool(f.db).Reset()
 
 	for _, conc := range benchConcurrency {
 		b.Run(fmt.Sprintf("concurrency-%d", conc), func(b *testing.B) {
@@ -68,7 +68,7 @@ func BenchmarkUplinks(b *testing.B) {
 			meter := testenv.StartWriteMeter(b, f.dsn)
 			// Settings as store.Open; every round trip counted.
 			pool := testenv.WarmPool(b, f.dsn, conc, trips)
-			f.handler.DB = &store.DB{Pool: pool}
+			f.handler.DB = store.New(pool)
 			perWorker := sensors / conc
 			// Bodies are made before the clock starts: the client shares the
 			// two cores with the server and PostgreSQL.

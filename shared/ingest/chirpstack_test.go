@@ -17,6 +17,7 @@ import (
 
 	"github.com/frostguard/functions/shared/lorawan/chirpstack"
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/testenv"
 	"github.com/frostguard/functions/shared/web"
 )
 
@@ -115,7 +116,7 @@ func TestChirpStackDocumentedEvents(t *testing.T) {
 	var snr float64
 	var source string
 	f.row(&source, `SELECT source FROM sensor_readings WHERE sensor_id = $1`, f.sensor)
-	if err := f.db.Pool.QueryRow(t.Context(), `SELECT rssi, snr, gateway_count FROM sensor_readings WHERE sensor_id = $1`, f.sensor).
+	if err := testenv.Pool(f.db).QueryRow(t.Context(), `SELECT rssi, snr, gateway_count FROM sensor_readings WHERE sensor_id = $1`, f.sensor).
 		Scan(&rssi, &snr, &gateways); err != nil || source != "chirpstack" || rssi != -36 || snr != 10.5 || gateways != 1 {
 		t.Errorf("reading: source %s rssi %d snr %v gateways %d (%v)", source, rssi, snr, gateways, err)
 	}
@@ -166,7 +167,7 @@ func TestSameAlarmThroughTTNAndChirpStack(t *testing.T) {
 	// Ids and an alert's acknowledgement code are random: the rest must be equal.
 	ids := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ACK [0-9A-F]{6}`)
 	rows := func(f *fixture, sql string) []string {
-		r, err := f.db.Pool.Query(t.Context(), sql)
+		r, err := testenv.Pool(f.db).Query(t.Context(), sql)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +277,7 @@ func TestChirpStackBadInput(t *testing.T) {
 	// claiming under ChirpStack's name for it.
 	cs.post("up", csUp(uplink{DevEUI: "A84041000181BEEF", At: f.now.Add(2 * time.Minute), FCnt: 3, Decoded: temp(3)})).must(t, 202, "unclaimed")
 	var name, kind string
-	if err := f.db.Pool.QueryRow(t.Context(), `SELECT d.device_name, c.kind FROM unclaimed_devices d JOIN network_connections c ON c.id = d.connection_id
+	if err := testenv.Pool(f.db).QueryRow(t.Context(), `SELECT d.device_name, c.kind FROM unclaimed_devices d JOIN network_connections c ON c.id = d.connection_id
 		WHERE d.dev_eui = 'A84041000181BEEF'`).Scan(&name, &kind); err != nil || name != "cooler-probe" || kind != "chirpstack" {
 		t.Errorf("unclaimed device: %q %q %v", name, kind, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // TestNoTransactionIsHeldWhileAnUplinkIsJudged: while the function decodes
@@ -31,7 +33,7 @@ func TestNoTransactionIsHeldWhileAnUplinkIsJudged(t *testing.T) {
 			defer cancel()
 			f.row(&idleInTx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)
 			// The manager widens the band: 7 °C is in range now.
-			_, editErr = f.db.Pool.Exec(ctx, `UPDATE units SET temp_max_c = 10, updated_at = now() WHERE id = $1`, f.unitID)
+			_, editErr = testenv.Pool(f.db).Exec(ctx, `UPDATE units SET temp_max_c = 10, updated_at = now() WHERE id = $1`, f.unitID)
 		}
 		return clock
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // Issue 14: the TTN layer turned temperatures outside -60..100 °C into
@@ -89,7 +91,7 @@ func TestTemperatureCheckinsAreTrackedPerQuantity(t *testing.T) {
 	f.post(uplink{At: f.now, FCnt: 1, Decoded: temp(3)}.body()).must(t, 200, "stored")
 	f.post(uplink{At: f.now.Add(5 * time.Minute), FCnt: 2, Decoded: map[string]any{"BatV": 3.01}}.body()).must(t, 200, "stored")
 	var unitTemp, unitAny, sensorTemp time.Time
-	if err := f.db.Pool.QueryRow(context.Background(), `SELECT u.last_temperature_at, u.last_reading_at, s.last_temperature_at
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT u.last_temperature_at, u.last_reading_at, s.last_temperature_at
 		FROM units u JOIN sensors s ON s.unit_id = u.id WHERE u.id = $1`, f.unitID).Scan(&unitTemp, &unitAny, &sensorTemp); err != nil {
 		t.Fatal(err)
 	}

@@ -62,14 +62,14 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) exec(sql string, args ...any) {
 	f.t.Helper()
-	if _, err := f.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(f.db).Exec(context.Background(), sql, args...); err != nil {
 		f.t.Fatalf("%v\n%s", err, sql)
 	}
 }
 
 func (f *fixture) row(dst any, sql string, args ...any) {
 	f.t.Helper()
-	if err := f.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), sql, args...).Scan(dst); err != nil {
 		f.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -227,7 +227,7 @@ func TestUplinkIsStoredWithSensorHealth(t *testing.T) {
 	var tempC, hum float64
 	var rssi, gateways, sf int
 	var snr float64
-	if err := f.db.Pool.QueryRow(context.Background(), `SELECT temperature_c::float8, humidity::float8, rssi, snr::float8, gateway_count, spreading_factor
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT temperature_c::float8, humidity::float8, rssi, snr::float8, gateway_count, spreading_factor
 		FROM sensor_readings WHERE unit_id = $1 AND recorded_at = $2`, f.unitID, f.now).Scan(&tempC, &hum, &rssi, &snr, &gateways, &sf); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestUplinkIsStoredWithSensorHealth(t *testing.T) {
 	var seen time.Time
 	var volts float64
 	var fcnt int
-	if err := f.db.Pool.QueryRow(context.Background(), `SELECT last_seen_at, battery_voltage::float8, last_f_cnt FROM sensors WHERE id = $1`, f.sensor).Scan(&seen, &volts, &fcnt); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT last_seen_at, battery_voltage::float8, last_f_cnt FROM sensors WHERE id = $1`, f.sensor).Scan(&seen, &volts, &fcnt); err != nil {
 		t.Fatal(err)
 	}
 	if !seen.Equal(f.now) || volts != 3.05 || fcnt != 42 {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // An unauthenticated delivery must cost nothing but the secret check: no
@@ -16,7 +18,7 @@ import (
 func TestUnauthenticatedDeliveryTakesNoLockAndWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	holder, err := f.db.Pool.Begin(ctx)
+	holder, err := testenv.Pool(f.db).Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

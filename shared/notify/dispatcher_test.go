@@ -59,7 +59,7 @@ func (e *dspEnv) advance(d time.Duration) {
 func (e *dspEnv) scalar(sql string, args ...any) string {
 	e.t.Helper()
 	var s string
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 	return s
@@ -67,7 +67,7 @@ func (e *dspEnv) scalar(sql string, args ...any) string {
 
 func (e *dspEnv) exec(sql string, args ...any) {
 	e.t.Helper()
-	if _, err := e.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), sql, args...); err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 }
@@ -145,7 +145,7 @@ type dspState struct {
 func (e *dspEnv) state(id string) dspState {
 	e.t.Helper()
 	var s dspState
-	err := e.db.Pool.QueryRow(context.Background(), `SELECT status, coalesce(provider, ''), coalesce(provider_message_id, ''),
+	err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT status, coalesce(provider, ''), coalesce(provider_message_id, ''),
 		coalesce(last_error, ''), attempts, next_attempt_at, sent_at, failed_at FROM notifications WHERE id = $1`, id).
 		Scan(&s.Status, &s.Provider, &s.ProviderID, &s.LastError, &s.Attempts, &s.NextAttempt, &s.SentAt, &s.FailedAt)
 	if err != nil {

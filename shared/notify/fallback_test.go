@@ -58,7 +58,7 @@ type fbRow struct{ ID, Channel, Status, FallbackOf string }
 // rows are the step's notifications to the contact, oldest first.
 func (e *fbEnv) rows(alertID string, step int) []fbRow {
 	e.t.Helper()
-	rows, err := e.db.Pool.Query(context.Background(), `SELECT id, channel, status, coalesce(fallback_of::text, '')
+	rows, err := testenv.Pool(e.db).Query(context.Background(), `SELECT id, channel, status, coalesce(fallback_of::text, '')
 		FROM notifications WHERE alert_id = $1 AND escalation_step = $2 ORDER BY created_at, channel`, alertID, step)
 	if err != nil {
 		e.t.Fatal(err)
@@ -79,7 +79,7 @@ func (e *fbEnv) rows(alertID string, step int) []fbRow {
 // one when id is "").
 func (e *fbEnv) history(alertID, id string) []string {
 	e.t.Helper()
-	rows, err := e.db.Pool.Query(context.Background(), `SELECT note FROM alert_events WHERE alert_id = $1 AND kind = 'fallback'
+	rows, err := testenv.Pool(e.db).Query(context.Background(), `SELECT note FROM alert_events WHERE alert_id = $1 AND kind = 'fallback'
 		AND ($2 = '' OR data->>'notification_id' = $2) ORDER BY at, id`, alertID, id)
 	if err != nil {
 		e.t.Fatal(err)

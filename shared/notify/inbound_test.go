@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestKeyword(t *testing.T) {
@@ -185,7 +187,7 @@ func TestTelnyxWebhookAck(t *testing.T) {
 	var ackAt time.Time
 	var ackBy *string
 	var next *time.Time
-	if err := e.db.Pool.QueryRow(ctx, `SELECT status, acknowledged_at, acknowledged_by, acknowledged_note, next_escalation_at
+	if err := testenv.Pool(e.db).QueryRow(ctx, `SELECT status, acknowledged_at, acknowledged_by, acknowledged_note, next_escalation_at
 		FROM alerts WHERE id = $1`, e.alertID).Scan(&status, &ackAt, &ackBy, &note, &next); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestTelnyxWebhookAck(t *testing.T) {
 	}
 	var data map[string]string
 	var actor *string
-	if err := e.db.Pool.QueryRow(ctx, `SELECT data, actor_user_id FROM alert_events WHERE alert_id = $1 AND kind = 'acknowledged'`,
+	if err := testenv.Pool(e.db).QueryRow(ctx, `SELECT data, actor_user_id FROM alert_events WHERE alert_id = $1 AND kind = 'acknowledged'`,
 		e.alertID).Scan(&data, &actor); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +217,7 @@ func TestTelnyxWebhookAck(t *testing.T) {
 		t.Fatalf("%d alert events", n)
 	}
 	// Resolved alerts' codes are free again and never match.
-	if _, err := e.db.Pool.Exec(ctx, `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolution = 'auto' WHERE id = $1`, e.alertID); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(ctx, `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolution = 'auto' WHERE id = $1`, e.alertID); err != nil {
 		t.Fatal(err)
 	}
 	if out = e.post(e.inbound("ev-ack-3", "+15555550123", "ACK 7F3A2C"), "ack"); out["outcome"] != "unknown_code" {
@@ -279,7 +281,7 @@ func TestTelnyxWebhookAckAmbiguous(t *testing.T) {
 		t.Fatal("an ambiguous ACK acknowledged an alert")
 	}
 	// Opted-out contacts get no reply (the carrier would refuse it).
-	if _, err := e.db.Pool.Exec(context.Background(), `INSERT INTO sms_opt_outs (phone) VALUES ('+15555550123')`); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), `INSERT INTO sms_opt_outs (phone) VALUES ('+15555550123')`); err != nil {
 		t.Fatal(err)
 	}
 	before := len(e.sms.messages())
@@ -294,7 +296,7 @@ func TestTelnyxWebhookAckAmbiguous(t *testing.T) {
 func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
 	e := newTelnyxEnv(t)
 	e.paged(e.alertID, e.contact(e.orgID, "Dana Cook", "+15555550123", true, nil), "+15555550123")
-	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, e.orgID); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, e.orgID); err != nil {
 		t.Fatal(err)
 	}
 	if out := e.post(e.inbound("ev-imp-1", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "unknown_code" {
@@ -303,7 +305,7 @@ func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
 	if s := e.scalar(`SELECT status FROM alerts WHERE id = $1`, e.alertID); s != "active" {
 		t.Fatalf("alert %s", s)
 	}
-	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE organizations SET import_state = NULL WHERE id = $1`, e.orgID); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), `UPDATE organizations SET import_state = NULL WHERE id = $1`, e.orgID); err != nil {
 		t.Fatal(err)
 	}
 	if out := e.post(e.inbound("ev-imp-2", "+15555550123", "ACK "+telnyxEnvAckCode), "ack"); out["outcome"] != "acknowledged" {
@@ -315,7 +317,7 @@ func TestTelnyxWebhookAckIgnoresAnImportingOrganisation(t *testing.T) {
 func (e *telnyxEnv) paged(alertID, contactID, phone string) {
 	e.t.Helper()
 	e.step++
-	if _, err := e.db.Pool.Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), `INSERT INTO notifications (organization_id, alert_id, escalation_step, contact_id,
 			recipient, channel, status, body, provider, attempts, sent_at)
 		SELECT organization_id, id, $2, $3, $4, 'sms', 'sent', 'FrostGuard ALARM', 'telnyx', 1, now() FROM alerts WHERE id = $1`,
 		alertID, e.step, contactID, phone); err != nil {

@@ -99,7 +99,7 @@ func (e *callEnv) lastCommand(callID string) (action, text, clientState string) 
 func (e *callEnv) callRow(id string) (status, state, lastError string) {
 	e.t.Helper()
 	var le *string
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT status, call_state, last_error FROM notifications WHERE id = $1`, id).
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT status, call_state, last_error FROM notifications WHERE id = $1`, id).
 		Scan(&status, &state, &le); err != nil {
 		e.t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestVoicePageAnsweredAndAcknowledgedByKey1(t *testing.T) {
 		t.Fatalf("key 1: %v", res)
 	}
 	var alertStatus, note string
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT status, acknowledged_note FROM alerts WHERE id = $1`, e.alertID).
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT status, acknowledged_note FROM alerts WHERE id = $1`, e.alertID).
 		Scan(&alertStatus, &note); err != nil || alertStatus != "acknowledged" || note != "Acknowledged on a phone call to +*******0123 (Dana)" {
 		t.Fatalf("alert %s %q %v", alertStatus, note, err)
 	}
@@ -213,7 +213,7 @@ func TestVoicePageUnansweredIsCalledAgain(t *testing.T) {
 	}
 	var second string
 	var due time.Time
-	if err := e.db.Pool.QueryRow(context.Background(), `SELECT id, next_attempt_at FROM notifications
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT id, next_attempt_at FROM notifications
 		WHERE alert_id = $1 AND channel = 'voice' AND redial = 1 AND redials_left = 1 AND call_state = 'queued' AND status = 'pending'`,
 		e.alertID).Scan(&second, &due); err != nil {
 		t.Fatalf("no second call queued: %v", err)
@@ -297,7 +297,7 @@ func TestCallEventsNotOurs(t *testing.T) {
 
 func (e *callEnv) exec(sql string, args ...any) {
 	e.t.Helper()
-	if _, err := e.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(context.Background(), sql, args...); err != nil {
 		e.t.Fatal(err)
 	}
 }

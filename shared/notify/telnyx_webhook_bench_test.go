@@ -31,7 +31,7 @@ func BenchmarkTelnyxWebhook(b *testing.B) {
 	ctx := context.Background()
 	signer := newTelnyxSigner(b)
 	var orgID, alertID string
-	err := db.Pool.QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name, slug) VALUES ('Bench', 'bench') RETURNING id),
+	err := testenv.Pool(db).QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name, slug) VALUES ('Bench', 'bench') RETURNING id),
 		s AS (INSERT INTO sites (organization_id, name) SELECT id, 'Site' FROM o RETURNING id, organization_id),
 		a AS (INSERT INTO areas (organization_id, site_id, name) SELECT organization_id, id, 'Area' FROM s RETURNING id, site_id, organization_id),
 		u AS (INSERT INTO units (organization_id, site_id, area_id, name, temp_min_c, temp_max_c, status)
@@ -54,7 +54,7 @@ func BenchmarkTelnyxWebhook(b *testing.B) {
 		// made in one statement before the clock starts.
 		first := seq + 1
 		seq += b.N
-		if _, err := db.Pool.Exec(ctx, `INSERT INTO notifications (organization_id, alert_id, escalation_step, recipient, channel,
+		if _, err := testenv.Pool(db).Exec(ctx, `INSERT INTO notifications (organization_id, alert_id, escalation_step, recipient, channel,
 				status, body, provider, provider_message_id, attempts)
 			SELECT $1, $2, i, '+15555550123', 'sms', 'sending', 'FrostGuard ALARM', 'telnyx', 'bench-msg-' || i, 1
 			FROM generate_series($3::int, $4::int) i`, orgID, alertID, first, seq); err != nil {

@@ -72,7 +72,7 @@ func newTelnyxEnv(t *testing.T) *telnyxEnv {
 func (e *telnyxEnv) scalar(sql string, args ...any) string {
 	e.t.Helper()
 	var s string
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
 		e.t.Fatalf("%s: %v", sql, err)
 	}
 	return s
@@ -119,7 +119,7 @@ func (e *telnyxEnv) row(id string) telnyxRow {
 	e.t.Helper()
 	var r telnyxRow
 	var lastError *string
-	err := e.db.Pool.QueryRow(context.Background(), `SELECT status, last_error, sent_at, delivered_at, failed_at
+	err := testenv.Pool(e.db).QueryRow(context.Background(), `SELECT status, last_error, sent_at, delivered_at, failed_at
 		FROM notifications WHERE id = $1`, id).Scan(&r.Status, &lastError, &r.SentAt, &r.DeliveredAt, &r.FailedAt)
 	if err != nil {
 		e.t.Fatal(err)

@@ -82,7 +82,7 @@ func (f *fixture) clearObjects(org string) {
 
 func (f *fixture) exec(sql string, args ...any) {
 	f.t.Helper()
-	if _, err := f.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(f.db).Exec(context.Background(), sql, args...); err != nil {
 		f.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -93,12 +93,12 @@ func (f *fixture) fill(org string) {
 	f.t.Helper()
 	ctx := context.Background()
 	var unit, sensor, site string
-	if err := f.db.Pool.QueryRow(ctx, `SELECT u.id, u.site_id, coalesce(s.id::text, '') FROM units u
+	if err := testenv.Pool(f.db).QueryRow(ctx, `SELECT u.id, u.site_id, coalesce(s.id::text, '') FROM units u
 		LEFT JOIN sensors s ON s.unit_id = u.id WHERE u.organization_id = $1 LIMIT 1`, org).Scan(&unit, &site, &sensor); err != nil {
 		f.t.Fatal(err)
 	}
 	if sensor == "" {
-		if err := f.db.Pool.QueryRow(ctx, `INSERT INTO sensors (organization_id, unit_id, dev_eui, model)
+		if err := testenv.Pool(f.db).QueryRow(ctx, `INSERT INTO sensors (organization_id, unit_id, dev_eui, model)
 			VALUES ($1, $2, $3, 'Dragino LHT65') RETURNING id`, org, unit, strings.ToUpper(strings.ReplaceAll(org, "-", "")[:16])).Scan(&sensor); err != nil {
 			f.t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func (f *fixture) fill(org string) {
 			VALUES ($1, $2, $3, $4, $5, 'ttn')`, org, unit, sensor, at, 3.5+float64(i))
 	}
 	var alert string
-	if err := f.db.Pool.QueryRow(ctx, `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, message, triggered_at, ack_code)
+	if err := testenv.Pool(f.db).QueryRow(ctx, `INSERT INTO alerts (organization_id, unit_id, type, severity, status, title, message, triggered_at, ack_code)
 		VALUES ($1, $2, 'temp_excursion', 'critical', 'active', 'Too warm', 'Walk-in at 9 °C', now(), upper(substr(md5(random()::text), 1, 6))) RETURNING id`, org, unit).Scan(&alert); err != nil {
 		f.t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func (f *fixture) fill(org string) {
 func (f *fixture) orgRows(org string) map[string]int64 {
 	f.t.Helper()
 	ctx := context.Background()
-	rows, err := f.db.Pool.Query(ctx, `SELECT c.table_name FROM information_schema.columns c
+	rows, err := testenv.Pool(f.db).Query(ctx, `SELECT c.table_name FROM information_schema.columns c
 		JOIN information_schema.tables t USING (table_schema, table_name)
 		WHERE c.table_schema = 'public' AND c.column_name = 'organization_id' AND t.table_type = 'BASE TABLE'`)
 	if err != nil {
@@ -151,13 +151,13 @@ func (f *fixture) orgRows(org string) map[string]int64 {
 	out := map[string]int64{}
 	for _, table := range tables {
 		var n int64
-		if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{table}.Sanitize()+` WHERE organization_id = $1`, org).Scan(&n); err != nil {
+		if err := testenv.Pool(f.db).QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{table}.Sanitize()+` WHERE organization_id = $1`, org).Scan(&n); err != nil {
 			f.t.Fatal(err)
 		}
 		out[table] = n
 	}
 	var n int64
-	_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM organizations WHERE id = $1`, org).Scan(&n)
+	_ = testenv.Pool(f.db).QueryRow(ctx, `SELECT count(*) FROM organizations WHERE id = $1`, org).Scan(&n)
 	out["organizations"] = n
 	return out
 }
@@ -316,7 +316,7 @@ func TestDeletionLeavesNoRowOfTheOrganisationInAnyTable(t *testing.T) {
 	var name string
 	var rows map[string]int64
 	var deleted int
-	if err := f.db.Pool.QueryRow(ctx, `SELECT organization_name, rows_deleted, objects_deleted FROM organization_deletions
+	if err := testenv.Pool(f.db).QueryRow(ctx, `SELECT organization_name, rows_deleted, objects_deleted FROM organization_deletions
 		WHERE deleted_organization_id = $1`, f.org).Scan(&name, &rows, &deleted); err != nil {
 		t.Fatal(err)
 	}

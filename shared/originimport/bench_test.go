@@ -43,19 +43,19 @@ func BenchmarkImportReadings(b *testing.B) {
 	var rows, copySeconds, total float64
 	for b.Loop() {
 		b.StopTimer()
-		db, err := store.Open(testenv.NewDatabase(b), 4)
+		pool, err := store.OpenPool(testenv.NewDatabase(b), 4)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		rep, err := Run(ctx, db, o, Options{Orgs: []string{origintest.ID("bulk")}, Workers: workers})
+		rep, err := Run(ctx, pool, o, Options{Orgs: []string{origintest.ID("bulk")}, Workers: workers})
 		if err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(t0).Seconds()
 		b.StopTimer()
-		db.Close()
+		pool.Close()
 		r := rep.Organizations[0]
 		if r.Status != "imported" || r.Readings.Copied != int64(bulkUnits*perUnit) {
 			b.Fatalf("%s %s: %d readings copied", r.Status, r.Error, r.Readings.Copied)

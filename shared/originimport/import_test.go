@@ -48,7 +48,7 @@ func (e *env) run(opts Options) *Report {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return e.now }
 	}
-	rep, err := Run(ctx, e.db, o, opts)
+	rep, err := Run(ctx, testenv.Pool(e.db), o, opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -69,14 +69,14 @@ func (r *Report) org(t *testing.T, name string) OrgReport {
 
 func (e *env) row(sql string, dst ...any) {
 	e.t.Helper()
-	if err := e.db.Pool.QueryRow(context.Background(), sql).Scan(dst...); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), sql).Scan(dst...); err != nil {
 		e.t.Fatalf("%v\n%s", err, sql)
 	}
 }
 
 func (e *env) rowArgs(sql string, args []any, dst ...any) {
 	e.t.Helper()
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
+	if err := testenv.Pool(e.db).QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
 		e.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -382,7 +382,7 @@ func tableHashes(t *testing.T, db *store.DB) map[string]string {
 		"escalation_contacts", "notification_policies", "subscriptions", "alerts", "alert_events", "manual_temperature_logs",
 		"door_events", "sensor_readings"} {
 		var h string
-		if err := db.Pool.QueryRow(context.Background(), `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))
+		if err := testenv.Pool(db).QueryRow(context.Background(), `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))
 			FROM `+pgx.Identifier{table}.Sanitize()+` x`).Scan(&h); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"log/slog"
 	"sort"
 	"time"
@@ -44,11 +45,20 @@ type Options struct {
 	Workers int
 }
 
+// database is where an import writes: the pool for its bulk statements and
+// the store over the same pool for its transactions (InTx, partitions).
+type database struct {
+	pool *pgxpool.Pool
+	*store.DB
+}
+
 // Run imports (or, DryRun, plans and checks) the organisations. The report
 // holds every organisation's outcome; an error is returned only when the
 // run could not start (the origin unreadable). A failed organisation is
-// resumed by running again.
-func Run(ctx context.Context, db *store.DB, origin *Origin, opts Options) (*Report, error) {
+// resumed by running again. pool is the import's own (store.OpenPool): its
+// bulk statements need raw connections (COPY, the advisory lock's session).
+func Run(ctx context.Context, pool *pgxpool.Pool, origin *Origin, opts Options) (*Report, error) {
+	db := database{pool: pool, DB: store.New(pool)}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -177,7 +187,7 @@ func originDevices(ctx context.Context, o *Origin) (map[string][]string, []Probl
 
 // importOrganization runs one organisation: plan, check, and (unless dry)
 // write, copy, balance and make live.
-func importOrganization(ctx context.Context, db *store.DB, o *Origin, orgID string, dup map[string][]string, opts Options, now func() time.Time) *OrgReport {
+func importOrganization(ctx context.Context, db database, o *Origin, orgID string, dup map[string][]string, opts Options, now func() time.Time) *OrgReport {
 	dry := opts.DryRun
 	rep := &OrgReport{ID: orgID}
 	started := now().UTC()
@@ -289,8 +299,8 @@ func readingsReport(rep *OrgReport, s *copyStats, seconds float64) {
 // switched (docs/MIGRATION.md). An organisation created in FrostGuard is
 // never touched. Users stay (they belong to no organisation and may be
 // members elsewhere).
-func Discard(ctx context.Context, db *store.DB, orgID string, live bool) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM organizations o WHERE o.id = $1
+func Discard(ctx context.Context, pool *pgxpool.Pool, orgID string, live bool) error {
+	tag, err := pool.Exec(ctx, `DELETE FROM organizations o WHERE o.id = $1
 		AND EXISTS (SELECT 1 FROM origin_imports i WHERE i.organization_id = o.id)
 		AND (o.import_state IS NOT NULL OR $2)`, orgID, live)
 	if err != nil {

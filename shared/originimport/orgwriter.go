@@ -11,13 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/frostguard/functions/shared/store"
 )
 
 // orgWriter writes one organisation's plan and makes it live.
 type orgWriter struct {
-	db      *store.DB
+	db      database
 	origin  *Origin
 	p       *planner
 	rep     *OrgReport
@@ -42,7 +40,7 @@ const (
 func (w *orgWriter) run(ctx context.Context, c *copier) error {
 	p := w.p
 	// one import of an organisation at a time (a session lock, held to the end)
-	lock, err := w.db.Pool.Acquire(ctx)
+	lock, err := w.db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -175,7 +173,7 @@ func (w *orgWriter) catchUpAndCount(ctx context.Context, c *copier) error {
 	since = since.Add(-catchUpMargin)
 	units := p.unitIDs()
 	return w.origin.snapshot(ctx, func(tx pgx.Tx) error {
-		conn, err := w.db.Pool.Acquire(ctx)
+		conn, err := w.db.pool.Acquire(ctx)
 		if err != nil {
 			return err
 		}
@@ -271,7 +269,7 @@ func (w *orgWriter) countOrigin(ctx context.Context, tx pgx.Tx, units []string, 
 // origin's, and each report line's rows.
 func (w *orgWriter) countOurs(ctx context.Context) error {
 	p := w.p
-	rows, err := w.db.Pool.Query(ctx, `SELECT unit_id::text, to_char(date_trunc('month', recorded_at AT TIME ZONE 'UTC'), 'YYYY-MM'), count(*)
+	rows, err := w.db.pool.Query(ctx, `SELECT unit_id::text, to_char(date_trunc('month', recorded_at AT TIME ZONE 'UTC'), 'YYYY-MM'), count(*)
 		FROM sensor_readings WHERE organization_id = $1 AND unit_id = ANY($2::uuid[]) GROUP BY 1, 2`, p.orgID, p.unitIDs())
 	if err != nil {
 		return fmt.Errorf("counting our readings: %w", err)
@@ -354,7 +352,7 @@ func (w *orgWriter) unitState(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.db.Pool.Exec(ctx, `UPDATE units u SET last_reading_at = r.recorded_at, last_temp_c = r.temperature_c, last_reading_id = r.id,
+	_, err = w.db.pool.Exec(ctx, `UPDATE units u SET last_reading_at = r.recorded_at, last_temp_c = r.temperature_c, last_reading_id = r.id,
 			status = CASE WHEN a.temp THEN 'alarm_active' WHEN a.offline THEN 'monitoring_interrupted' ELSE 'ok' END,
 			status_since = coalesce(a.since, u.created_at), in_band_count = 0,
 			door_open = coalesce(d.open, false), door_changed_at = d.at, last_manual_log_at = d.manual, updated_at = now()

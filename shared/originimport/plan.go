@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/frostguard/functions/shared/store"
 )
 
 // A plan is one organisation read from the origin and converted (mapping.go)
@@ -257,10 +255,10 @@ func ids(recs []record) []string {
 }
 
 // readOurs fills the plan's view of our database.
-func readOurs(ctx context.Context, db *store.DB, p *planner) error {
+func readOurs(ctx context.Context, db database, p *planner) error {
 	v := ourView{users: map[string]string{}, euiTaken: map[string]string{}, appElsewhere: map[string]string{},
 		policyAt: map[[3]string]string{}, customerElsewhere: map[string]string{}}
-	q := db.Pool
+	q := db.pool
 	var state *string
 	err := q.QueryRow(ctx, `SELECT import_state, EXISTS (SELECT 1 FROM origin_imports WHERE organization_id = o.id),
 			(SELECT last_run_at FROM origin_imports WHERE organization_id = o.id)

@@ -15,8 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/frostguard/functions/shared/store"
 )
 
 // The readings are copied in bulk, unit by unit: each unit's readings are
@@ -126,7 +124,7 @@ type batch struct {
 
 // copier copies one organisation's readings.
 type copier struct {
-	db      *store.DB
+	db      database
 	origin  *Origin
 	p       *planner
 	org     pgtype.UUID
@@ -142,7 +140,7 @@ type copier struct {
 	from map[string]position
 }
 
-func newCopier(db *store.DB, o *Origin, p *planner, dry bool, now time.Time) (*copier, error) {
+func newCopier(db database, o *Origin, p *planner, dry bool, now time.Time) (*copier, error) {
 	c := &copier{db: db, origin: o, p: p, dry: dry, sensors: map[[16]byte]bool{}, window: partitionWindow(now), from: map[string]position{}}
 	if err := c.org.Scan(p.orgID); err != nil {
 		return nil, err
@@ -169,7 +167,7 @@ func readingsCheckpoint(unit string) string { return "sensor_readings:" + unit }
 
 // loadPositions reads the checkpoints of earlier runs.
 func (c *copier) loadPositions(ctx context.Context) error {
-	rows, err := c.db.Pool.Query(ctx, `SELECT table_name, position FROM origin_import_checkpoints
+	rows, err := c.db.pool.Query(ctx, `SELECT table_name, position FROM origin_import_checkpoints
 		WHERE organization_id = $1 AND table_name LIKE 'sensor\_readings:%' AND position IS NOT NULL`, c.p.orgID)
 	if err != nil {
 		return fmt.Errorf("reading the readings' checkpoints: %w", err)
@@ -279,7 +277,7 @@ func (c *copier) run(ctx context.Context) (*copyStats, error) {
 			defer oconn.Close(context.WithoutCancel(gctx))
 			var wconn *pgx.Conn
 			if !c.dry {
-				conn, err := c.db.Pool.Acquire(gctx)
+				conn, err := c.db.pool.Acquire(gctx)
 				if err != nil {
 					return err
 				}

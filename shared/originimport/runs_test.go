@@ -144,15 +144,15 @@ func TestDeltaRunCopiesWhatArrivedMeanwhile(t *testing.T) {
 		}
 	}
 	// the night manager verified her phone in FrostGuard; Adam's changed in the origin
-	if _, err := e.db.Pool.Exec(ctx, `UPDATE escalation_contacts SET phone_verified_at = now() WHERE id IN ($1, $2)`,
+	if _, err := testenv.Pool(e.db).Exec(ctx, `UPDATE escalation_contacts SET phone_verified_at = now() WHERE id IN ($1, $2)`,
 		origintest.ID("bistro/contact/night"), origintest.ID("harbor/contact/henry")); err != nil {
 		t.Fatal(err)
 	}
 	// Stripe has meanwhile told FrostGuard of an upgrade: its word wins
-	if _, err := e.db.Pool.Exec(ctx, `UPDATE subscriptions SET plan = 'haccp', last_event_created = now() WHERE organization_id = $1`, origintest.ID("bistro")); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(ctx, `UPDATE subscriptions SET plan = 'haccp', last_event_created = now() WHERE organization_id = $1`, origintest.ID("bistro")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Pool.Exec(ctx, `UPDATE organizations SET plan = 'haccp', sensor_limit = 100 WHERE id = $1`, origintest.ID("bistro")); err != nil {
+	if _, err := testenv.Pool(e.db).Exec(ctx, `UPDATE organizations SET plan = 'haccp', sensor_limit = 100 WHERE id = $1`, origintest.ID("bistro")); err != nil {
 		t.Fatal(err)
 	}
 	e.now = e.now.Add(time.Hour)
@@ -291,7 +291,7 @@ func TestResumeAfterKill(t *testing.T) {
 func readingsHash(t *testing.T, db *store.DB) string {
 	t.Helper()
 	var h string
-	if err := db.Pool.QueryRow(context.Background(), `SELECT md5(string_agg(concat_ws(',', unit_id, sensor_id, recorded_at, received_at,
+	if err := testenv.Pool(db).QueryRow(context.Background(), `SELECT md5(string_agg(concat_ws(',', unit_id, sensor_id, recorded_at, received_at,
 			temperature_c, humidity, battery_percent, rssi, source, raw), '|' ORDER BY unit_id, recorded_at, sensor_id, temperature_c, raw::text))
 		FROM sensor_readings`).Scan(&h); err != nil {
 		t.Fatal(err)
@@ -306,17 +306,14 @@ func resumeChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(os.Getenv("CHILD_DB"), 8)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Open(t, os.Getenv("CHILD_DB"), 8)
 	testAfterCopy = func() { time.Sleep(40 * time.Millisecond) }
 	ctx := context.Background()
 	o, err := OpenOrigin(ctx, os.Getenv("CHILD_ORIGIN"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(ctx, db, o, Options{Orgs: both, BatchRows: 500, Now: func() time.Time { return now }}); err != nil {
+	if _, err := Run(ctx, testenv.Pool(db), o, Options{Orgs: both, BatchRows: 500, Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	t.Log("the child finished before it was killed")

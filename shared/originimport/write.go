@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/frostguard/functions/shared/store"
 )
 
 // Writing our tables. Every row goes through SQL that the schema checks like
@@ -158,7 +156,7 @@ func advanceAlerts(ctx context.Context, tx pgx.Tx, orgID string, rows []row) (in
 
 // presentIDs counts how many of ids are rows of the organisation in table
 // (users and organizations: by id only).
-func presentIDs(ctx context.Context, db *store.DB, table, orgID string, ids []string) (int64, error) {
+func presentIDs(ctx context.Context, db database, table, orgID string, ids []string) (int64, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -169,7 +167,7 @@ func presentIDs(ctx context.Context, db *store.DB, table, orgID string, ids []st
 		sql += ` AND organization_id = $2`
 		args = append(args, orgID)
 	}
-	if err := db.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting %s: %w", table, err)
 	}
 	return n, nil

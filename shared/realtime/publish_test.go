@@ -11,6 +11,7 @@ import (
 	"github.com/frostguard/functions/shared/metrics"
 	"github.com/frostguard/functions/shared/realtime"
 	"github.com/frostguard/functions/shared/store"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // stuckPoster is a management API that never answers one connection,
@@ -45,7 +46,7 @@ func TestFanoutIsBoundedAndCountsFailures(t *testing.T) {
 	s := f.seed
 	ctx := context.Background()
 	var owner string
-	if err := f.db.Pool.QueryRow(ctx, `SELECT id FROM users WHERE subject = $1`, "5f1d0a52-0000-4000-8000-00000000a001").Scan(&owner); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(ctx, `SELECT id FROM users WHERE subject = $1`, "5f1d0a52-0000-4000-8000-00000000a001").Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"hangs=", "fails=", "gone=", "ok="} {

@@ -108,7 +108,7 @@ func TestSocketAccess(t *testing.T) {
 		t.Fatalf("subscribe: %+v", r)
 	}
 	var unitB string
-	if err := f.db.Pool.QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 LIMIT 1`, s.OtherOrgID).Scan(&unitB); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 LIMIT 1`, s.OtherOrgID).Scan(&unitB); err != nil {
 		t.Fatal(err)
 	}
 	if r := f.message("viewer=", "subscribe", `{"action":"subscribe","unit_id":"`+unitB+`"}`); r.Type != "error" || r.Error.Code != "NOT_FOUND" {
@@ -129,7 +129,7 @@ func TestSocketAccess(t *testing.T) {
 	}
 
 	// The viewer leaves the organisation: its next action is refused.
-	if _, err := f.db.Pool.Exec(ctx, `DELETE FROM memberships WHERE organization_id = $1
+	if _, err := testenv.Pool(f.db).Exec(ctx, `DELETE FROM memberships WHERE organization_id = $1
 		AND user_id = (SELECT id FROM users WHERE subject = $2)`, s.OrgID, devstack.ViewerA.Subject); err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +142,14 @@ func TestSocketAccess(t *testing.T) {
 	}
 
 	// An expired connection receives nothing and is deleted on the way.
-	if _, err := f.db.Pool.Exec(ctx, `UPDATE realtime_connections SET expires_at = now() - interval '1 second' WHERE id = 'short='`); err != nil {
+	if _, err := testenv.Pool(f.db).Exec(ctx, `UPDATE realtime_connections SET expires_at = now() - interval '1 second' WHERE id = 'short='`); err != nil {
 		t.Fatal(err)
 	}
 	if ids, _ := f.db.RealtimeAudience(ctx, s.OrgID, ""); len(ids) != 0 {
 		t.Fatalf("audience %q includes an expired connection", ids)
 	}
 	var n int
-	_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM realtime_connections WHERE id = 'short='`).Scan(&n)
+	_ = testenv.Pool(f.db).QueryRow(ctx, `SELECT count(*) FROM realtime_connections WHERE id = 'short='`).Scan(&n)
 	if n != 0 {
 		t.Error("the expired connection is still stored")
 	}

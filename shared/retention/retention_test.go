@@ -23,7 +23,7 @@ func newOrg(t *testing.T, db *store.DB, name, plan string) org {
 	var o org
 	var site, area string
 	q := func(dst *string, sql string, args ...any) {
-		if err := db.Pool.QueryRow(ctx, sql, args...).Scan(dst); err != nil {
+		if err := testenv.Pool(db).QueryRow(ctx, sql, args...).Scan(dst); err != nil {
 			t.Fatalf("%v: %s", err, sql)
 		}
 	}
@@ -38,7 +38,7 @@ func newOrg(t *testing.T, db *store.DB, name, plan string) org {
 
 func insertReading(t *testing.T, db *store.DB, o org, at time.Time, c float64) {
 	t.Helper()
-	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO sensor_readings (organization_id, unit_id, sensor_id, recorded_at, temperature_c, source)
+	if _, err := testenv.Pool(db).Exec(context.Background(), `INSERT INTO sensor_readings (organization_id, unit_id, sensor_id, recorded_at, temperature_c, source)
 		VALUES ($1, $2, $3, $4, $5, 'ttn')`, o.id, o.unit, o.sensor, at, c); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func insertReading(t *testing.T, db *store.DB, o org, at time.Time, c float64) {
 func count(t *testing.T, db *store.DB, sql string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := testenv.Pool(db).QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -79,7 +79,7 @@ func newRetention(t *testing.T) (*store.DB, *objects.Bucket, retention.Service, 
 	files := objects.Open(cfg, testenv.Require(t, "MINIO_BUCKET_ASSETS"))
 	now := time.Now().UTC()
 	svc := retention.Service{DB: db, Files: files, Now: func() time.Time { return now }}
-	if _, err := db.Pool.Exec(context.Background(), `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
+	if _, err := testenv.Pool(db).Exec(context.Background(), `SELECT ensure_sensor_readings_partitions(30, 1)`); err != nil {
 		t.Fatal(err)
 	}
 	return db, files, svc, now, time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -28, 0)
@@ -199,7 +199,7 @@ func TestRetentionArchivesRollsUpAndDropsPartitions(t *testing.T) {
 		t.Fatalf("with HACCP's month kept: %d, %v (partition kept: %v)", n, err, partitionExists(t, db, month))
 	}
 	// Once nobody keeps it: archived, then the empty partition dropped.
-	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET plan = 'starter' WHERE id = $1`, haccp.id); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE organizations SET plan = 'starter' WHERE id = $1`, haccp.id); err != nil {
 		t.Fatal(err)
 	}
 	if steps := runAll(); steps != 2 || count(t, db, `SELECT count(*) FROM readings_archives WHERE organization_id = $1`, haccp.id) != 1 {
@@ -235,7 +235,7 @@ func TestRetentionIgnoresAnImportingOrganisation(t *testing.T) {
 	imported := newOrg(t, db, "imported-org", "starter")
 	t.Cleanup(func() { _, _ = files.DeletePrefix(context.Background(), objects.ArchivePrefix+imported.id+"/") })
 	insertReading(t, db, imported, month.Add(time.Hour), 3)
-	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, imported.id); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE organizations SET import_state = 'importing' WHERE id = $1`, imported.id); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 40; i++ { // every partition the runs can reach
@@ -246,7 +246,7 @@ func TestRetentionIgnoresAnImportingOrganisation(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, imported.id); n != 1 || !partitionExists(t, db, month) {
 		t.Fatalf("retention archived an importing organisation's month (%d readings left)", n)
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE organizations SET import_state = NULL WHERE id = $1`, imported.id); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `UPDATE organizations SET import_state = NULL WHERE id = $1`, imported.id); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 40; i++ {

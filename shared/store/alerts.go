@@ -115,7 +115,7 @@ func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) (_ []
 	args = append(args, f.Limit)
 	sql := alertSelect + "\nWHERE " + strings.Join(where, " AND ") +
 		fmt.Sprintf("\nORDER BY a.triggered_at DESC, a.id DESC LIMIT $%d", len(args))
-	rows, err := db.Pool.Query(ctx, sql, args...)
+	rows, err := db.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -126,7 +126,7 @@ func (db *DB) ListAlerts(ctx context.Context, orgID string, f AlertFilter) (_ []
 // Alert returns one alert of the organisation.
 func (db *DB) Alert(ctx context.Context, orgID, alertID string) (_ domain.Alert, err error) {
 	defer wrap(&err, "store.Alert")
-	return alertIn(ctx, db.Pool, orgID, alertID)
+	return alertIn(ctx, db.pool, orgID, alertID)
 }
 
 type alertRowQuerier interface {
@@ -144,7 +144,7 @@ func alertIn(ctx context.Context, q alertRowQuerier, orgID, alertID string) (dom
 // AlertEvents returns an alert's timeline, oldest first.
 func (db *DB) AlertEvents(ctx context.Context, orgID, alertID string) (_ []domain.AlertEvent, err error) {
 	defer wrap(&err, "store.AlertEvents")
-	rows, err := db.Pool.Query(ctx, `SELECT e.id, e.kind, e.actor_user_id, usr.display_name, e.note, e.data, e.at
+	rows, err := db.pool.Query(ctx, `SELECT e.id, e.kind, e.actor_user_id, usr.display_name, e.note, e.data, e.at
 		FROM alert_events e LEFT JOIN users usr ON usr.id = e.actor_user_id
 		WHERE e.organization_id = $1 AND e.alert_id = $2 ORDER BY e.at, e.id`, orgID, alertID)
 	if err != nil {

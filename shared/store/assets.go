@@ -60,7 +60,7 @@ func (db *DB) CheckAssetEntity(ctx context.Context, orgID string, kind domain.As
 		return apperr.Validation(apperr.FieldError{Field: "entity_id", Message: "is required for " + string(kind)})
 	}
 	var exists bool
-	if err := db.Pool.QueryRow(ctx, q, *entityID, orgID).Scan(&exists); err != nil {
+	if err := db.pool.QueryRow(ctx, q, *entityID, orgID).Scan(&exists); err != nil {
 		return Classify(err)
 	}
 	if !exists {
@@ -84,7 +84,7 @@ func (db *DB) CreateAsset(ctx context.Context, orgID, userID string, in domain.A
 // GetAsset returns one asset of the organisation, pending or ready.
 func (db *DB) GetAsset(ctx context.Context, orgID, id string) (_ domain.Asset, err error) {
 	defer wrap(&err, "store.GetAsset")
-	a, err := scanAsset(db.Pool.QueryRow(ctx, `SELECT `+assetCols+` FROM assets a WHERE a.id = $1 AND a.organization_id = $2`, id, orgID))
+	a, err := scanAsset(db.pool.QueryRow(ctx, `SELECT `+assetCols+` FROM assets a WHERE a.id = $1 AND a.organization_id = $2`, id, orgID))
 	return a, hierNotFound(err, "asset")
 }
 
@@ -109,7 +109,7 @@ func (db *DB) ListAssets(ctx context.Context, orgID string, f AssetFilter) (_ []
 	q.args = append(q.args, f.Limit)
 	sql := `SELECT ` + assetCols + ` FROM assets a WHERE ` + strings.Join(q.conds, " AND ") +
 		` ORDER BY a.created_at DESC, a.id DESC LIMIT $` + strconv.Itoa(len(q.args))
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}

@@ -87,7 +87,7 @@ func (p *PendingAudit) readBefore(ctx context.Context, tx pgx.Tx) error {
 // deletion) writes nothing.
 func (db *DB) InsertAudit(ctx context.Context, rec AuditRecord) (err error) {
 	defer wrap(&err, "store.InsertAudit")
-	return Classify(insertAuditRecord(ctx, db.Pool, rec))
+	return Classify(insertAuditRecord(ctx, db.pool, rec))
 }
 
 // querier is a transaction or the pool.
@@ -195,7 +195,7 @@ var auditTables = map[string]string{
 // table here or a row that does not exist.
 func (db *DB) AuditSnapshot(ctx context.Context, orgID, entityType, id string) (row json.RawMessage, ok bool, err error) {
 	defer wrap(&err, "store.AuditSnapshot")
-	row, ok, err = auditSnapshot(ctx, db.Pool, orgID, entityType, id)
+	row, ok, err = auditSnapshot(ctx, db.pool, orgID, entityType, id)
 	return row, ok, Classify(err)
 }
 
@@ -280,7 +280,7 @@ func (db *DB) ListAudit(ctx context.Context, orgID string, f AuditFilter) (_ []A
 		where = append(where, fmt.Sprintf("(a.at, a.id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	rows, err := db.Pool.Query(ctx, `SELECT a.id, a.actor_user_id::text, coalesce(u.display_name, u.email), a.actor_type, a.action,
+	rows, err := db.pool.Query(ctx, `SELECT a.id, a.actor_user_id::text, coalesce(u.display_name, u.email), a.actor_type, a.action,
 			a.entity_type, a.entity_id::text, a.before, a.after, a.request_id, a.at
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
 		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(`

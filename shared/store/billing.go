@@ -21,7 +21,7 @@ func (db *DB) BillingStatus(ctx context.Context, orgID string) (_ domain.Billing
 	// subscription row reads as a trial ending at organizations.trial_ends_at.
 	// Sensors count against the limit when registered and installed in a
 	// live unit, the same rule the sensor routes enforce.
-	err = db.Pool.QueryRow(ctx, `SELECT o.plan, coalesce(s.status, 'trial'), coalesce(s.trial_ends_at, o.trial_ends_at),
+	err = db.pool.QueryRow(ctx, `SELECT o.plan, coalesce(s.status, 'trial'), coalesce(s.trial_ends_at, o.trial_ends_at),
 			s.current_period_end, coalesce(s.cancel_at_period_end, false), o.sensor_limit,
 			`+registeredSensors("o.id")+`
 		FROM organizations o LEFT JOIN subscriptions s ON s.organization_id = o.id

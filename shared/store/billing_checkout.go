@@ -27,7 +27,7 @@ type CheckoutState struct {
 func (db *DB) CheckoutState(ctx context.Context, orgID string) (_ CheckoutState, err error) {
 	defer wrap(&err, "store.CheckoutState")
 	var c CheckoutState
-	err = db.Pool.QueryRow(ctx, `SELECT o.name, coalesce(o.stripe_customer_id, s.stripe_customer_id, ''),
+	err = db.pool.QueryRow(ctx, `SELECT o.name, coalesce(o.stripe_customer_id, s.stripe_customer_id, ''),
 			coalesce(s.stripe_subscription_id, ''), coalesce(s.status, 'trial')
 		FROM organizations o LEFT JOIN subscriptions s ON s.organization_id = o.id
 		WHERE o.id = $1`, orgID).Scan(&c.OrgName, &c.CustomerID, &c.SubscriptionID, &c.Status)
@@ -108,7 +108,7 @@ type WriteEntitlement struct {
 // ending at organizations.trial_ends_at.
 func (db *DB) MemberEntitlement(ctx context.Context, orgID, userID string) (e WriteEntitlement, ok bool, err error) {
 	defer wrap(&err, "store.MemberEntitlement")
-	err = db.Pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
+	err = db.pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
 			coalesce(s.trial_ends_at, o.trial_ends_at), s.current_period_end
 		FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id

@@ -30,7 +30,7 @@ func BenchmarkInsertCeiling(b *testing.B) {
 	ctx := context.Background()
 	const sensors = 256
 	var orgID string
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Ceiling', 'ceiling') RETURNING id`).Scan(&orgID); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Ceiling', 'ceiling') RETURNING id`).Scan(&orgID); err != nil {
 		b.Fatal(err)
 	}
 	for _, sql := range []string{
@@ -41,12 +41,12 @@ func BenchmarkInsertCeiling(b *testing.B) {
 		`INSERT INTO sensors (organization_id, unit_id, dev_eui, model)
 			SELECT organization_id, id, upper(lpad(to_hex(row_number() OVER (ORDER BY id)), 16, '0')), 'LHT65' FROM units WHERE organization_id = $1`,
 	} {
-		if _, err := db.Pool.Exec(ctx, sql, orgID); err != nil {
+		if _, err := testenv.Pool(db).Exec(ctx, sql, orgID); err != nil {
 			b.Fatalf("%v\n%s", err, sql)
 		}
 	}
 	type target struct{ unit, sensor string }
-	rows, err := db.Pool.Query(ctx, `SELECT unit_id, id FROM sensors WHERE organization_id = $1 ORDER BY dev_eui`, orgID)
+	rows, err := testenv.Pool(db).Query(ctx, `SELECT unit_id, id FROM sensors WHERE organization_id = $1 ORDER BY dev_eui`, orgID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func BenchmarkInsertCeiling(b *testing.B) {
 		b.Fatalf("%d sensors (%v)", len(targets), rows.Err())
 	}
 	raw := ceilingRaw()
-	db.Pool.Reset() // the setup's row counters flushed before any run
+	testenv.Pool(db).Reset() // the setup's row counters flushed before any run
 	var seq atomic.Int64
 	base := time.Now().Add(-time.Hour)
 

@@ -76,7 +76,7 @@ func (db *DB) ListContacts(ctx context.Context, orgID string, f ContactFilter) (
 	q.args = append(q.args, f.Limit)
 	sql := `SELECT ` + contactCols + ` FROM escalation_contacts c WHERE ` + strings.Join(q.conds, " AND ") +
 		` ORDER BY c.created_at, c.id LIMIT $` + strconv.Itoa(len(q.args))
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -87,7 +87,7 @@ func (db *DB) ListContacts(ctx context.Context, orgID string, f ContactFilter) (
 // GetContact returns one contact of the organisation (active or not).
 func (db *DB) GetContact(ctx context.Context, orgID, id string) (_ EscalationContact, err error) {
 	defer wrap(&err, "store.GetContact")
-	c, err := scanContact(db.Pool.QueryRow(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
+	c, err := scanContact(db.pool.QueryRow(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
 		WHERE c.id = $1 AND c.organization_id = $2`, id, orgID))
 	return c, hierNotFound(err, "contact")
 }
@@ -186,7 +186,7 @@ type ContactName struct {
 // other tenants. It is bounded by the number of contacts.
 func (db *DB) ListSMSOptOuts(ctx context.Context, orgID string) (_ []SMSOptOut, err error) {
 	defer wrap(&err, "store.ListSMSOptOuts")
-	rows, err := db.Pool.Query(ctx, `SELECT o.phone, o.opted_out_at, o.source,
+	rows, err := db.pool.Query(ctx, `SELECT o.phone, o.opted_out_at, o.source,
 			json_agg(json_build_object('id', c.id, 'name', c.name) ORDER BY c.name, c.id)
 		FROM sms_opt_outs o JOIN escalation_contacts c ON c.phone = o.phone AND c.organization_id = $1
 		GROUP BY o.phone, o.opted_out_at, o.source

@@ -49,7 +49,7 @@ func (db *DB) AddCorrectiveActions(ctx context.Context, orgID, alertID, userID s
 // CorrectiveActions returns an alert's recorded actions, oldest first.
 func (db *DB) CorrectiveActions(ctx context.Context, orgID, alertID string) (_ []domain.CorrectiveAction, err error) {
 	defer wrap(&err, "store.CorrectiveActions")
-	m, err := correctiveActionsOf(ctx, db.Pool, orgID, []string{alertID})
+	m, err := correctiveActionsOf(ctx, db.pool, orgID, []string{alertID})
 	if err != nil {
 		return nil, Classify(err)
 	}

@@ -76,7 +76,7 @@ func (db *DB) Dashboard(ctx context.Context, orgID string) (_ domain.Dashboard, 
 			}
 			return rows.Err()
 		})
-	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return d, Classify(err)
 	}
 	for i := range d.Units {

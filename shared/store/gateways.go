@@ -59,7 +59,7 @@ func scanGateway(row pgx.Row) (Gateway, error) {
 // after the given position (zero: from the start).
 func (db *DB) Gateways(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int) (_ []Gateway, err error) {
 	defer wrap(&err, "store.Gateways")
-	rows, err := db.Pool.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways
+	rows, err := db.pool.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways
 		WHERE organization_id = $1 AND deleted_at IS NULL
 		AND ($2::uuid IS NULL OR (created_at, id) > ($3, $2))
 		ORDER BY created_at, id LIMIT $4`, orgID, sensorNullString(afterID), afterTime, limit)
@@ -73,7 +73,7 @@ func (db *DB) Gateways(ctx context.Context, orgID string, afterTime time.Time, a
 // Gateway returns one live gateway of the organisation.
 func (db *DB) Gateway(ctx context.Context, orgID, id string) (_ Gateway, err error) {
 	defer wrap(&err, "store.Gateway")
-	return scanGateway(db.Pool.QueryRow(ctx, `SELECT `+gatewayColumns+` FROM gateways
+	return scanGateway(db.pool.QueryRow(ctx, `SELECT `+gatewayColumns+` FROM gateways
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, id))
 }
 
@@ -237,7 +237,7 @@ func scanGatewayOwner(row pgx.Row) (TTNGatewayOwner, error) {
 // TTNGatewayOwner returns the organisation's gateway owner and key.
 func (db *DB) TTNGatewayOwner(ctx context.Context, orgID string) (_ TTNGatewayOwner, err error) {
 	defer wrap(&err, "store.TTNGatewayOwner")
-	return scanGatewayOwner(db.Pool.QueryRow(ctx, `SELECT `+gatewayOwnerColumns+` FROM network_connections
+	return scanGatewayOwner(db.pool.QueryRow(ctx, `SELECT `+gatewayOwnerColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
@@ -278,7 +278,7 @@ func (db *DB) TTNGatewayKey(ctx context.Context, orgID string) (_ GatewayCredent
 	defer wrap(&err, "store.TTNGatewayKey")
 	var c GatewayCredentials
 	var kind, id *string
-	err = db.Pool.QueryRow(ctx, `SELECT gateway_owner_type, gateway_owner_id, gateway_api_key_ciphertext,
+	err = db.pool.QueryRow(ctx, `SELECT gateway_owner_type, gateway_owner_id, gateway_api_key_ciphertext,
 			coalesce(cluster, '')
 		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID).
 		Scan(&kind, &id, &c.SealedKey, &c.Cluster)

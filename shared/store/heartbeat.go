@@ -40,7 +40,7 @@ func (db *DB) RecordSweep(ctx context.Context, r SweepRun) (err error) {
 	if r.OK {
 		success = &r.FinishedAt
 	}
-	_, err = db.Pool.Exec(ctx, `INSERT INTO sweeper_heartbeat (id, last_started_at, last_finished_at, last_success_at, last_error, last_report)
+	_, err = db.pool.Exec(ctx, `INSERT INTO sweeper_heartbeat (id, last_started_at, last_finished_at, last_success_at, last_error, last_report)
 		VALUES (true, $1, $2, $3, nullif($4, ''), $5)
 		ON CONFLICT (id) DO UPDATE SET last_started_at = EXCLUDED.last_started_at, last_finished_at = EXCLUDED.last_finished_at,
 			last_success_at = coalesce(EXCLUDED.last_success_at, sweeper_heartbeat.last_success_at),
@@ -71,7 +71,7 @@ func (db *DB) SweeperHealth(ctx context.Context, now time.Time) (_ SweeperHealth
 	b := &pgx.Batch{}
 	b.Queue(`SELECT last_success_at, last_finished_at, coalesce(last_error, '') FROM sweeper_heartbeat WHERE id`)
 	b.Queue(`SELECT min(next_attempt_at) FROM notifications WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1`, now)
-	br := db.Pool.SendBatch(ctx, b)
+	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
 	err = br.QueryRow().Scan(&h.LastSuccessAt, &h.LastRunAt, &h.LastError)
 	switch {

@@ -103,7 +103,7 @@ func (db *DB) ListSites(ctx context.Context, orgID string, f HierarchyFilter) (_
 	defer wrap(&err, "store.ListSites")
 	var q hierQuery
 	sql := q.list(`SELECT `+siteCols+` FROM sites s`, "s", orgID, f)
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -114,7 +114,7 @@ func (db *DB) ListSites(ctx context.Context, orgID string, f HierarchyFilter) (_
 // GetSite returns a live site of the organisation.
 func (db *DB) GetSite(ctx context.Context, orgID, id string) (_ domain.Site, err error) {
 	defer wrap(&err, "store.GetSite")
-	s, err := scanSite(db.Pool.QueryRow(ctx, `SELECT `+siteCols+` FROM sites s
+	s, err := scanSite(db.pool.QueryRow(ctx, `SELECT `+siteCols+` FROM sites s
 		WHERE s.id = $1 AND s.organization_id = $2 AND s.deleted_at IS NULL`, id, orgID))
 	return s, hierNotFound(err, "site")
 }
@@ -256,7 +256,7 @@ func (db *DB) ListAreas(ctx context.Context, orgID string, f HierarchyFilter) (_
 		q.where("a.site_id = ?", f.SiteID)
 	}
 	sql := q.list(`SELECT `+areaCols+` FROM areas a`, "a", orgID, f)
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -267,7 +267,7 @@ func (db *DB) ListAreas(ctx context.Context, orgID string, f HierarchyFilter) (_
 // GetArea returns a live area of the organisation.
 func (db *DB) GetArea(ctx context.Context, orgID, id string) (_ domain.Area, err error) {
 	defer wrap(&err, "store.GetArea")
-	a, err := scanArea(db.Pool.QueryRow(ctx, `SELECT `+areaCols+` FROM areas a
+	a, err := scanArea(db.pool.QueryRow(ctx, `SELECT `+areaCols+` FROM areas a
 		WHERE a.id = $1 AND a.organization_id = $2 AND a.deleted_at IS NULL`, id, orgID))
 	return a, hierNotFound(err, "area")
 }

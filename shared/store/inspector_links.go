@@ -73,7 +73,7 @@ func (db *DB) CreateInspectorLink(ctx context.Context, orgID string, in Inspecto
 // after (afterTime, afterID)).
 func (db *DB) InspectorLinks(ctx context.Context, orgID string, afterTime time.Time, afterID string, limit int, now time.Time) (_ []domain.InspectorLink, err error) {
 	defer wrap(&err, "store.InspectorLinks")
-	rows, err := db.Pool.Query(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1
+	rows, err := db.pool.Query(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1
 		AND ($2::uuid IS NULL OR (l.created_at, l.id) < ($3, $2))
 		ORDER BY l.created_at DESC, l.id DESC LIMIT $4`, orgID, sensorNullString(afterID), afterTime, limit)
 	if err != nil {
@@ -89,7 +89,7 @@ func (db *DB) InspectorLinks(ctx context.Context, orgID string, afterTime time.T
 // InspectorLink returns one link of the organisation.
 func (db *DB) InspectorLink(ctx context.Context, orgID, id string, now time.Time) (_ domain.InspectorLink, err error) {
 	defer wrap(&err, "store.InspectorLink")
-	l, err := scanInspectorLink(db.Pool.QueryRow(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1 AND l.id = $2`, orgID, id), now)
+	l, err := scanInspectorLink(db.pool.QueryRow(ctx, inspectorLinkSelect+` WHERE l.organization_id = $1 AND l.id = $2`, orgID, id), now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, apperr.New(apperr.NotFound, "inspector link not found")
 	}
@@ -221,7 +221,7 @@ type InspectorOrg struct {
 func (db *DB) InspectorOrg(ctx context.Context, sc domain.InspectorScope) (_ InspectorOrg, err error) {
 	defer wrap(&err, "store.InspectorOrg")
 	var o InspectorOrg
-	err = db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, sc.OrgID).
+	err = db.pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, sc.OrgID).
 		Scan(&o.ID, &o.Name, &o.TimeZone, &o.TempUnit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "organization not found")
@@ -229,7 +229,7 @@ func (db *DB) InspectorOrg(ctx context.Context, sc domain.InspectorScope) (_ Ins
 	if err != nil {
 		return o, Classify(err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT s.id, s.name, COALESCE(NULLIF(s.timezone, ''), $3) FROM sites s
+	rows, err := db.pool.Query(ctx, `SELECT s.id, s.name, COALESCE(NULLIF(s.timezone, ''), $3) FROM sites s
 		WHERE s.organization_id = $1 AND s.id = ANY($2::uuid[]) AND s.deleted_at IS NULL ORDER BY s.name, s.id`,
 		sc.OrgID, sc.SiteIDs, o.TimeZone)
 	if err != nil {

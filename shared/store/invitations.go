@@ -134,7 +134,7 @@ func (db *DB) OrgInvitations(ctx context.Context, orgID string, afterTime time.T
 	if afterID != "" {
 		after = &afterID
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT `+orgInvitationColumns+`
+	rows, err := db.pool.Query(ctx, `SELECT `+orgInvitationColumns+`
 		FROM memberships m LEFT JOIN users u ON u.id = m.invited_by
 		WHERE m.organization_id = $1 AND m.status = 'pending'
 		AND ($3::uuid IS NULL OR (m.created_at, m.id) > ($2, $3::uuid))
@@ -222,7 +222,7 @@ func lockInvitation(ctx context.Context, tx pgx.Tx, orgID, actorID, id string, c
 // (the caller has checked that the address is the user's, verified).
 func (db *DB) UserInvitations(ctx context.Context, email string) (_ []domain.Invitation, err error) {
 	defer wrap(&err, "store.UserInvitations")
-	rows, err := db.Pool.Query(ctx, `SELECT m.id, m.organization_id, o.name, m.role, coalesce(u.display_name, u.email, ''),
+	rows, err := db.pool.Query(ctx, `SELECT m.id, m.organization_id, o.name, m.role, coalesce(u.display_name, u.email, ''),
 			m.invited_at, m.invite_expires_at
 		FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN users u ON u.id = m.invited_by
 		WHERE m.status = 'pending' AND lower(m.invited_email) = lower($1) AND m.invite_expires_at > now()

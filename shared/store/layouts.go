@@ -41,7 +41,7 @@ type LayoutScreen struct {
 // Layouts lists the user's layouts of one screen, by slot.
 func (db *DB) Layouts(ctx context.Context, orgID, userID string, s LayoutScreen) (_ []domain.DashboardLayout, err error) {
 	defer wrap(&err, "store.Layouts")
-	rows, err := db.Pool.Query(ctx, `SELECT `+layoutCols+` FROM dashboard_layouts
+	rows, err := db.pool.Query(ctx, `SELECT `+layoutCols+` FROM dashboard_layouts
 		WHERE organization_id = $1 AND user_id = $2 AND entity_type = $3 AND entity_id = $4 ORDER BY slot`,
 		orgID, userID, s.EntityType, s.EntityID)
 	if err != nil {

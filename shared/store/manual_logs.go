@@ -130,7 +130,7 @@ type ManualLogFilter struct {
 func (db *DB) ManualLogs(ctx context.Context, f ManualLogFilter) (_ []domain.ManualLog, err error) {
 	defer wrap(&err, "store.ManualLogs")
 	var unit string
-	err = db.Pool.QueryRow(ctx, `SELECT o.temp_unit FROM units u JOIN organizations o ON o.id = u.organization_id
+	err = db.pool.QueryRow(ctx, `SELECT o.temp_unit FROM units u JOIN organizations o ON o.id = u.organization_id
 		WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`, f.OrgID, f.UnitID).Scan(&unit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "unit not found")
@@ -155,7 +155,7 @@ func (db *DB) ManualLogs(ctx context.Context, f ManualLogFilter) (_ []domain.Man
 		where = append(where, fmt.Sprintf("(l.recorded_at, l.id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	rows, err := db.Pool.Query(ctx, `SELECT l.id, l.unit_id, l.temperature_c::float8, l.recorded_at, l.notes, l.corrective_action,
+	rows, err := db.pool.Query(ctx, `SELECT l.id, l.unit_id, l.temperature_c::float8, l.recorded_at, l.notes, l.corrective_action,
 			l.user_id::text, coalesce(us.display_name, us.email), l.created_at
 		FROM manual_temperature_logs l LEFT JOIN users us ON us.id = l.user_id
 		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(`

@@ -54,7 +54,7 @@ func (db *DB) Members(ctx context.Context, orgID string, q MemberQuery) (_ []dom
 	if !q.UpdatedSince.IsZero() {
 		since = &q.UpdatedSince
 	}
-	rows, err := db.Pool.Query(ctx, memberSelect+`
+	rows, err := db.pool.Query(ctx, memberSelect+`
 		WHERE m.organization_id = $1
 		AND ($2::timestamptz IS NULL OR (m.created_at, m.id) > ($2, $3::uuid))
 		AND ($4::timestamptz IS NULL OR m.updated_at > $4)
@@ -69,7 +69,7 @@ func (db *DB) Members(ctx context.Context, orgID string, q MemberQuery) (_ []dom
 // Member returns one membership of the organisation.
 func (db *DB) Member(ctx context.Context, orgID, memberID string) (_ domain.OrgMember, err error) {
 	defer wrap(&err, "store.Member")
-	return scanMember(db.Pool.QueryRow(ctx, memberSelect+` WHERE m.organization_id = $1 AND m.id = $2`, orgID, memberID))
+	return scanMember(db.pool.QueryRow(ctx, memberSelect+` WHERE m.organization_id = $1 AND m.id = $2`, orgID, memberID))
 }
 
 func emailConflict(msg string) error {

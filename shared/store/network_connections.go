@@ -28,7 +28,7 @@ func scanChirpStackConnection(row pgx.Row) (domain.ChirpStackConnection, error) 
 // ChirpStackConnection reads the organisation's ChirpStack connection (NotFound without one).
 func (db *DB) ChirpStackConnection(ctx context.Context, orgID string) (_ domain.ChirpStackConnection, err error) {
 	defer wrap(&err, "store.ChirpStackConnection")
-	c, err := scanChirpStackConnection(db.Pool.QueryRow(ctx, `SELECT `+chirpStackColumns+` FROM network_connections
+	c, err := scanChirpStackConnection(db.pool.QueryRow(ctx, `SELECT `+chirpStackColumns+` FROM network_connections
 		WHERE organization_id = $1 AND kind = 'chirpstack'`, orgID))
 	if err != nil {
 		return c, Classify(err)

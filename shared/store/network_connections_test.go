@@ -17,7 +17,7 @@ func TestChirpStackConnectionsAreTheOrganisations(t *testing.T) {
 	ctx := context.Background()
 	var a, b string
 	for _, org := range []*string{&a, &b} {
-		if err := db.Pool.QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Org', gen_random_uuid()::text) RETURNING id`).Scan(org); err != nil {
+		if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Org', gen_random_uuid()::text) RETURNING id`).Scan(org); err != nil {
 			t.Fatal(err)
 		}
 	}

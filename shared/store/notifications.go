@@ -59,7 +59,7 @@ func (db *DB) ListNotifications(ctx context.Context, orgID string, f Notificatio
 	sql := `SELECT ` + notificationLogColumns + `
 		FROM notifications WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d", len(args))
-	rows, err := db.Pool.Query(ctx, sql, args...)
+	rows, err := db.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}

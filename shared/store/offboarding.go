@@ -22,7 +22,7 @@ import (
 // remembering to.
 func (db *DB) OrgTables(ctx context.Context) (_ []string, err error) {
 	defer wrap(&err, "store.OrgTables")
-	rows, err := db.Pool.Query(ctx, `SELECT c.relname FROM pg_class c
+	rows, err := db.pool.Query(ctx, `SELECT c.relname FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped
 		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -49,7 +49,7 @@ func (db *DB) CopyOrgTable(ctx context.Context, orgID, table string, w io.Writer
 	if table == "organizations" {
 		column = "id"
 	}
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return 0, Classify(err)
 	}
@@ -116,7 +116,7 @@ func (db *DB) RequestExport(ctx context.Context, orgID, userID, email string) (_
 // Export returns one export of the organisation (404 for another's).
 func (db *DB) Export(ctx context.Context, orgID, exportID string) (_ OrganizationExport, err error) {
 	defer wrap(&err, "store.Export")
-	e, err := scanExport(db.Pool.QueryRow(ctx, `SELECT `+exportColumns+` FROM organization_exports
+	e, err := scanExport(db.pool.QueryRow(ctx, `SELECT `+exportColumns+` FROM organization_exports
 		WHERE organization_id = $1 AND id = $2`, orgID, exportID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, apperr.New(apperr.NotFound, "no such export")
@@ -130,7 +130,7 @@ func (db *DB) Export(ctx context.Context, orgID, exportID string) (_ Organizatio
 // PendingExports lists exports to build, oldest first.
 func (db *DB) PendingExports(ctx context.Context, limit int) (_ []OrganizationExport, err error) {
 	defer wrap(&err, "store.PendingExports")
-	rows, err := db.Pool.Query(ctx, `SELECT `+exportColumns+` FROM organization_exports
+	rows, err := db.pool.Query(ctx, `SELECT `+exportColumns+` FROM organization_exports
 		WHERE status = 'pending' ORDER BY created_at LIMIT $1`, limit)
 	if err != nil {
 		return nil, Classify(err)
@@ -151,14 +151,14 @@ func (db *DB) FinishExport(ctx context.Context, id, key string, size int64, tabl
 	defer wrap(&err, "store.FinishExport")
 	if cause == nil {
 		t, _ := json.Marshal(tables)
-		_, err = db.Pool.Exec(ctx, `UPDATE organization_exports SET status = 'ready', s3_key = $2, size_bytes = $3,
+		_, err = db.pool.Exec(ctx, `UPDATE organization_exports SET status = 'ready', s3_key = $2, size_bytes = $3,
 			tables = $4, error = NULL, attempts = attempts + 1, completed_at = now() WHERE id = $1`, id, key, size, t)
 	} else {
 		msg := cause.Error()
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
-		_, err = db.Pool.Exec(ctx, `UPDATE organization_exports SET attempts = attempts + 1, error = $2,
+		_, err = db.pool.Exec(ctx, `UPDATE organization_exports SET attempts = attempts + 1, error = $2,
 			status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE status END,
 			completed_at = CASE WHEN attempts + 1 >= $3 THEN now() END WHERE id = $1`, id, msg, maxExportAttempts)
 	}
@@ -210,7 +210,7 @@ func (db *DB) RequestDeletion(ctx context.Context, orgID, userID string, now tim
 // CancelDeletion withdraws a pending deletion; it reports whether one was pending.
 func (db *DB) CancelDeletion(ctx context.Context, orgID string) (_ bool, err error) {
 	defer wrap(&err, "store.CancelDeletion")
-	tag, err := db.Pool.Exec(ctx, `UPDATE organizations SET deletion_requested_at = NULL, deletion_requested_by = NULL,
+	tag, err := db.pool.Exec(ctx, `UPDATE organizations SET deletion_requested_at = NULL, deletion_requested_by = NULL,
 		deletion_due_at = NULL, updated_at = now() WHERE id = $1 AND deletion_due_at IS NOT NULL`, orgID)
 	if err != nil {
 		return false, Classify(err)
@@ -221,7 +221,7 @@ func (db *DB) CancelDeletion(ctx context.Context, orgID string) (_ bool, err err
 // DueDeletions lists organisations whose grace period is over.
 func (db *DB) DueDeletions(ctx context.Context, now time.Time, limit int) (_ []OrganizationDeletion, err error) {
 	defer wrap(&err, "store.DueDeletions")
-	rows, err := db.Pool.Query(ctx, `SELECT id, name, deletion_requested_at, deletion_requested_by, deletion_due_at
+	rows, err := db.pool.Query(ctx, `SELECT id, name, deletion_requested_at, deletion_requested_by, deletion_due_at
 		FROM organizations WHERE deletion_due_at <= $1 ORDER BY deletion_due_at LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, Classify(err)
@@ -249,11 +249,11 @@ const readingsDeleteBatch = 20000
 func (db *DB) DeleteOrganization(ctx context.Context, d OrganizationDeletion, objectsDeleted int, now time.Time) (_ bool, err error) {
 	defer wrap(&err, "store.DeleteOrganization")
 	var readings int64
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, d.OrgID).Scan(&readings); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM sensor_readings WHERE organization_id = $1`, d.OrgID).Scan(&readings); err != nil {
 		return false, Classify(err)
 	}
 	for {
-		tag, err := db.Pool.Exec(ctx, `DELETE FROM sensor_readings WHERE organization_id = $1 AND id IN (
+		tag, err := db.pool.Exec(ctx, `DELETE FROM sensor_readings WHERE organization_id = $1 AND id IN (
 			SELECT id FROM sensor_readings WHERE organization_id = $1 LIMIT $2)
 			AND EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND deletion_due_at <= $3)`, d.OrgID, readingsDeleteBatch, now)
 		if err != nil {

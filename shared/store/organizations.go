@@ -114,7 +114,7 @@ func candidate(base string, i, max int) (string, error) {
 // Organization returns the organisation's settings.
 func (db *DB) Organization(ctx context.Context, orgID string) (_ domain.Organization, err error) {
 	defer wrap(&err, "store.Organization")
-	return scanOrganization(db.Pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, orgID))
+	return scanOrganization(db.pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`, orgID))
 }
 
 // UpdateOrganization applies a validated patch.
@@ -152,7 +152,7 @@ const firstTTNConnection = `SELECT id FROM network_connections WHERE organizatio
 // TTNConnection returns the organisation's TTN connection.
 func (db *DB) TTNConnection(ctx context.Context, orgID string) (_ domain.TTNConnection, err error) {
 	defer wrap(&err, "store.TTNConnection")
-	return scanTTNConnection(db.Pool.QueryRow(ctx, `SELECT `+ttnColumns+` FROM network_connections
+	return scanTTNConnection(db.pool.QueryRow(ctx, `SELECT `+ttnColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 

@@ -307,7 +307,7 @@ func (db *DB) MarkOutboxSent(ctx context.Context, id string, attempt int, provid
 // MarkOutboxRetry puts a failed attempt back to pending until at.
 func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at time.Time, lastErr string, now time.Time) (_ bool, err error) {
 	defer wrap(&err, "store.MarkOutboxRetry")
-	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'pending', next_attempt_at = $3, last_error = $4, updated_at = $5
+	tag, err := db.pool.Exec(ctx, `UPDATE notifications SET status = 'pending', next_attempt_at = $3, last_error = $4, updated_at = $5
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, at, lastErr, now)
 	return tag.RowsAffected() == 1, Classify(err)
 }
@@ -316,7 +316,7 @@ func (db *DB) MarkOutboxRetry(ctx context.Context, id string, attempt int, at ti
 // paged on their next channel (fallback_due).
 func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, lastErr string, now time.Time) (_ bool, err error) {
 	defer wrap(&err, "store.MarkOutboxFailed")
-	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4,
+	tag, err := db.pool.Exec(ctx, `UPDATE notifications SET status = 'failed', failed_at = $4, last_error = $3, updated_at = $4,
 			call_state = CASE WHEN channel = 'voice' THEN 'failed' END, fallback_due = `+fallbackDueSQL+`
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, lastErr, now)
 	return tag.RowsAffected() == 1, Classify(err)
@@ -326,7 +326,7 @@ func (db *DB) MarkOutboxFailed(ctx context.Context, id string, attempt int, last
 // out of time before calling the provider): due now, attempt not counted.
 func (db *DB) ReleaseOutbox(ctx context.Context, id string, attempt int, now time.Time) (_ bool, err error) {
 	defer wrap(&err, "store.ReleaseOutbox")
-	tag, err := db.Pool.Exec(ctx, `UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = $3,
+	tag, err := db.pool.Exec(ctx, `UPDATE notifications SET status = 'pending', attempts = attempts - 1, next_attempt_at = $3,
 			updated_at = $3
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`, id, attempt, now)
 	return tag.RowsAffected() == 1, Classify(err)

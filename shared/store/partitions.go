@@ -8,6 +8,6 @@ import "context"
 func (db *DB) EnsureReadingPartitions(ctx context.Context, monthsBack, monthsAhead int) (_ int, err error) {
 	defer wrap(&err, "store.EnsureReadingPartitions")
 	var created int
-	err = db.Pool.QueryRow(ctx, `SELECT ensure_sensor_readings_partitions($1, $2)`, monthsBack, monthsAhead).Scan(&created)
+	err = db.pool.QueryRow(ctx, `SELECT ensure_sensor_readings_partitions($1, $2)`, monthsBack, monthsAhead).Scan(&created)
 	return created, Classify(err)
 }

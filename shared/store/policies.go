@@ -89,7 +89,7 @@ func (db *DB) ListPolicies(ctx context.Context, orgID string, f PolicyFilter) (_
 	q.args = append(q.args, f.Limit)
 	sql := `SELECT ` + policyCols + ` FROM notification_policies p WHERE ` + strings.Join(q.conds, " AND ") +
 		` ORDER BY p.created_at, p.id LIMIT $` + strconv.Itoa(len(q.args))
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -100,7 +100,7 @@ func (db *DB) ListPolicies(ctx context.Context, orgID string, f PolicyFilter) (_
 // GetPolicy returns one policy of the organisation.
 func (db *DB) GetPolicy(ctx context.Context, orgID, id string) (_ NotificationPolicy, err error) {
 	defer wrap(&err, "store.GetPolicy")
-	p, err := scanPolicy(db.Pool.QueryRow(ctx, `SELECT `+policyCols+` FROM notification_policies p
+	p, err := scanPolicy(db.pool.QueryRow(ctx, `SELECT `+policyCols+` FROM notification_policies p
 		WHERE p.id = $1 AND p.organization_id = $2`, id, orgID))
 	return p, hierNotFound(err, "notification policy")
 }

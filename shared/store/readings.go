@@ -35,7 +35,7 @@ func (db *DB) ReadingUnit(ctx context.Context, orgID, unitID string) (_ ReadingU
 	defer wrap(&err, "store.ReadingUnit")
 	var u ReadingUnit
 	var rawFrom *time.Time
-	err = db.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.site_id, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
+	err = db.pool.QueryRow(ctx, `SELECT u.id, u.name, u.site_id, o.temp_unit, u.temp_min_c::float8, u.temp_max_c::float8,
 			coalesce(nullif(s.timezone, ''), o.timezone),
 			(SELECT max(month)::timestamp AT TIME ZONE 'UTC' + interval '1 month' FROM readings_archives a WHERE a.organization_id = o.id)
 		FROM units u JOIN organizations o ON o.id = u.organization_id JOIN sites s ON s.id = u.site_id
@@ -96,7 +96,7 @@ func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time
 	if rg.UnitID == "" {
 		owner, id = "sensor_id", rg.SensorID
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT `+readingCols+`
+	rows, err := db.pool.Query(ctx, `SELECT `+readingCols+`
 		FROM sensor_readings
 		WHERE organization_id = $1 AND `+owner+` = $2 AND recorded_at >= $3 AND recorded_at < $4
 		AND ($5::bigint IS NULL OR recorded_at > $6 OR (recorded_at = $6 AND id > $5))
@@ -114,7 +114,7 @@ func (db *DB) Readings(ctx context.Context, rg ReadingRange, afterTime time.Time
 // field the sensor sent, not only the unit's last temperature.
 func (db *DB) LatestUnitReading(ctx context.Context, orgID, unitID string, from, to time.Time) (_ *domain.Reading, err error) {
 	defer wrap(&err, "store.LatestUnitReading")
-	x, err := scanReading(db.Pool.QueryRow(ctx, `SELECT `+readingCols+` FROM sensor_readings
+	x, err := scanReading(db.pool.QueryRow(ctx, `SELECT `+readingCols+` FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
 		ORDER BY recorded_at DESC, id DESC LIMIT 1`, orgID, unitID, from, to))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -174,7 +174,7 @@ func (db *DB) ReadingBuckets(ctx context.Context, rg ReadingRange, w time.Durati
 		SELECT ` + bucket + ` AS bucket, min(min_c)::float8, round(sum(sum_c) / sum(n), 2)::float8, max(max_c)::float8, sum(n)
 		FROM src GROUP BY bucket ORDER BY bucket`
 	}
-	rows, err := db.Pool.Query(ctx, query, args...)
+	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -202,7 +202,7 @@ type LatestFilter struct {
 // of sensor_readings.
 func (db *DB) LatestReadings(ctx context.Context, orgID string, f LatestFilter) (_ []domain.LatestReading, err error) {
 	defer wrap(&err, "store.LatestReadings")
-	rows, err := db.Pool.Query(ctx, `SELECT u.id, u.name, u.site_id, u.area_id, u.status, u.last_reading_at,
+	rows, err := db.pool.Query(ctx, `SELECT u.id, u.name, u.site_id, u.area_id, u.status, u.last_reading_at,
 		u.last_temp_c::float8, u.door_open, u.created_at
 		FROM units u
 		WHERE u.organization_id = $1 AND u.deleted_at IS NULL

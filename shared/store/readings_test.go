@@ -20,7 +20,7 @@ func TestReadingBucketsMatchTheLocalClock(t *testing.T) {
 	db, _ := testenv.OpenDB(t)
 	ctx := context.Background()
 	var orgID, unitID string
-	err := db.Pool.QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name, slug) VALUES ('Z', 'z') RETURNING id),
+	err := testenv.Pool(db).QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name, slug) VALUES ('Z', 'z') RETURNING id),
 		s AS (INSERT INTO sites (organization_id, name) SELECT id, 'S' FROM o RETURNING id, organization_id),
 		a AS (INSERT INTO areas (organization_id, site_id, name) SELECT organization_id, id, 'A' FROM s RETURNING id, site_id, organization_id)
 		INSERT INTO units (organization_id, site_id, area_id, name, temp_min_c, temp_max_c)
@@ -30,11 +30,11 @@ func TestReadingBucketsMatchTheLocalClock(t *testing.T) {
 	}
 	from := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
 	to := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
-	if _, err := db.Pool.Exec(ctx, `SELECT ensure_sensor_readings_partitions(3, 3)`); err != nil {
+	if _, err := testenv.Pool(db).Exec(ctx, `SELECT ensure_sensor_readings_partitions(3, 3)`); err != nil {
 		t.Fatal(err)
 	}
 	// a reading every 7 minutes (never on a bucket edge for long)
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO sensor_readings (organization_id, unit_id, recorded_at, received_at, temperature_c, source)
+	if _, err := testenv.Pool(db).Exec(ctx, `INSERT INTO sensor_readings (organization_id, unit_id, recorded_at, received_at, temperature_c, source)
 		SELECT $1, $2, t, t, (extract(epoch FROM t)::bigint % 1000) / 100.0, 'ttn'
 		FROM generate_series($3::timestamptz, $4::timestamptz - interval '1 second', interval '7 minutes') t`, orgID, unitID, from, to); err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestReadingBucketsMatchTheLocalClock(t *testing.T) {
 				t.Fatal(err)
 			}
 			unit := map[time.Duration]string{time.Hour: "hour", 24 * time.Hour: "day"}[w]
-			rows, err := db.Pool.Query(ctx, `SELECT date_trunc($5, recorded_at, $6) AS b, min(temperature_c)::float8,
+			rows, err := testenv.Pool(db).Query(ctx, `SELECT date_trunc($5, recorded_at, $6) AS b, min(temperature_c)::float8,
 					round(avg(temperature_c), 2)::float8, max(temperature_c)::float8, count(*)
 				FROM sensor_readings WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
 				GROUP BY b ORDER BY b`, orgID, unitID, rg.From, rg.To, unit, zone)

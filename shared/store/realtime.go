@@ -29,7 +29,7 @@ var errConnectionGone = apperr.New(apperr.NotFound, "connection not found")
 // one; the local server's ids are random) replaces the old row.
 func (db *DB) SaveRealtimeConnection(ctx context.Context, c RealtimeConnection) (err error) {
 	defer wrap(&err, "store.SaveRealtimeConnection")
-	_, err = db.Pool.Exec(ctx, `INSERT INTO realtime_connections (id, user_id, organization_id, expires_at)
+	_, err = db.pool.Exec(ctx, `INSERT INTO realtime_connections (id, user_id, organization_id, expires_at)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, organization_id = EXCLUDED.organization_id,
 			expires_at = EXCLUDED.expires_at, whole_organization = true, site_ids = '{}', unit_ids = '{}', connected_at = now()`,
@@ -44,7 +44,7 @@ func (db *DB) SaveRealtimeConnection(ctx context.Context, c RealtimeConnection) 
 func (db *DB) RealtimeConnection(ctx context.Context, id string) (_ RealtimeConnection, err error) {
 	defer wrap(&err, "store.RealtimeConnection")
 	var c RealtimeConnection
-	err = db.Pool.QueryRow(ctx, `SELECT id, user_id, organization_id, expires_at, whole_organization, site_ids::text[], unit_ids::text[]
+	err = db.pool.QueryRow(ctx, `SELECT id, user_id, organization_id, expires_at, whole_organization, site_ids::text[], unit_ids::text[]
 		FROM realtime_connections WHERE id = $1 AND expires_at > now()`, id).
 		Scan(&c.ID, &c.UserID, &c.OrgID, &c.ExpiresAt, &c.WholeOrganization, &c.SiteIDs, &c.UnitIDs)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -65,7 +65,7 @@ func (db *DB) SetRealtimeSubscriptions(ctx context.Context, c RealtimeConnection
 	if c.UnitIDs == nil {
 		c.UnitIDs = []string{}
 	}
-	tag, err := db.Pool.Exec(ctx, `UPDATE realtime_connections SET whole_organization = $2, site_ids = $3::uuid[], unit_ids = $4::uuid[]
+	tag, err := db.pool.Exec(ctx, `UPDATE realtime_connections SET whole_organization = $2, site_ids = $3::uuid[], unit_ids = $4::uuid[]
 		WHERE id = $1 AND expires_at > now()`, c.ID, c.WholeOrganization, c.SiteIDs, c.UnitIDs)
 	if err != nil {
 		return Classify(err)
@@ -83,7 +83,7 @@ func (db *DB) DeleteRealtimeConnections(ctx context.Context, ids ...string) (err
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM realtime_connections WHERE id = ANY($1)`, ids); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM realtime_connections WHERE id = ANY($1)`, ids); err != nil {
 		return Classify(err)
 	}
 	return nil
@@ -101,7 +101,7 @@ func (db *DB) RealtimeAudience(ctx context.Context, orgID, unitID string) (_ []s
 	if unitID != "" {
 		unit = &unitID
 	}
-	rows, err := db.Pool.Query(ctx, `WITH expired AS (
+	rows, err := db.pool.Query(ctx, `WITH expired AS (
 			DELETE FROM realtime_connections WHERE organization_id = $1 AND expires_at <= now()
 		), unit AS (
 			SELECT id, site_id FROM units WHERE organization_id = $1 AND id = $2::uuid
@@ -133,7 +133,7 @@ func (db *DB) LatestAlertID(ctx context.Context, orgID, unitID, alertType, senso
 		sensor = &sensorID
 	}
 	var id string
-	err = db.Pool.QueryRow(ctx, `SELECT id FROM alerts WHERE organization_id = $1 AND unit_id = $2 AND type = $3
+	err = db.pool.QueryRow(ctx, `SELECT id FROM alerts WHERE organization_id = $1 AND unit_id = $2 AND type = $3
 		AND sensor_id IS NOT DISTINCT FROM $4::uuid ORDER BY triggered_at DESC, id LIMIT 1`, orgID, unitID, alertType, sensor).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
@@ -151,7 +151,7 @@ func (db *DB) LatestAlertID(ctx context.Context, orgID, unitID, alertType, senso
 func (db *DB) ClaimReadingsBatch(ctx context.Context, orgID, unitID string, every time.Duration) (since time.Time, ok bool, err error) {
 	defer wrap(&err, "store.ClaimReadingsBatch")
 	var prev *time.Time
-	err = db.Pool.QueryRow(ctx, `WITH prev AS (SELECT sent_at FROM realtime_reading_batches WHERE unit_id = $2)
+	err = db.pool.QueryRow(ctx, `WITH prev AS (SELECT sent_at FROM realtime_reading_batches WHERE unit_id = $2)
 		INSERT INTO realtime_reading_batches (unit_id, organization_id, sent_at) VALUES ($2, $1, now())
 		ON CONFLICT (unit_id) DO UPDATE SET sent_at = now()
 			WHERE realtime_reading_batches.sent_at <= now() - make_interval(secs => $3)
@@ -185,7 +185,7 @@ type BatchReading struct {
 // charts (the partitions scanned stay few).
 func (db *DB) ReadingsStoredSince(ctx context.Context, orgID, unitID string, since time.Time, limit int) (_ []BatchReading, err error) {
 	defer wrap(&err, "store.ReadingsStoredSince")
-	rows, err := db.Pool.Query(ctx, `SELECT * FROM (
+	rows, err := db.pool.Query(ctx, `SELECT * FROM (
 			SELECT sensor_id::text, recorded_at, temperature_c::float8, humidity::float8, battery_percent, door_open
 			FROM sensor_readings WHERE organization_id = $1 AND unit_id = $2
 				AND received_at > greatest($3, now() - interval '1 minute')

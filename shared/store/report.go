@@ -21,7 +21,7 @@ type ReportOrg struct {
 func (db *DB) ReportOrg(ctx context.Context, orgID string) (_ ReportOrg, err error) {
 	defer wrap(&err, "store.ReportOrg")
 	var o ReportOrg
-	err = db.Pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, orgID).
+	err = db.pool.QueryRow(ctx, `SELECT id, name, timezone, temp_unit FROM organizations WHERE id = $1`, orgID).
 		Scan(&o.ID, &o.Name, &o.TimeZone, &o.TempUnit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "organization not found")
@@ -49,7 +49,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) (_ 
 	}
 	if sc.SiteID != "" {
 		var ok bool
-		err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+		err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
 			AND ($3::uuid[] IS NULL OR id = ANY($3)))`, orgID, sc.SiteID, sites).Scan(&ok)
 		if err != nil {
 			return nil, Classify(err)
@@ -58,7 +58,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) (_ 
 			return nil, apperr.New(apperr.NotFound, "site not found")
 		}
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT u.id, u.name, s.id, s.name, a.name, COALESCE(NULLIF(s.timezone, ''), o.timezone),
+	rows, err := db.pool.Query(ctx, `SELECT u.id, u.name, s.id, s.name, a.name, COALESCE(NULLIF(s.timezone, ''), o.timezone),
 		u.temp_min_c::float8, u.temp_max_c::float8, u.checkin_interval_seconds, coalesce(u.manual_log_interval_seconds, 0)
 		FROM units u
 		JOIN sites s ON s.id = u.site_id AND s.organization_id = u.organization_id
@@ -93,7 +93,7 @@ func (db *DB) ReportUnits(ctx context.Context, orgID string, sc ReportScope) (_ 
 // 100,000 rows: they are never all held at once).
 func (db *DB) EachReportReading(ctx context.Context, orgID, unitID string, from, to time.Time, fn func(report.Reading)) (err error) {
 	defer wrap(&err, "store.EachReportReading")
-	rows, err := db.Pool.Query(ctx, `SELECT recorded_at, temperature_c::float8
+	rows, err := db.pool.Query(ctx, `SELECT recorded_at, temperature_c::float8
 		FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = $2 AND recorded_at >= $3 AND recorded_at < $4
 		AND temperature_c IS NOT NULL
@@ -116,7 +116,7 @@ func (db *DB) EachReportReading(ctx context.Context, orgID, unitID string, from,
 // with the display names of who acknowledged and resolved them.
 func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) (_ []report.Alert, err error) {
 	defer wrap(&err, "store.ReportAlerts")
-	rows, err := db.Pool.Query(ctx, `SELECT a.id, a.unit_id, a.type, a.severity, a.status, a.title, a.triggered_at,
+	rows, err := db.pool.Query(ctx, `SELECT a.id, a.unit_id, a.type, a.severity, a.status, a.title, a.triggered_at,
 		a.temperature_c::float8, a.acknowledged_at, COALESCE(NULLIF(ack.display_name, ''), ack.email), a.acknowledged_note,
 		a.resolved_at, COALESCE(NULLIF(res.display_name, ''), res.email), a.resolved_note, a.resolution
 		FROM alerts a
@@ -145,7 +145,7 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 	for i, a := range out {
 		ids[i] = a.ID
 	}
-	actions, err := correctiveActionsOf(ctx, db.Pool, orgID, ids)
+	actions, err := correctiveActionsOf(ctx, db.pool, orgID, ids)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -159,7 +159,7 @@ func (db *DB) ReportAlerts(ctx context.Context, orgID string, unitIDs []string, 
 // [from, to), with the display name of who logged them.
 func (db *DB) ReportManualLogs(ctx context.Context, orgID string, unitIDs []string, from, to time.Time) (_ []report.ManualLog, err error) {
 	defer wrap(&err, "store.ReportManualLogs")
-	rows, err := db.Pool.Query(ctx, `SELECT m.id, m.unit_id, m.recorded_at, m.temperature_c::float8,
+	rows, err := db.pool.Query(ctx, `SELECT m.id, m.unit_id, m.recorded_at, m.temperature_c::float8,
 		COALESCE(NULLIF(u.display_name, ''), u.email), m.notes, m.corrective_action
 		FROM manual_temperature_logs m
 		LEFT JOIN users u ON u.id = m.user_id

@@ -25,7 +25,7 @@ var partitionName = regexp.MustCompile(`^sensor_readings_y(\d{4})m(\d{2})$`)
 // default partition is not one of them).
 func (db *DB) ReadingPartitions(ctx context.Context) (_ []ReadingPartition, err error) {
 	defer wrap(&err, "store.ReadingPartitions")
-	rows, err := db.Pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
+	rows, err := db.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
 		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
 		WHERE p.relname = 'sensor_readings' ORDER BY c.relname`)
 	if err != nil {
@@ -62,7 +62,7 @@ type OrgPlan struct {
 // retention are archived once it is live).
 func (db *DB) PartitionOrganizations(ctx context.Context, p ReadingPartition) (_ []OrgPlan, err error) {
 	defer wrap(&err, "store.PartitionOrganizations")
-	rows, err := db.Pool.Query(ctx, `SELECT o.id, o.plan FROM organizations o WHERE o.import_state IS NULL AND EXISTS (
+	rows, err := db.pool.Query(ctx, `SELECT o.id, o.plan FROM organizations o WHERE o.import_state IS NULL AND EXISTS (
 			SELECT 1 FROM `+pgx.Identifier{p.Name}.Sanitize()+` r WHERE r.organization_id = o.id)
 		ORDER BY o.id`)
 	if err != nil {
@@ -82,7 +82,7 @@ func (db *DB) PartitionOrganizations(ctx context.Context, p ReadingPartition) (_
 // with a header, in time order (COPY; every column).
 func (db *DB) CopyMonthReadings(ctx context.Context, orgID string, month time.Time, w io.Writer) (_ int64, err error) {
 	defer wrap(&err, "store.CopyMonthReadings")
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return 0, Classify(err)
 	}

@@ -33,7 +33,7 @@ type SenderChannel struct {
 // SaveSenderHealth replaces the stored report.
 func (db *DB) SaveSenderHealth(ctx context.Context, h SenderHealth) (err error) {
 	defer wrap(&err, "store.SaveSenderHealth")
-	_, err = db.Pool.Exec(ctx, `INSERT INTO sender_health (id, checked_at, report) VALUES (true, $1, $2)
+	_, err = db.pool.Exec(ctx, `INSERT INTO sender_health (id, checked_at, report) VALUES (true, $1, $2)
 		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, report = excluded.report`, h.CheckedAt, h)
 	if err != nil {
 		return Classify(err)
@@ -45,7 +45,7 @@ func (db *DB) SaveSenderHealth(ctx context.Context, h SenderHealth) (err error) 
 func (db *DB) SenderHealth(ctx context.Context) (_ *SenderHealth, err error) {
 	defer wrap(&err, "store.SenderHealth")
 	var h SenderHealth
-	err = db.Pool.QueryRow(ctx, `SELECT report FROM sender_health WHERE id`).Scan(&h)
+	err = db.pool.QueryRow(ctx, `SELECT report FROM sender_health WHERE id`).Scan(&h)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

@@ -14,7 +14,7 @@ import (
 // effective battery thresholds (the saved ones, else the defaults).
 func (db *DB) SensorModels(ctx context.Context, orgID string) (_ []domain.SensorModel, err error) {
 	defer wrap(&err, "store.SensorModels")
-	rows, err := db.Pool.Query(ctx, `WITH used AS (
+	rows, err := db.pool.Query(ctx, `WITH used AS (
 			SELECT upper(btrim(model)) AS key, min(btrim(model)) AS model, count(*) AS sensors FROM sensors
 			WHERE organization_id = $1 AND deleted_at IS NULL AND btrim(coalesce(model, '')) <> ''
 			GROUP BY upper(btrim(model)))
@@ -46,7 +46,7 @@ func (db *DB) SensorModels(ctx context.Context, orgID string) (_ []domain.Sensor
 func (db *DB) SaveSensorModel(ctx context.Context, orgID string, in domain.SensorModel) (_ domain.SensorModel, err error) {
 	defer wrap(&err, "store.SaveSensorModel")
 	out := in
-	err = db.Pool.QueryRow(ctx, `INSERT INTO sensor_model_settings (organization_id, model, low_battery_volts, low_battery_percent)
+	err = db.pool.QueryRow(ctx, `INSERT INTO sensor_model_settings (organization_id, model, low_battery_volts, low_battery_percent)
 		VALUES ($1, btrim($2), $3, $4)
 		ON CONFLICT ON CONSTRAINT sensor_model_settings_model_key DO UPDATE SET model = EXCLUDED.model,
 			low_battery_volts = EXCLUDED.low_battery_volts, low_battery_percent = EXCLUDED.low_battery_percent, updated_at = now()
@@ -65,7 +65,7 @@ func (db *DB) SaveSensorModel(ctx context.Context, orgID string, in domain.Senso
 // back to the defaults).
 func (db *DB) DeleteSensorModel(ctx context.Context, orgID, id string) (err error) {
 	defer wrap(&err, "store.DeleteSensorModel")
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM sensor_model_settings WHERE organization_id = $1 AND id = $2`, orgID, id)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM sensor_model_settings WHERE organization_id = $1 AND id = $2`, orgID, id)
 	switch {
 	case err != nil:
 		return Classify(err)

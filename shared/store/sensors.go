@@ -55,7 +55,7 @@ type SensorFilter struct {
 // Sensors lists the organisation's registered (not deleted) sensors.
 func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) (_ []domain.Sensor, err error) {
 	defer wrap(&err, "store.Sensors")
-	rows, err := db.Pool.Query(ctx, `SELECT `+sensorColumns+` FROM `+sensorFrom+`
+	rows, err := db.pool.Query(ctx, `SELECT `+sensorColumns+` FROM `+sensorFrom+`
 		WHERE s.organization_id = $1 AND s.deleted_at IS NULL
 		AND ($2::uuid IS NULL OR s.unit_id = $2)
 		AND ($3::timestamptz IS NULL OR s.updated_at > $3)
@@ -72,7 +72,7 @@ func (db *DB) Sensors(ctx context.Context, orgID string, f SensorFilter) (_ []do
 // Sensor returns one live sensor of the organisation.
 func (db *DB) Sensor(ctx context.Context, orgID, id string) (_ domain.Sensor, err error) {
 	defer wrap(&err, "store.Sensor")
-	return getSensor(ctx, db.Pool, orgID, id)
+	return getSensor(ctx, db.pool, orgID, id)
 }
 
 func getSensor(ctx context.Context, q sensorQueryRower, orgID, id string) (domain.Sensor, error) {
@@ -332,7 +332,7 @@ func (db *DB) RestoreSensor(ctx context.Context, orgID, id string) (_ domain.Sen
 // descending), before the cursor position (BeforeID "" = from the top).
 func (db *DB) UnclaimedDevices(ctx context.Context, orgID string, beforeTime time.Time, beforeID string, limit int) (_ []domain.UnclaimedDevice, err error) {
 	defer wrap(&err, "store.UnclaimedDevices")
-	rows, err := db.Pool.Query(ctx, `SELECT d.id, d.dev_eui, d.device_name, d.connection_id, c.kind, d.first_seen_at, d.last_seen_at, d.uplink_count
+	rows, err := db.pool.Query(ctx, `SELECT d.id, d.dev_eui, d.device_name, d.connection_id, c.kind, d.first_seen_at, d.last_seen_at, d.uplink_count
 		FROM unclaimed_devices d JOIN network_connections c ON c.id = d.connection_id
 		WHERE d.organization_id = $1
 		AND NOT EXISTS (SELECT 1 FROM sensors s WHERE s.organization_id = $1 AND s.dev_eui = d.dev_eui AND s.deleted_at IS NULL)

@@ -121,14 +121,14 @@ func (db *DB) EndUnitSilence(ctx context.Context, orgID, unitID, userID string, 
 func (db *DB) UnitSilences(ctx context.Context, orgID, unitID string, now time.Time) (_ []domain.UnitSilence, err error) {
 	defer wrap(&err, "store.UnitSilences")
 	var unit string
-	err = db.Pool.QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, unitID).Scan(&unit)
+	err = db.pool.QueryRow(ctx, `SELECT id FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, unitID).Scan(&unit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "unit not found")
 	}
 	if err != nil {
 		return nil, Classify(err)
 	}
-	rows, err := db.Pool.Query(ctx, silenceSelect(3)+`WHERE s.organization_id = $1 AND s.unit_id = $2
+	rows, err := db.pool.Query(ctx, silenceSelect(3)+`WHERE s.organization_id = $1 AND s.unit_id = $2
 		ORDER BY s.starts_at DESC, s.id DESC LIMIT 100`, orgID, unitID, now)
 	if err != nil {
 		return nil, Classify(err)

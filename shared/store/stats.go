@@ -102,7 +102,7 @@ func (db *DB) OrganizationStats(ctx context.Context, orgID string, now time.Time
 	b.Queue(`SELECT (SELECT count(*) FROM sites WHERE organization_id = $1 AND deleted_at IS NULL),
 			(SELECT count(*) FROM memberships WHERE organization_id = $1 AND status = 'active')`, orgID).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&st.SiteCount, &st.MemberCount) })
-	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return st, Classify(err)
 	}
 	return st, nil
@@ -116,7 +116,7 @@ func (db *DB) MonitoredReportUnits(ctx context.Context, orgID string) (_ []repor
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT unit_id::text FROM sensors
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT unit_id::text FROM sensors
 		WHERE organization_id = $1 AND deleted_at IS NULL AND unit_id IS NOT NULL`, orgID)
 	if err != nil {
 		return nil, Classify(err)
@@ -143,7 +143,7 @@ func (db *DB) EachReportReadingOf(ctx context.Context, orgID string, unitIDs []s
 	if len(unitIDs) == 0 {
 		return nil
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT unit_id::text, recorded_at, temperature_c::float8
+	rows, err := db.pool.Query(ctx, `SELECT unit_id::text, recorded_at, temperature_c::float8
 		FROM sensor_readings
 		WHERE organization_id = $1 AND unit_id = ANY($2) AND recorded_at >= $3 AND recorded_at < $4
 		AND temperature_c IS NOT NULL

@@ -18,15 +18,32 @@ import (
 	"github.com/frostguard/functions/shared/tracing"
 )
 
-// DB is the connection pool. It is safe for concurrent use.
+// DB is the connection pool. It is safe for concurrent use. The pool is
+// unexported: every query goes through a method that names its errors.
+// Tests reach the pool they built through testenv.pool; a bulk tool that
+// needs raw connections (originimport's COPY) opens its pool with OpenPool
+// and wraps it with New.
 type DB struct {
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 }
+
+// New wraps a pool built by OpenPool.
+func New(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
 
 // Open builds a pool without connecting: the first query connects. Lambda
 // init must not open connections (a cold start that waits on the database
 // is slow, and one that fails on it cannot even answer 503).
 func Open(databaseURL string, maxConns int32) (*DB, error) {
+	pool, err := OpenPool(databaseURL, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	return New(pool), nil
+}
+
+// OpenPool is Open's pool, configured alike (UTC, timeouts, tracing),
+// without connecting.
+func OpenPool(databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's message can echo the URL, password included: do not wrap it.
@@ -51,11 +68,11 @@ func Open(databaseURL string, maxConns int32) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the database pool: %w", err)
 	}
-	return &DB{Pool: pool}, nil
+	return pool, nil
 }
 
 // Close releases every connection.
-func (db *DB) Close() { db.Pool.Close() }
+func (db *DB) Close() { db.pool.Close() }
 
 // InTx runs fn in one transaction: committed if fn returns nil, rolled back
 // otherwise. Errors come back classified (see Classify).
@@ -67,10 +84,10 @@ func (db *DB) Close() { db.Pool.Close() }
 func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	p, _ := ctx.Value(pendingAuditKey{}).(*PendingAudit)
 	if p == nil || p.written {
-		return Classify(pgx.BeginFunc(ctx, db.Pool, fn))
+		return Classify(pgx.BeginFunc(ctx, db.pool, fn))
 	}
 	wrote := false
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if err := p.readBefore(ctx, tx); err != nil {
 			return err
 		}

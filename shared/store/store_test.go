@@ -40,7 +40,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 		t.Fatalf("down: %v %v", down, err)
 	}
 	var tables int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&tables); err != nil || tables != 0 {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&tables); err != nil || tables != 0 {
 		t.Fatalf("after down-to 0: %d tables left (%v)", tables, err)
 	}
 	if up, err := migrations.Migrate(ctx, dsn); err != nil || len(up) != len(files) {
@@ -80,7 +80,7 @@ func TestReadingPartitionsAreCreatedAhead(t *testing.T) {
 	inSixMonths := time.Now().UTC().AddDate(0, 6, 0)
 	want := "sensor_readings_" + inSixMonths.Format("y2006m01")
 	var exists bool
-	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = $1)`, want).Scan(&exists); err != nil || !exists {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = $1)`, want).Scan(&exists); err != nil || !exists {
 		t.Fatalf("partition %s missing (%v)", want, err)
 	}
 }

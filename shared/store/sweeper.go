@@ -175,7 +175,7 @@ func (db *DB) ManualLogCandidates(ctx context.Context, now time.Time, after stri
 // (afterAt, afterID) of the previous page (zero: the first page).
 func (db *DB) DueEscalations(ctx context.Context, now time.Time, afterAt time.Time, afterID string, limit int) (_ []DueAlert, err error) {
 	defer wrap(&err, "store.DueEscalations")
-	rows, err := db.Pool.Query(ctx, `SELECT id, next_escalation_at FROM alerts
+	rows, err := db.pool.Query(ctx, `SELECT id, next_escalation_at FROM alerts
 		WHERE status = 'active' AND next_escalation_at <= $1 AND (next_escalation_at, id) > ($2, $3::uuid)
 			AND organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY next_escalation_at, id LIMIT $4`, now, afterAt, cursor(afterID), limit)
@@ -204,7 +204,7 @@ func cursor(after string) string {
 }
 
 func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error) {
-	rows, err := db.Pool.Query(ctx, sql, args...)
+	rows, err := db.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -217,7 +217,7 @@ func (db *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error
 // fn is not called and ok is false.
 func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, fn func(*SweepTx, SweepUnit) error) (ok bool, err error) {
 	defer wrap(&err, "store.WithSweepUnit")
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return false, Classify(err)
 	}
@@ -493,13 +493,13 @@ func (db *DB) WithDueEscalation(ctx context.Context, alertID string, now time.Ti
 // transaction and its WAL small; the next minute continues).
 func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (uplinks, events int64, err error) {
 	defer wrap(&err, "store.PruneDedupe")
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM uplink_dedupe WHERE (connection_id, dedupe_key) IN (
+	tag, err := db.pool.Exec(ctx, `DELETE FROM uplink_dedupe WHERE (connection_id, dedupe_key) IN (
 		SELECT connection_id, dedupe_key FROM uplink_dedupe WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {
 		return 0, 0, Classify(err)
 	}
 	uplinks = tag.RowsAffected()
-	tag, err = db.Pool.Exec(ctx, `DELETE FROM telnyx_events WHERE event_id IN (
+	tag, err = db.pool.Exec(ctx, `DELETE FROM telnyx_events WHERE event_id IN (
 		SELECT event_id FROM telnyx_events WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {
 		return uplinks, 0, Classify(err)
@@ -508,11 +508,11 @@ func (db *DB) PruneDedupe(ctx context.Context, cutoff time.Time, limit int) (upl
 	// Receipts held for a message id no notification ever took (the HELP
 	// and ACK replies have no outbox row) count with the events.
 	// Failed ACK attempts count for an hour only.
-	if _, err = db.Pool.Exec(ctx, `DELETE FROM sms_ack_failures WHERE ctid IN (
+	if _, err = db.pool.Exec(ctx, `DELETE FROM sms_ack_failures WHERE ctid IN (
 		SELECT ctid FROM sms_ack_failures WHERE at < $1 LIMIT $2)`, cutoff, limit); err != nil {
 		return uplinks, events, Classify(err)
 	}
-	tag, err = db.Pool.Exec(ctx, `DELETE FROM telnyx_early_receipts WHERE provider_message_id IN (
+	tag, err = db.pool.Exec(ctx, `DELETE FROM telnyx_early_receipts WHERE provider_message_id IN (
 		SELECT provider_message_id FROM telnyx_early_receipts WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	if err != nil {
 		return uplinks, events, Classify(err)

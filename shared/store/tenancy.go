@@ -50,7 +50,7 @@ func (db *DB) InOrganization(ctx context.Context, orgID, id string, entities ...
 		return false, nil
 	}
 	var ok bool
-	if err := db.Pool.QueryRow(ctx, `SELECT `+strings.Join(exists, " OR "), orgID, id).Scan(&ok); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT `+strings.Join(exists, " OR "), orgID, id).Scan(&ok); err != nil {
 		return false, Classify(err)
 	}
 	return ok, nil

@@ -33,7 +33,7 @@ func scanTTNManaged(row pgx.Row) (domain.TTNManagedConnection, error) {
 // management state.
 func (db *DB) TTNManagedConnection(ctx context.Context, orgID string) (_ domain.TTNManagedConnection, err error) {
 	defer wrap(&err, "store.TTNManagedConnection")
-	return scanTTNManaged(db.Pool.QueryRow(ctx, `SELECT `+ttnManagedColumns+` FROM network_connections
+	return scanTTNManaged(db.pool.QueryRow(ctx, `SELECT `+ttnManagedColumns+` FROM network_connections
 		WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 
@@ -77,7 +77,7 @@ var errNoTTNKey = apperr.New(apperr.Conflict,
 // TTNAPIKey returns the connection's application, cluster and sealed key.
 func (db *DB) TTNAPIKey(ctx context.Context, orgID string) (_ TTNCredentials, err error) {
 	defer wrap(&err, "store.TTNAPIKey")
-	return scanTTNKey(db.Pool.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
+	return scanTTNKey(db.pool.QueryRow(ctx, `SELECT application_id, cluster, api_key_ciphertext
 		FROM network_connections WHERE organization_id = $1 AND id = (`+firstTTNConnection+`)`, orgID))
 }
 

@@ -30,7 +30,7 @@ func scanProvisioning(row pgx.Row) (domain.SensorProvisioning, error) {
 // SensorProvisioning returns a live sensor's provisioning state.
 func (db *DB) SensorProvisioning(ctx context.Context, orgID, sensorID string) (_ domain.SensorProvisioning, err error) {
 	defer wrap(&err, "store.SensorProvisioning")
-	return scanProvisioning(db.Pool.QueryRow(ctx, `SELECT `+provisioningColumns+` FROM sensors
+	return scanProvisioning(db.pool.QueryRow(ctx, `SELECT `+provisioningColumns+` FROM sensors
 		WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`, orgID, sensorID))
 }
 

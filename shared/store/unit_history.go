@@ -33,7 +33,7 @@ func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPag
 	if err := requireUnit(ctx, db, orgID, unitID); err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT id, unit_id, sensor_id, state, changed_at, next_at FROM (
+	rows, err := db.pool.Query(ctx, `SELECT id, unit_id, sensor_id, state, changed_at, next_at FROM (
 			SELECT d.id, d.unit_id, d.sensor_id, d.state, d.changed_at,
 				lead(d.changed_at) OVER (PARTITION BY d.sensor_id ORDER BY d.changed_at, d.id) AS next_at
 			FROM door_events d
@@ -66,7 +66,7 @@ func (db *DB) DoorEvents(ctx context.Context, orgID, unitID string, p HistoryPag
 // organisation.
 func requireUnit(ctx context.Context, db *DB, orgID, unitID string) error {
 	var live bool
-	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL)`,
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL)`,
 		unitID, orgID).Scan(&live); err != nil {
 		return Classify(err)
 	}
@@ -93,7 +93,7 @@ func (db *DB) Annotations(ctx context.Context, orgID, unitID string, p HistoryPa
 	if err := requireUnit(ctx, db, orgID, unitID); err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, annotationSelect+`
+	rows, err := db.pool.Query(ctx, annotationSelect+`
 		WHERE n.organization_id = $1 AND n.unit_id = $2
 			AND ($3::timestamptz IS NULL OR n.at >= $3) AND ($4::timestamptz IS NULL OR n.at < $4)
 			AND ($5::uuid IS NULL OR (n.at, n.id) < ($6, $5))

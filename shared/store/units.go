@@ -62,7 +62,7 @@ func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) (_
 		q.where("u.status = ?", f.Status)
 	}
 	sql := q.list(`SELECT `+unitCols+unitFrom, "u", orgID, f)
-	rows, err := db.Pool.Query(ctx, sql, q.args...)
+	rows, err := db.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, Classify(err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) ListUnits(ctx context.Context, orgID string, f HierarchyFilter) (_
 // GetUnit returns a live unit of the organisation.
 func (db *DB) GetUnit(ctx context.Context, orgID, id string) (_ domain.Unit, err error) {
 	defer wrap(&err, "store.GetUnit")
-	u, err := scanUnit(db.Pool.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
+	u, err := scanUnit(db.pool.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
 		WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL`, id, orgID))
 	return u, hierNotFound(err, "unit")
 }

@@ -83,9 +83,9 @@ func (db *DB) UplinkConnection(ctx context.Context, l ConnectionLookup) (c Uplin
 		FROM network_connections c JOIN organizations o ON o.id = c.organization_id WHERE c.kind = $1 AND `
 	var row pgx.Row
 	if l.Network == "ttn" {
-		row = db.Pool.QueryRow(ctx, cols+`c.application_id = $2`, l.Network, l.ApplicationID)
+		row = db.pool.QueryRow(ctx, cols+`c.application_id = $2`, l.Network, l.ApplicationID)
 	} else {
-		row = db.Pool.QueryRow(ctx, cols+`c.secret_hash = $2`, l.Network, l.SecretHash)
+		row = db.pool.QueryRow(ctx, cols+`c.secret_hash = $2`, l.Network, l.SecretHash)
 	}
 	err = row.Scan(&c.ID, &c.OrgID, &c.Network, &c.SecretHash, &c.Active, &c.ApplicationID, &c.TenantID, &c.Importing)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -173,7 +173,7 @@ const uplinkAuthorized = `c.id = $1 AND c.is_active AND (c.secret_hash = $2 OR $
 // anything if the connection changed since.
 func (db *DB) BeginUplink(ctx context.Context, key UplinkKey) (_ *UplinkTx, _ UplinkTarget, err error) {
 	defer wrap(&err, "store.BeginUplink")
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return nil, UplinkTarget{}, Classify(err)
 	}

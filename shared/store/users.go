@@ -21,7 +21,7 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (_ do
 	defer wrap(&err, "store.EnsureUser")
 	var u domain.User
 	var ownName bool
-	err = db.Pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at, display_name_from_profile
+	err = db.pool.QueryRow(ctx, `SELECT id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at, display_name_from_profile
 		FROM users WHERE subject = $1`, subject).Scan(&u.ID, &u.Subject, &u.Email, &u.DisplayName, &u.CreatedAt, &ownName)
 	switch {
 	case err == nil:
@@ -29,7 +29,7 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (_ do
 			name = ""
 		}
 		if (email != "" && email != u.Email) || (name != "" && name != u.DisplayName) {
-			_, err = db.Pool.Exec(ctx, `UPDATE users SET email = coalesce(nullif($2, ''), email),
+			_, err = db.pool.Exec(ctx, `UPDATE users SET email = coalesce(nullif($2, ''), email),
 				display_name = CASE WHEN display_name_from_profile THEN display_name ELSE coalesce(nullif($3, ''), display_name) END,
 				updated_at = now() WHERE id = $1`, u.ID, email, name)
 			if email != "" {
@@ -44,7 +44,7 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (_ do
 		return u, Classify(err)
 	}
 	// ON CONFLICT: two first requests of a new user may race.
-	err = db.Pool.QueryRow(ctx, `INSERT INTO users (subject, email, display_name, last_login_at)
+	err = db.pool.QueryRow(ctx, `INSERT INTO users (subject, email, display_name, last_login_at)
 		VALUES ($1, nullif($2, ''), nullif($3, ''), now())
 		ON CONFLICT (subject) DO UPDATE SET last_login_at = now()
 		RETURNING id, subject, coalesce(email, ''), coalesce(display_name, ''), created_at`,
@@ -55,7 +55,7 @@ func (db *DB) EnsureUser(ctx context.Context, subject, email, name string) (_ do
 // Profile returns the user's profile.
 func (db *DB) Profile(ctx context.Context, userID string) (_ domain.Profile, err error) {
 	defer wrap(&err, "store.Profile")
-	p, err := scanProfile(db.Pool.QueryRow(ctx, `SELECT `+profileCols+` FROM users WHERE id = $1`, userID))
+	p, err := scanProfile(db.pool.QueryRow(ctx, `SELECT `+profileCols+` FROM users WHERE id = $1`, userID))
 	if err != nil {
 		return p, err
 	}
@@ -94,7 +94,7 @@ func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange)
 	if c.Preferences != nil {
 		prefs, _ = json.Marshal(c.Preferences)
 	}
-	p, err := scanProfile(db.Pool.QueryRow(ctx, `UPDATE users SET
+	p, err := scanProfile(db.pool.QueryRow(ctx, `UPDATE users SET
 			display_name = coalesce($2, display_name),
 			display_name_from_profile = display_name_from_profile OR $2::text IS NOT NULL,
 			phone = CASE WHEN $3 THEN NULL ELSE coalesce($4, phone) END,
@@ -111,7 +111,7 @@ func (db *DB) UpdateProfile(ctx context.Context, userID string, c ProfileChange)
 // Memberships lists the organisations the user belongs to.
 func (db *DB) Memberships(ctx context.Context, userID string) (_ []domain.Membership, err error) {
 	defer wrap(&err, "store.Memberships")
-	rows, err := db.Pool.Query(ctx, `SELECT m.organization_id, o.name, m.role FROM memberships m
+	rows, err := db.pool.Query(ctx, `SELECT m.organization_id, o.name, m.role FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id
 		WHERE m.user_id = $1 AND m.status = 'active' AND m.organization_id NOT IN `+hiddenOrgs+`
 		ORDER BY o.name, o.id`, userID)
@@ -133,7 +133,7 @@ func (db *DB) Memberships(ctx context.Context, userID string) (_ []domain.Member
 func (db *DB) RoleIn(ctx context.Context, orgID, userID string) (_ access.Role, err error) {
 	defer wrap(&err, "store.RoleIn")
 	var role access.Role
-	err = db.Pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'
+	err = db.pool.QueryRow(ctx, `SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2 AND status = 'active'
 		AND organization_id NOT IN `+hiddenOrgs, orgID, userID).Scan(&role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", apperr.New(apperr.NotFound, "organization not found")

@@ -154,7 +154,7 @@ func (db *DB) ConfirmContactVerification(ctx context.Context, orgID, contactID, 
 // verified contacts).
 func (db *DB) OrgSMSCountries(ctx context.Context, orgID string) (configured, effective []string, trial bool, err error) {
 	defer wrap(&err, "store.OrgSMSCountries")
-	err = db.Pool.QueryRow(ctx, `SELECT o.sms_allowed_countries, `+effectiveSMSCountries+`, `+orgDoesNotPay+`
+	err = db.pool.QueryRow(ctx, `SELECT o.sms_allowed_countries, `+effectiveSMSCountries+`, `+orgDoesNotPay+`
 		FROM organizations o WHERE o.id = $1`, orgID).Scan(&configured, &effective, &trial)
 	if err != nil {
 		return nil, nil, false, Classify(err)
@@ -166,7 +166,7 @@ func (db *DB) OrgSMSCountries(ctx context.Context, orgID string) (configured, ef
 // not), keyed by id.
 func (db *DB) ContactsByID(ctx context.Context, orgID string, ids []string) (_ map[string]EscalationContact, err error) {
 	defer wrap(&err, "store.ContactsByID")
-	rows, err := db.Pool.Query(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
+	rows, err := db.pool.Query(ctx, `SELECT `+contactCols+` FROM escalation_contacts c
 		WHERE c.organization_id = $1 AND c.id::text = ANY($2)`, orgID, ids)
 	if err != nil {
 		return nil, Classify(err)

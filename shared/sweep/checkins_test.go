@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/realtime"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 func TestMissedCheckins(t *testing.T) {
@@ -199,7 +200,7 @@ func TestCheckinsFairWithFiveThousandOfflineUnits(t *testing.T) {
 		defer cancel()
 		for ctx.Err() == nil {
 			var k int
-			_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE type = 'monitoring_interrupted'`).Scan(&k)
+			_ = testenv.Pool(f.db).QueryRow(ctx, `SELECT count(*) FROM alerts WHERE type = 'monitoring_interrupted'`).Scan(&k)
 			if k >= 300 {
 				return
 			}

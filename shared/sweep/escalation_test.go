@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frostguard/functions/shared/alerting"
+	"github.com/frostguard/functions/shared/testenv"
 )
 
 // openAlert inserts an active alert triggered at t0 whose first step is due.
@@ -25,7 +26,7 @@ type sent struct {
 
 func (f *fixture) sent(alertID string) []sent {
 	f.t.Helper()
-	rows, err := f.db.Pool.Query(context.Background(), `SELECT escalation_step, recipient FROM notifications
+	rows, err := testenv.Pool(f.db).Query(context.Background(), `SELECT escalation_step, recipient FROM notifications
 		WHERE alert_id = $1 AND kind = 'alert' ORDER BY escalation_step, recipient`, alertID)
 	if err != nil {
 		f.t.Fatal(err)

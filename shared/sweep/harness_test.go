@@ -46,14 +46,14 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) row(dst []any, sql string, args ...any) {
 	f.t.Helper()
-	if err := f.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
+	if err := testenv.Pool(f.db).QueryRow(context.Background(), sql, args...).Scan(dst...); err != nil {
 		f.t.Fatalf("%v\n%s", err, sql)
 	}
 }
 
 func (f *fixture) exec(sql string, args ...any) {
 	f.t.Helper()
-	if _, err := f.db.Pool.Exec(context.Background(), sql, args...); err != nil {
+	if _, err := testenv.Pool(f.db).Exec(context.Background(), sql, args...); err != nil {
 		f.t.Fatalf("%v\n%s", err, sql)
 	}
 }
@@ -109,7 +109,7 @@ type alertRow struct {
 func (f *fixture) alert(typ string) (alertRow, bool) {
 	f.t.Helper()
 	var a alertRow
-	err := f.db.Pool.QueryRow(context.Background(), `SELECT id, status, severity, escalation_step, next_escalation_at, triggered_at
+	err := testenv.Pool(f.db).QueryRow(context.Background(), `SELECT id, status, severity, escalation_step, next_escalation_at, triggered_at
 		FROM alerts WHERE unit_id = $1 AND type = $2 ORDER BY created_at DESC, triggered_at DESC LIMIT 1`, f.unit, typ).
 		Scan(&a.ID, &a.Status, &a.Severity, &a.Step, &a.Next, &a.Triggered)
 	if err != nil {

@@ -11,10 +11,12 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/store"
@@ -92,12 +94,39 @@ func NewEmptyDatabase(t testing.TB) string {
 func OpenDB(t testing.TB) (*store.DB, string) {
 	t.Helper()
 	dsn := NewDatabase(t)
-	db, err := store.Open(dsn, 8)
+	return Open(t, dsn, 8), dsn
+}
+
+// Open is a store over a pool of maxConns connections to dsn, closed at
+// the end of the test; Pool reaches that pool.
+func Open(t testing.TB, dsn string, maxConns int32) *store.DB {
+	t.Helper()
+	pool, err := store.OpenPool(dsn, maxConns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(db.Close)
-	return db, dsn
+	db := store.New(pool)
+	pools.Store(db, pool)
+	t.Cleanup(func() {
+		pools.Delete(db)
+		pool.Close()
+	})
+	return db
+}
+
+// pools maps each store opened by Open to its pool.
+var pools sync.Map
+
+// Pool is the pgx pool under a store opened by OpenDB or Open, for tests
+// that arrange rows or read what a flow wrote with their own SQL. store.DB
+// does not expose its pool: only tests (through here) and bulk tools that
+// open their own (store.OpenPool) run SQL outside the store's methods.
+func Pool(db *store.DB) *pgxpool.Pool {
+	pool, ok := pools.Load(db)
+	if !ok {
+		panic("testenv.Pool: the store was not opened by testenv.OpenDB or testenv.Open")
+	}
+	return pool.(*pgxpool.Pool)
 }
 
 // Environment is a complete function environment for tests: every required

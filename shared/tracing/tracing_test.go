@@ -109,7 +109,7 @@ func TestDatabaseRoundTripsAreSubsegments(t *testing.T) {
 	db, _ := testenv.OpenDB(t) // store.Open installs the pgx tracer
 	ctx := lambdaContext(header)
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM organizations WHERE slug = $1`, "x").Scan(&n); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT count(*) FROM organizations WHERE slug = $1`, "x").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
