@@ -52,6 +52,9 @@ const (
 	// ShareInspectorLinks: make, list and revoke the share links that let
 	// an inspector without an account read reports of some sites.
 	ShareInspectorLinks Permission = "share_inspector_links"
+	// ManageAlertRules: the thresholds and timings the organisation or a
+	// site sets for all its units (a unit's own rule is ManageUnits).
+	ManageAlertRules Permission = "manage_alert_rules"
 )
 
 // matrix is the minimum role per permission. Inspector is handled apart.
@@ -67,6 +70,7 @@ var matrix = map[Permission]Role{
 	ManageBilling:       Admin,
 	ManageIntegration:   Admin,
 	ShareInspectorLinks: Admin,
+	ManageAlertRules:    Admin,
 	ManageUnits:         Manager,
 	ManageSensors:       Manager,
 	ManageContacts:      Manager,

@@ -17,6 +17,7 @@ func TestMatrix(t *testing.T) {
 		ManageBilling:       {Owner, Admin},
 		ManageIntegration:   {Owner, Admin},
 		ShareInspectorLinks: {Owner, Admin},
+		ManageAlertRules:    {Owner, Admin},
 		ManageUnits:         {Owner, Admin, Manager},
 		ManageSensors:       {Owner, Admin, Manager},
 		ManageContacts:      {Owner, Admin, Manager},

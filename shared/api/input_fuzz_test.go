@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/frostguard/functions/shared/alertrules"
 	"github.com/frostguard/functions/shared/apperr"
 	"github.com/frostguard/functions/shared/domain"
 	"github.com/frostguard/functions/shared/web"
@@ -66,6 +67,54 @@ func FuzzUnitInput(f *testing.F) {
 		}
 		if u.Name == "" || !domain.IsUUID(u.AreaID) {
 			t.Fatalf("created a unit without a name or area: %+v", u)
+		}
+	})
+}
+
+// FuzzAlertRuleInput: a rule PATCH body is a 400 or a rule whose every
+// field fits its limits (and its column: finite, numeric(6,2) range), so a
+// stored rule never fails the database's CHECKs nor resolves to a value a
+// unit could not hold.
+func FuzzAlertRuleInput(f *testing.F) {
+	for _, s := range []string{
+		`{"temp_max_c":6,"door_warn_minutes":8,"manual_log_interval_seconds":null}`,
+		`{"temp_min_c":3,"temp_max_c":2}`,
+		`{"temp_min_c":1e308,"hysteresis_c":-0}`,
+		`{"manual_log_interval_seconds":0,"checkin_interval_seconds":30,"confirm_seconds":86400}`,
+		`{"door_warn_minutes":10,"door_critical_minutes":10}`,
+		`{"temp_max":3}`, `{"confirm_seconds":"60"}`, `[]`, `{`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in alertRuleInput
+		if err := web.Unmarshal(body, &in); err != nil {
+			if apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a bad body must be a 400, got %v", err)
+			}
+			return
+		}
+		var r alertrules.Rule
+		in.apply(&r)
+		if len(r.Check()) > 0 {
+			return
+		}
+		for name, v := range map[string]*float64{"temp_min_c": r.TempMinC, "temp_max_c": r.TempMaxC, "hysteresis_c": r.HysteresisC} {
+			if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0) || *v < -100 || *v > 100) {
+				t.Fatalf("accepted %s = %v", name, *v)
+			}
+		}
+		for name, v := range map[string]*int{"confirm_seconds": r.ConfirmSeconds, "door_confirm_seconds": r.DoorConfirmSeconds,
+			"manual_log_interval_seconds": r.ManualLogIntervalSeconds} {
+			if v != nil && *v < 0 {
+				t.Fatalf("accepted %s = %d", name, *v)
+			}
+		}
+		if v := r.CheckinIntervalSeconds; v != nil && *v < domain.MinCheckinSeconds {
+			t.Fatalf("accepted a check-in every %d s", *v)
+		}
+		if w, c := r.DoorWarnMinutes, r.DoorCriticalMinutes; (w != nil && *w < 1) || (c != nil && *c < 2) || (w != nil && c != nil && *c <= *w) {
+			t.Fatalf("accepted door minutes %v %v", w, c)
 		}
 	})
 }

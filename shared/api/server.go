@@ -82,6 +82,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerSites(mux)
 	s.registerAreas(mux)
 	s.registerUnits(mux)
+	s.registerAlertRules(mux)
 	s.registerSensors(mux)
 	s.registerReadings(mux)
 	s.registerAlerts(mux)

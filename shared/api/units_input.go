@@ -13,27 +13,21 @@ import (
 // fields) or in the unit named by temp_unit (temp_min, temp_max,
 // hysteresis), never both for one threshold.
 type unitInput struct {
-	AreaID                   hierOpt[string]                 `json:"area_id"`
-	Name                     hierOpt[string]                 `json:"name"`
-	Description              hierOpt[string]                 `json:"description"`
-	Type                     hierOpt[domain.UnitType]        `json:"type"`
-	SortOrder                hierOpt[int]                    `json:"sort_order"`
-	TempMinC                 hierOpt[float64]                `json:"temp_min_c"`
-	TempMaxC                 hierOpt[float64]                `json:"temp_max_c"`
-	HysteresisC              hierOpt[float64]                `json:"hysteresis_c"`
-	ConfirmSeconds           hierOpt[int]                    `json:"confirm_seconds"`
-	DoorConfirmSeconds       hierOpt[int]                    `json:"door_confirm_seconds"`
-	CheckinIntervalSeconds   hierOpt[int]                    `json:"checkin_interval_seconds"`
-	ManualLogIntervalSeconds hierOpt[int]                    `json:"manual_log_interval_seconds"`
-	DoorWarnMinutes          hierOpt[int]                    `json:"door_warn_minutes"`
-	DoorCriticalMinutes      hierOpt[int]                    `json:"door_critical_minutes"`
-	CoolingSlopeCPerHour     hierOpt[float64]                `json:"cooling_slope_c_per_hour"`
-	CoolingReadings          hierOpt[int]                    `json:"cooling_readings"`
-	DefrostSchedule          hierOpt[[]domain.DefrostWindow] `json:"defrost_schedule"`
-	TempUnit                 hierOpt[domain.TempUnit]        `json:"temp_unit"`
-	TempMin                  hierOpt[float64]                `json:"temp_min"`
-	TempMax                  hierOpt[float64]                `json:"temp_max"`
-	Hysteresis               hierOpt[float64]                `json:"hysteresis"`
+	AreaID      hierOpt[string]          `json:"area_id"`
+	Name        hierOpt[string]          `json:"name"`
+	Description hierOpt[string]          `json:"description"`
+	Type        hierOpt[domain.UnitType] `json:"type"`
+	SortOrder   hierOpt[int]             `json:"sort_order"`
+	// the unit's values of the alert rule's fields (a unit's own rule
+	// follows what changes here)
+	alertRuleInput
+	CoolingSlopeCPerHour hierOpt[float64]                `json:"cooling_slope_c_per_hour"`
+	CoolingReadings      hierOpt[int]                    `json:"cooling_readings"`
+	DefrostSchedule      hierOpt[[]domain.DefrostWindow] `json:"defrost_schedule"`
+	TempUnit             hierOpt[domain.TempUnit]        `json:"temp_unit"`
+	TempMin              hierOpt[float64]                `json:"temp_min"`
+	TempMax              hierOpt[float64]                `json:"temp_max"`
+	Hysteresis           hierOpt[float64]                `json:"hysteresis"`
 }
 
 // newUnit builds a unit to create: the type's default configuration with

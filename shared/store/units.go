@@ -99,6 +99,9 @@ func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (_ d
 	defer wrap(&err, "store.CreateUnit")
 	var out domain.Unit
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := beginRuleChange(ctx, tx, orgID); err != nil {
+			return err
+		}
 		siteID, err := hierLockArea(ctx, tx, orgID, in.AreaID)
 		if err != nil {
 			return err
@@ -116,6 +119,11 @@ func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (_ d
 		if err != nil {
 			return err
 		}
+		// The values given became the unit's own rule (unit_own_alert_rule);
+		// the others follow its site and organisation.
+		if err := resolveUnits(ctx, tx, orgID, `u.id = $2`, id); err != nil {
+			return err
+		}
 		out, err = getUnitTx(ctx, tx, orgID, id)
 		return err
 	})
@@ -130,6 +138,9 @@ func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*doma
 	defer wrap(&err, "store.UpdateUnit")
 	var out domain.Unit
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := beginRuleChange(ctx, tx, orgID); err != nil {
+			return err
+		}
 		u, err := scanUnit(tx.QueryRow(ctx, `SELECT `+unitCols+unitFrom+`
 			WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL FOR UPDATE OF u`, id, orgID))
 		if err != nil {
@@ -154,6 +165,11 @@ func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*doma
 			u.HysteresisC, u.ConfirmSeconds, u.DoorConfirmSeconds, u.CheckinIntervalSeconds, u.ManualLogIntervalSeconds,
 			u.DoorWarnMinutes, u.DoorCriticalMinutes, u.CoolingSlopeCPerHour, u.CoolingReadings, defrostJSON(u.DefrostSchedule))
 		if err != nil {
+			return err
+		}
+		// Changed values became the unit's own rule, a new type pinned the
+		// inherited ones (unit_own_alert_rule); a new site brings its rule.
+		if err := resolveUnits(ctx, tx, orgID, `u.id = $2`, id); err != nil {
 			return err
 		}
 		out, err = getUnitTx(ctx, tx, orgID, id)
