@@ -83,6 +83,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerAreas(mux)
 	s.registerUnits(mux)
 	s.registerAlertRules(mux)
+	s.registerEffectivePolicies(mux)
 	s.registerSensors(mux)
 	s.registerReadings(mux)
 	s.registerAlerts(mux)
