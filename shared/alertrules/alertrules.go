@@ -45,11 +45,13 @@ type Rule struct {
 	ManualLogIntervalSeconds *int `json:"manual_log_interval_seconds"`
 	DoorWarnMinutes          *int `json:"door_warn_minutes"`
 	DoorCriticalMinutes      *int `json:"door_critical_minutes"`
+	// OfflineMultiplier: check-in intervals missed before offline.
+	OfflineMultiplier *int `json:"offline_multiplier"`
 }
 
 // Fields names every field of a Rule, in its JSON order.
 var Fields = []string{"temp_min_c", "temp_max_c", "hysteresis_c", "confirm_seconds", "door_confirm_seconds",
-	"checkin_interval_seconds", "manual_log_interval_seconds", "door_warn_minutes", "door_critical_minutes"}
+	"checkin_interval_seconds", "manual_log_interval_seconds", "door_warn_minutes", "door_critical_minutes", "offline_multiplier"}
 
 // Empty reports whether r sets nothing.
 func (r Rule) Empty() bool { return r == Rule{} }
@@ -99,6 +101,7 @@ func Resolve(t domain.UnitType, layers ...Layer) Effective {
 	c.DoorWarnMinutes = pick(&e, "door_warn_minutes", layers, func(r Rule) *int { return r.DoorWarnMinutes }, def.DoorWarnMinutes)
 	c.DoorCriticalMinutes = pick(&e, "door_critical_minutes", layers, func(r Rule) *int { return r.DoorCriticalMinutes },
 		def.DoorCriticalMinutes)
+	c.OfflineMultiplier = pick(&e, "offline_multiplier", layers, func(r Rule) *int { return r.OfflineMultiplier }, def.OfflineMultiplier)
 	return e
 }
 
@@ -147,6 +150,8 @@ func (e Effective) Value(field string) any {
 		return c.DoorWarnMinutes
 	case "door_critical_minutes":
 		return c.DoorCriticalMinutes
+	case "offline_multiplier":
+		return c.OfflineMultiplier
 	}
 	panic("alertrules: unknown field " + field)
 }
@@ -159,6 +164,7 @@ func (e Effective) Apply(c *domain.UnitConfig) {
 	c.ConfirmSeconds, c.DoorConfirmSeconds, c.CheckinIntervalSeconds = r.ConfirmSeconds, r.DoorConfirmSeconds, r.CheckinIntervalSeconds
 	c.ManualLogIntervalSeconds = r.ManualLogIntervalSeconds
 	c.DoorWarnMinutes, c.DoorCriticalMinutes = r.DoorWarnMinutes, r.DoorCriticalMinutes
+	c.OfflineMultiplier = r.OfflineMultiplier
 }
 
 // Check validates what one scope sets, field by field (the limits of
@@ -197,6 +203,7 @@ func (r Rule) Check() []apperr.FieldError {
 	}
 	between("door_warn_minutes", r.DoorWarnMinutes, 1, domain.MaxDoorMinutes)
 	between("door_critical_minutes", r.DoorCriticalMinutes, 2, domain.MaxDoorMinutes)
+	between("offline_multiplier", r.OfflineMultiplier, 1, domain.MaxOfflineMultiplier)
 	if r.DoorWarnMinutes != nil && r.DoorCriticalMinutes != nil && *r.DoorCriticalMinutes <= *r.DoorWarnMinutes {
 		add("door_critical_minutes", "must be above door_warn_minutes (%d)", *r.DoorWarnMinutes)
 	}

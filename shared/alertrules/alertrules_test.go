@@ -31,7 +31,7 @@ func TestResolveEveryFieldAtEveryLevel(t *testing.T) {
 	// The freezer's defaults, written out (not read from DefaultUnitConfig).
 	freezerDefault := map[string]any{"temp_min_c": -30.0, "temp_max_c": -15.0, "hysteresis_c": 0.5, "confirm_seconds": 600,
 		"door_confirm_seconds": 1200, "checkin_interval_seconds": 300, "manual_log_interval_seconds": nil,
-		"door_warn_minutes": 5, "door_critical_minutes": 15}
+		"door_warn_minutes": 5, "door_critical_minutes": 15, "offline_multiplier": 1}
 	if len(freezerDefault) != len(Fields) || reflect.TypeOf(Rule{}).NumField() != len(Fields) {
 		t.Fatalf("the table covers %d fields, Fields names %d, Rule has %d", len(freezerDefault), len(Fields),
 			reflect.TypeOf(Rule{}).NumField())
@@ -114,6 +114,8 @@ func TestRuleCheck(t *testing.T) {
 		{Rule{ManualLogIntervalSeconds: i(60)}, "manual_log_interval_seconds"},
 		{Rule{DoorWarnMinutes: i(0)}, "door_warn_minutes"},
 		{Rule{DoorWarnMinutes: i(10), DoorCriticalMinutes: i(10)}, "door_critical_minutes"},
+		{Rule{OfflineMultiplier: i(25)}, "offline_multiplier"},
+		{Rule{OfflineMultiplier: i(3)}, ""},
 	}
 	for _, c := range cases {
 		errs := c.r.Check()

@@ -123,6 +123,7 @@ type alertRuleInput struct {
 	ManualLogIntervalSeconds hierOpt[int]     `json:"manual_log_interval_seconds"`
 	DoorWarnMinutes          hierOpt[int]     `json:"door_warn_minutes"`
 	DoorCriticalMinutes      hierOpt[int]     `json:"door_critical_minutes"`
+	OfflineMultiplier        hierOpt[int]     `json:"offline_multiplier"`
 }
 
 func (in alertRuleInput) apply(r *alertrules.Rule) {
@@ -135,6 +136,7 @@ func (in alertRuleInput) apply(r *alertrules.Rule) {
 	setOpt(&r.ManualLogIntervalSeconds, in.ManualLogIntervalSeconds)
 	setOpt(&r.DoorWarnMinutes, in.DoorWarnMinutes)
 	setOpt(&r.DoorCriticalMinutes, in.DoorCriticalMinutes)
+	setOpt(&r.OfflineMultiplier, in.OfflineMultiplier)
 }
 
 func setOpt[T any](dst **T, o hierOpt[T]) {

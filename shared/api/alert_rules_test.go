@@ -45,7 +45,7 @@ func TestAlertRulesInheritance(t *testing.T) {
 	u3 := e.createUnit(t, map[string]any{"area_id": areaB.ID, "name": "Bottles"})
 
 	// The organisation's rule: admins only.
-	orgRule := map[string]any{"temp_max_c": 6, "door_warn_minutes": 8, "manual_log_interval_seconds": 14400}
+	orgRule := map[string]any{"temp_max_c": 6, "door_warn_minutes": 8, "manual_log_interval_seconds": 14400, "offline_multiplier": 2}
 	e.h.do(e.manager, http.MethodPatch, e.path("/alert-rules"), orgRule).must(t, http.StatusForbidden)
 	var set store.AlertRule
 	e.h.do(e.admin, http.MethodPatch, e.path("/alert-rules"), orgRule).must(t, 200).JSON(t, &set)
@@ -56,7 +56,7 @@ func TestAlertRulesInheritance(t *testing.T) {
 	for _, u := range []domain.Unit{u1, u3} {
 		got := e.getUnit(t, u.ID)
 		if got.TempMaxC != 6 || got.DoorWarnMinutes != 8 || got.ManualLogIntervalSeconds == nil || *got.ManualLogIntervalSeconds != 14400 ||
-			got.TempMinC != 0 || got.DoorCriticalMinutes != 15 {
+			got.TempMinC != 0 || got.DoorCriticalMinutes != 15 || got.OfflineMultiplier != 2 {
 			t.Fatalf("%s under the organisation's rule: %+v", u.Name, got.UnitConfig)
 		}
 	}

@@ -107,6 +107,9 @@ func (in unitInput) apply(u *domain.Unit, create bool, fe []apperr.FieldError) [
 	if in.DoorCriticalMinutes.value(&fe, "door_critical_minutes") {
 		c.DoorCriticalMinutes = in.DoorCriticalMinutes.V
 	}
+	if in.OfflineMultiplier.value(&fe, "offline_multiplier") {
+		c.OfflineMultiplier = in.OfflineMultiplier.V
+	}
 	if in.CoolingSlopeCPerHour.value(&fe, "cooling_slope_c_per_hour") {
 		c.CoolingSlopeCPerHour = domain.ToCelsius(in.CoolingSlopeCPerHour.V, domain.Celsius) // numeric(5,2)
 	}

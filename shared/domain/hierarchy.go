@@ -105,6 +105,10 @@ type UnitConfig struct {
 	// the real open transition.
 	DoorWarnMinutes     int `json:"door_warn_minutes"`
 	DoorCriticalMinutes int `json:"door_critical_minutes"`
+	// OfflineMultiplier is how many check-in intervals a unit may miss
+	// before it is offline (a warning); monitoring is interrupted (critical)
+	// at CriticalMissedCheckins missed, or at this many when more.
+	OfflineMultiplier int `json:"offline_multiplier"`
 	// Suspected cooling failure: a steady rise of at least this many °C an
 	// hour over the last CoolingReadings readings while in range (0: off).
 	CoolingSlopeCPerHour float64 `json:"cooling_slope_c_per_hour"`
@@ -195,7 +199,7 @@ func defrostOverlap(a, b DefrostWindow) bool {
 // DefaultUnitConfig is the configuration a new unit of type t starts with.
 func DefaultUnitConfig(t UnitType) UnitConfig {
 	c := UnitConfig{TempMinC: 0, TempMaxC: 5, HysteresisC: 0.5, ConfirmSeconds: 600,
-		DoorConfirmSeconds: 1200, CheckinIntervalSeconds: 300, DoorWarnMinutes: 5, DoorCriticalMinutes: 15,
+		DoorConfirmSeconds: 1200, CheckinIntervalSeconds: 300, DoorWarnMinutes: 5, DoorCriticalMinutes: 15, OfflineMultiplier: 1,
 		CoolingSlopeCPerHour: 1.5, CoolingReadings: 15, DefrostSchedule: []DefrostWindow{}}
 	switch t {
 	case Freezer, WalkInFreezer:
@@ -211,18 +215,19 @@ func DefaultUnitConfig(t UnitType) UnitConfig {
 // Limits of a unit's configuration. They are checked here, with field-level
 // messages, before the database's own CHECKs could answer a bare 500.
 const (
-	MinThresholdC       = -100
-	MaxThresholdC       = 100
-	MaxConfirmSeconds   = 86400
-	MinCheckinSeconds   = 30
-	MaxCheckinSeconds   = 86400
-	MinManualLogSeconds = 300
-	MaxManualLogSeconds = 604800
-	MaxDoorMinutes      = 1440
-	MinCoolingSlope     = 0.2
-	MaxCoolingSlope     = 50.0
-	MinCoolingReadings  = 4
-	MaxCoolingReadings  = 30
+	MinThresholdC        = -100
+	MaxThresholdC        = 100
+	MaxConfirmSeconds    = 86400
+	MinCheckinSeconds    = 30
+	MaxCheckinSeconds    = 86400
+	MinManualLogSeconds  = 300
+	MaxManualLogSeconds  = 604800
+	MaxDoorMinutes       = 1440
+	MaxOfflineMultiplier = 24
+	MinCoolingSlope      = 0.2
+	MaxCoolingSlope      = 50.0
+	MinCoolingReadings   = 4
+	MaxCoolingReadings   = 30
 )
 
 // Check validates c as a whole (after a patch is merged into the stored
@@ -268,6 +273,9 @@ func (c UnitConfig) Check() []apperr.FieldError {
 		add("door_warn_minutes", "must be between 1 and %d", MaxDoorMinutes)
 	case c.DoorCriticalMinutes <= c.DoorWarnMinutes || c.DoorCriticalMinutes > MaxDoorMinutes:
 		add("door_critical_minutes", "must be above door_warn_minutes (%d) and at most %d", c.DoorWarnMinutes, MaxDoorMinutes)
+	}
+	if c.OfflineMultiplier < 1 || c.OfflineMultiplier > MaxOfflineMultiplier {
+		add("offline_multiplier", "must be between 1 and %d", MaxOfflineMultiplier)
 	}
 	if s := c.CoolingSlopeCPerHour; s != 0 && !(s >= MinCoolingSlope && s <= MaxCoolingSlope) {
 		add("cooling_slope_c_per_hour", "must be 0 (off) or between %g and %g", MinCoolingSlope, MaxCoolingSlope)

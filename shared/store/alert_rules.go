@@ -64,11 +64,11 @@ type EffectiveField struct {
 }
 
 const alertRuleCols = `temp_min_c::float8, temp_max_c::float8, hysteresis_c::float8, confirm_seconds, door_confirm_seconds,
-	checkin_interval_seconds, manual_log_interval_seconds, door_warn_minutes, door_critical_minutes`
+	checkin_interval_seconds, manual_log_interval_seconds, door_warn_minutes, door_critical_minutes, offline_multiplier`
 
 func ruleScanArgs(r *alertrules.Rule) []any {
 	return []any{&r.TempMinC, &r.TempMaxC, &r.HysteresisC, &r.ConfirmSeconds, &r.DoorConfirmSeconds,
-		&r.CheckinIntervalSeconds, &r.ManualLogIntervalSeconds, &r.DoorWarnMinutes, &r.DoorCriticalMinutes}
+		&r.CheckinIntervalSeconds, &r.ManualLogIntervalSeconds, &r.DoorWarnMinutes, &r.DoorCriticalMinutes, &r.OfflineMultiplier}
 }
 
 // lockAlertRules serialises the organisation's rule resolutions.
@@ -189,15 +189,16 @@ func writeAlertRule(ctx context.Context, tx pgx.Tx, orgID string, scope alertrul
 		r := next
 		if _, err := tx.Exec(ctx, `INSERT INTO alert_rules (organization_id, scope, site_id, unit_id, temp_min_c, temp_max_c,
 				hysteresis_c, confirm_seconds, door_confirm_seconds, checkin_interval_seconds, manual_log_interval_seconds,
-				door_warn_minutes, door_critical_minutes, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, nullif($14, '')::uuid)
+				door_warn_minutes, door_critical_minutes, offline_multiplier, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, nullif($14, '')::uuid)
 			ON CONFLICT (organization_id, scope, scope_id) DO UPDATE SET temp_min_c = EXCLUDED.temp_min_c,
 				temp_max_c = EXCLUDED.temp_max_c, hysteresis_c = EXCLUDED.hysteresis_c, confirm_seconds = EXCLUDED.confirm_seconds,
 				door_confirm_seconds = EXCLUDED.door_confirm_seconds, checkin_interval_seconds = EXCLUDED.checkin_interval_seconds,
 				manual_log_interval_seconds = EXCLUDED.manual_log_interval_seconds, door_warn_minutes = EXCLUDED.door_warn_minutes,
-				door_critical_minutes = EXCLUDED.door_critical_minutes, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+				door_critical_minutes = EXCLUDED.door_critical_minutes, offline_multiplier = EXCLUDED.offline_multiplier, updated_by = EXCLUDED.updated_by, updated_at = now()`,
 			orgID, scope, siteID, unitID, r.TempMinC, r.TempMaxC, r.HysteresisC, r.ConfirmSeconds, r.DoorConfirmSeconds,
-			r.CheckinIntervalSeconds, r.ManualLogIntervalSeconds, r.DoorWarnMinutes, r.DoorCriticalMinutes, actorUserID); err != nil {
+			r.CheckinIntervalSeconds, r.ManualLogIntervalSeconds, r.DoorWarnMinutes, r.DoorCriticalMinutes, actorUserID,
+			r.OfflineMultiplier); err != nil {
 			return err
 		}
 	}
@@ -246,7 +247,8 @@ const unitLayersFrom = ` FROM units u
 func layerCols(alias string) string {
 	return alias + `.temp_min_c::float8, ` + alias + `.temp_max_c::float8, ` + alias + `.hysteresis_c::float8, ` +
 		alias + `.confirm_seconds, ` + alias + `.door_confirm_seconds, ` + alias + `.checkin_interval_seconds, ` +
-		alias + `.manual_log_interval_seconds, ` + alias + `.door_warn_minutes, ` + alias + `.door_critical_minutes`
+		alias + `.manual_log_interval_seconds, ` + alias + `.door_warn_minutes, ` + alias + `.door_critical_minutes, ` +
+		alias + `.offline_multiplier`
 }
 
 // unitLayers is a unit's rule layers as unitLayersFrom reads them.
@@ -272,11 +274,11 @@ var unitLayersSelect = `SELECT ` + fmt.Sprintf(unitLayersCols, layerCols("ur"), 
 // unitConfigCols are the unit's materialised effective rule.
 const unitConfigCols = `u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds,
 	u.door_confirm_seconds, u.checkin_interval_seconds, u.manual_log_interval_seconds, u.door_warn_minutes,
-	u.door_critical_minutes, u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule`
+	u.door_critical_minutes, u.offline_multiplier, u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule`
 
 func configScanArgs(c *domain.UnitConfig) []any {
 	return []any{&c.TempMinC, &c.TempMaxC, &c.HysteresisC, &c.ConfirmSeconds, &c.DoorConfirmSeconds,
-		&c.CheckinIntervalSeconds, &c.ManualLogIntervalSeconds, &c.DoorWarnMinutes, &c.DoorCriticalMinutes,
+		&c.CheckinIntervalSeconds, &c.ManualLogIntervalSeconds, &c.DoorWarnMinutes, &c.DoorCriticalMinutes, &c.OfflineMultiplier,
 		&c.CoolingSlopeCPerHour, &c.CoolingReadings, &c.DefrostSchedule}
 }
 
@@ -342,10 +344,10 @@ func resolveUnits(ctx context.Context, tx pgx.Tx, orgID, cond string, args ...an
 		cfg := c.cfg
 		b.Queue(`UPDATE units SET temp_min_c = $3, temp_max_c = $4, hysteresis_c = $5, confirm_seconds = $6,
 				door_confirm_seconds = $7, checkin_interval_seconds = $8, manual_log_interval_seconds = $9,
-				door_warn_minutes = $10, door_critical_minutes = $11, updated_at = now()
+				door_warn_minutes = $10, door_critical_minutes = $11, offline_multiplier = $12, updated_at = now()
 			WHERE organization_id = $1 AND id = $2`, orgID, c.id, cfg.TempMinC, cfg.TempMaxC, cfg.HysteresisC,
 			cfg.ConfirmSeconds, cfg.DoorConfirmSeconds, cfg.CheckinIntervalSeconds, cfg.ManualLogIntervalSeconds,
-			cfg.DoorWarnMinutes, cfg.DoorCriticalMinutes)
+			cfg.DoorWarnMinutes, cfg.DoorCriticalMinutes, cfg.OfflineMultiplier)
 	}
 	b.Queue(`SELECT set_config('frostguard.resolving_alert_rules', 'off', true)`)
 	return tx.SendBatch(ctx, b).Close()
@@ -358,7 +360,7 @@ func sameRule(a, b domain.UnitConfig) bool {
 	return sameManual && a.TempMinC == b.TempMinC && a.TempMaxC == b.TempMaxC && a.HysteresisC == b.HysteresisC &&
 		a.ConfirmSeconds == b.ConfirmSeconds && a.DoorConfirmSeconds == b.DoorConfirmSeconds &&
 		a.CheckinIntervalSeconds == b.CheckinIntervalSeconds && a.DoorWarnMinutes == b.DoorWarnMinutes &&
-		a.DoorCriticalMinutes == b.DoorCriticalMinutes
+		a.DoorCriticalMinutes == b.DoorCriticalMinutes && a.OfflineMultiplier == b.OfflineMultiplier
 }
 
 // UnitAlertRules returns a live unit's rule layers and its effective rule

@@ -18,9 +18,11 @@ func TestUnitTypeDefaultRuleMatchesTheDomain(t *testing.T) {
 	for _, typ := range append(domain.UnitTypes, "not_a_type") {
 		var got domain.UnitConfig
 		err := db.Pool.QueryRow(context.Background(), `SELECT temp_min_c::float8, temp_max_c::float8, hysteresis_c::float8,
-				confirm_seconds, door_confirm_seconds, checkin_interval_seconds, door_warn_minutes, door_critical_minutes
+				confirm_seconds, door_confirm_seconds, checkin_interval_seconds, door_warn_minutes, door_critical_minutes,
+				offline_multiplier
 			FROM unit_type_default_rule($1)`, typ).Scan(&got.TempMinC, &got.TempMaxC, &got.HysteresisC, &got.ConfirmSeconds,
-			&got.DoorConfirmSeconds, &got.CheckinIntervalSeconds, &got.DoorWarnMinutes, &got.DoorCriticalMinutes)
+			&got.DoorConfirmSeconds, &got.CheckinIntervalSeconds, &got.DoorWarnMinutes, &got.DoorCriticalMinutes,
+			&got.OfflineMultiplier)
 		if err != nil {
 			t.Fatal(err)
 		}

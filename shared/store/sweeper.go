@@ -25,8 +25,11 @@ type SweepUnit struct {
 	TimeZone, TempUnit                string
 	Status                            string
 	CheckinInterval                   time.Duration
-	LastReadingAt                     *time.Time // newest sensor reading of any kind
-	LastTemperatureAt                 *time.Time // newest plausible sensor temperature
+	// OfflineAfter is how many check-ins the unit may miss before it is
+	// offline (its effective offline_multiplier).
+	OfflineAfter      int
+	LastReadingAt     *time.Time // newest sensor reading of any kind
+	LastTemperatureAt *time.Time // newest plausible sensor temperature
 	// ExpectsTemperature: one of the unit's live sensors has measured a
 	// temperature, or has never reported at all (its kind is unknown): the
 	// unit's check-ins are then its temperatures, whatever else reports.
@@ -103,7 +106,8 @@ func (s *SweepTx) Changes() Judgement { return s.changes }
 func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string, limit int) (_ []string, err error) {
 	defer wrap(&err, "store.CheckinCandidates")
 	return db.ids(ctx, `WITH c AS (
-			SELECT u.id, u.status, a.severity AS open_severity,
+			SELECT u.id, u.status, a.severity AS open_severity, u.offline_multiplier AS offline_after,
+				greatest($4, u.offline_multiplier) AS critical_after,
 				floor((extract(epoch FROM $1::timestamptz - coalesce(x.last, greatest(u.created_at, s.changed))) - 30)
 					/ u.checkin_interval_seconds)::int - CASE WHEN x.last IS NULL THEN 1 ELSE 0 END AS missed
 			FROM units u
@@ -114,9 +118,9 @@ func (db *DB) CheckinCandidates(ctx context.Context, now time.Time, after string
 			WHERE u.deleted_at IS NULL AND s.changed IS NOT NULL AND u.id > $2::uuid
 				AND u.organization_id NOT IN `+hiddenOrgs+`)
 		SELECT id FROM c
-		WHERE (missed >= 1 AND (open_severity IS NULL
-				OR (missed >= $4 AND (open_severity <> 'critical' OR status <> 'monitoring_interrupted'))
-				OR (missed < $4 AND status NOT IN ('offline', 'monitoring_interrupted'))))
+		WHERE (missed >= offline_after AND (open_severity IS NULL
+				OR (missed >= critical_after AND (open_severity <> 'critical' OR status <> 'monitoring_interrupted'))
+				OR (missed < critical_after AND status NOT IN ('offline', 'monitoring_interrupted'))))
 			OR (missed < 1 AND open_severity IS NOT NULL)
 		ORDER BY id LIMIT $3`, now, cursor(after), limit, criticalMissedCheckins)
 }
@@ -231,7 +235,7 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, f
 		b := &pgx.Batch{}
 		b.Queue(`BEGIN`)
 		b.Queue(`SELECT u.id, u.organization_id, u.site_id, u.name, si.name, coalesce(si.timezone, o.timezone),
-				o.temp_unit, u.status, u.checkin_interval_seconds, u.last_reading_at, u.last_temperature_at, u.door_open, u.door_changed_at,
+				o.temp_unit, u.status, u.checkin_interval_seconds, u.offline_multiplier, u.last_reading_at, u.last_temperature_at, u.door_open, u.door_changed_at,
 				u.door_warn_minutes, u.door_critical_minutes, u.last_manual_log_at, u.created_at,
 				greatest(u.created_at, s.changed), s.changed IS NOT NULL, s.expects_temperature,
 				coalesce(u.manual_log_interval_seconds, CASE WHEN o.compliance_mode = 'haccp' AND s.changed IS NULL THEN $2::int END),
@@ -251,7 +255,7 @@ func (db *DB) WithSweepUnit(ctx context.Context, unitID string, now time.Time, f
 			return false, err
 		}
 		err := br.QueryRow().Scan(&u.ID, &u.OrgID, &u.SiteID, &u.Name, &u.SiteName, &u.TimeZone,
-			&u.TempUnit, &u.Status, &interval, &u.LastReadingAt, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt,
+			&u.TempUnit, &u.Status, &interval, &u.OfflineAfter, &u.LastReadingAt, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt,
 			&doorWarn, &doorCrit, &u.LastManualLogAt, &u.CreatedAt, &u.WatchedSince, &u.HasSensor, &u.ExpectsTemperature, &manual,
 			&silenceUntil, &silenceReason)
 		found := err == nil

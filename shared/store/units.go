@@ -24,7 +24,7 @@ const unitFrom = ` FROM units u
 const unitCols = `u.id, u.organization_id, u.site_id, u.area_id, s.name, a.name, u.name, u.description, u.type,
 	u.sort_order, u.temp_min_c::float8, u.temp_max_c::float8, u.hysteresis_c::float8, u.confirm_seconds,
 	u.door_confirm_seconds, u.checkin_interval_seconds, u.manual_log_interval_seconds, u.door_warn_minutes,
-	u.door_critical_minutes, u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule, u.status, u.status_since,
+	u.door_critical_minutes, u.offline_multiplier, u.cooling_slope_c_per_hour::float8, u.cooling_readings, u.defrost_schedule, u.status, u.status_since,
 	u.last_reading_at, u.last_temp_c::float8, u.last_temperature_at, u.door_open, u.door_changed_at, u.last_manual_log_at,
 	u.created_at, u.updated_at, u.deleted_at, o.temp_unit, coalesce(sl.ended_early_at, sl.ends_at), sl.reason`
 
@@ -33,7 +33,7 @@ func scanUnit(row pgx.Row) (domain.Unit, error) {
 	var tu domain.TempUnit
 	err := row.Scan(&u.ID, &u.OrganizationID, &u.SiteID, &u.AreaID, &u.SiteName, &u.AreaName, &u.Name, &u.Description,
 		&u.Type, &u.SortOrder, &u.TempMinC, &u.TempMaxC, &u.HysteresisC, &u.ConfirmSeconds, &u.DoorConfirmSeconds,
-		&u.CheckinIntervalSeconds, &u.ManualLogIntervalSeconds, &u.DoorWarnMinutes, &u.DoorCriticalMinutes,
+		&u.CheckinIntervalSeconds, &u.ManualLogIntervalSeconds, &u.DoorWarnMinutes, &u.DoorCriticalMinutes, &u.OfflineMultiplier,
 		&u.CoolingSlopeCPerHour, &u.CoolingReadings, &u.DefrostSchedule, &u.Status, &u.StatusSince, &u.LastReadingAt,
 		&u.LastTempC, &u.LastTemperatureAt, &u.DoorOpen, &u.DoorChangedAt, &u.LastManualLogAt, &u.CreatedAt, &u.UpdatedAt, &u.DeletedAt, &tu,
 		&u.SilencedUntil, &u.SilenceReason)
@@ -110,12 +110,12 @@ func (db *DB) CreateUnit(ctx context.Context, orgID string, in domain.Unit) (_ d
 		err = tx.QueryRow(ctx, `INSERT INTO units (organization_id, site_id, area_id, name, description, type, sort_order,
 				temp_min_c, temp_max_c, hysteresis_c, confirm_seconds, door_confirm_seconds, checkin_interval_seconds,
 				manual_log_interval_seconds, door_warn_minutes, door_critical_minutes, cooling_slope_c_per_hour,
-				cooling_readings, defrost_schedule)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+				cooling_readings, defrost_schedule, offline_multiplier)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 			orgID, siteID, in.AreaID, in.Name, in.Description, in.Type, in.SortOrder, in.TempMinC, in.TempMaxC,
 			in.HysteresisC, in.ConfirmSeconds, in.DoorConfirmSeconds, in.CheckinIntervalSeconds,
 			in.ManualLogIntervalSeconds, in.DoorWarnMinutes, in.DoorCriticalMinutes, in.CoolingSlopeCPerHour,
-			in.CoolingReadings, defrostJSON(in.DefrostSchedule)).Scan(&id)
+			in.CoolingReadings, defrostJSON(in.DefrostSchedule), in.OfflineMultiplier).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -159,11 +159,12 @@ func (db *DB) UpdateUnit(ctx context.Context, orgID, id string, apply func(*doma
 				sort_order = $8, temp_min_c = $9, temp_max_c = $10, hysteresis_c = $11, confirm_seconds = $12,
 				door_confirm_seconds = $13, checkin_interval_seconds = $14, manual_log_interval_seconds = $15,
 				door_warn_minutes = $16, door_critical_minutes = $17, cooling_slope_c_per_hour = $18, cooling_readings = $19,
-				defrost_schedule = $20, updated_at = now()
+				defrost_schedule = $20, offline_multiplier = $21, updated_at = now()
 			WHERE id = $1 AND organization_id = $2`,
 			id, orgID, u.SiteID, u.AreaID, u.Name, u.Description, u.Type, u.SortOrder, u.TempMinC, u.TempMaxC,
 			u.HysteresisC, u.ConfirmSeconds, u.DoorConfirmSeconds, u.CheckinIntervalSeconds, u.ManualLogIntervalSeconds,
-			u.DoorWarnMinutes, u.DoorCriticalMinutes, u.CoolingSlopeCPerHour, u.CoolingReadings, defrostJSON(u.DefrostSchedule))
+			u.DoorWarnMinutes, u.DoorCriticalMinutes, u.CoolingSlopeCPerHour, u.CoolingReadings, defrostJSON(u.DefrostSchedule),
+			u.OfflineMultiplier)
 		if err != nil {
 			return err
 		}

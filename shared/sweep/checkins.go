@@ -47,11 +47,15 @@ func MissedCheckins(last *time.Time, watchedSince time.Time, interval time.Durat
 
 // CheckinLevel maps missed check-ins to the alert severity and unit status
 // ("" when nothing is missed).
-func CheckinLevel(missed int) (severity, status string) {
+// offlineAfter is the unit's offline multiplier (check-ins it may miss
+// before it is offline; below 1 counts as 1); monitoring is interrupted at
+// CriticalMissedCheckins, or at offlineAfter when higher.
+func CheckinLevel(missed, offlineAfter int) (severity, status string) {
+	offlineAfter = max(offlineAfter, 1)
 	switch {
-	case missed >= CriticalMissedCheckins:
+	case missed >= max(CriticalMissedCheckins, offlineAfter):
 		return alerting.SeverityCritical, string(domain.UnitMonitoringInterrupted)
-	case missed >= 1:
+	case missed >= offlineAfter:
 		return alerting.SeverityWarning, string(domain.UnitOffline)
 	}
 	return "", ""
@@ -148,7 +152,14 @@ func checkinUnit(ctx context.Context, tx *store.SweepTx, u store.SweepUnit, now 
 	}
 	last := CheckinAt(u)
 	missed, due := MissedCheckins(last, u.WatchedSince, u.CheckinInterval, now)
-	severity, status := CheckinLevel(missed)
+	severity, status := CheckinLevel(missed, u.OfflineAfter)
+	if missed > 0 && status == "" {
+		// Fewer missed than the unit's offline multiplier allows: nothing
+		// yet (and an alert already open stays until readings resume).
+		return false, nil
+	}
+	// The unit went offline when its last allowed check-in was missed.
+	due = due.Add(time.Duration(max(u.OfflineAfter, 1)-1) * u.CheckinInterval)
 	if missed == 0 {
 		if !isOpen || last == nil {
 			return false, nil

@@ -104,6 +104,63 @@ func TestCheckinsWarnThenCriticalThenResolve(t *testing.T) {
 	}
 }
 
+// Issue 20: a unit's offline multiplier (its effective alert rule) lets it
+// miss that many check-ins before it is offline; monitoring is interrupted
+// at five missed, or at the multiplier when higher. The candidate query
+// selects the unit exactly when the rule has something to do.
+func TestCheckinsOfflineMultiplier(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`UPDATE units SET offline_multiplier = 3 WHERE id = $1`, f.unit)
+	f.temperatureAt(f.t0)
+
+	f.at(10*time.Minute + 30*time.Second) // two missed
+	f.run("checkins")
+	if _, ok := f.alert("monitoring_interrupted"); ok || f.unitStatus() != "ok" {
+		t.Fatalf("offline after two missed check-ins with a multiplier of 3 (%s)", f.unitStatus())
+	}
+	f.at(15*time.Minute + 30*time.Second) // three missed
+	f.run("checkins")
+	a, ok := f.alert("monitoring_interrupted")
+	if !ok || a.Severity != "warning" || !a.Triggered.Equal(f.t0.Add(15*time.Minute+30*time.Second)) || f.unitStatus() != "offline" {
+		t.Fatalf("after three missed: %+v (found %v), unit %s", a, ok, f.unitStatus())
+	}
+	f.at(25*time.Minute + 30*time.Second) // five missed: interrupted
+	f.run("checkins")
+	if a, _ := f.alert("monitoring_interrupted"); a.Severity != "critical" || f.unitStatus() != "monitoring_interrupted" {
+		t.Fatalf("after five missed: %+v, unit %s", a, f.unitStatus())
+	}
+
+	// A multiplier above five moves the critical step with it.
+	g := newFixture(t)
+	g.exec(`UPDATE units SET offline_multiplier = 8 WHERE id = $1`, g.unit)
+	g.temperatureAt(g.t0)
+	g.at(35*time.Minute + 30*time.Second) // seven missed
+	g.run("checkins")
+	if _, ok := g.alert("monitoring_interrupted"); ok {
+		t.Fatal("offline after seven missed check-ins with a multiplier of 8")
+	}
+	g.at(40*time.Minute + 30*time.Second) // eight: interrupted at once
+	g.run("checkins")
+	if a, ok := g.alert("monitoring_interrupted"); !ok || a.Severity != "critical" || g.unitStatus() != "monitoring_interrupted" {
+		t.Fatalf("after eight missed: %+v (found %v), unit %s", a, ok, g.unitStatus())
+	}
+}
+
+func TestCheckinLevel(t *testing.T) {
+	for _, c := range []struct {
+		missed, after int
+		want          string
+	}{
+		{0, 1, ""}, {1, 1, "offline"}, {4, 1, "offline"}, {5, 1, "monitoring_interrupted"},
+		{2, 3, ""}, {3, 3, "offline"}, {5, 3, "monitoring_interrupted"},
+		{7, 8, ""}, {8, 8, "monitoring_interrupted"}, {1, 0, "offline"},
+	} {
+		if _, got := CheckinLevel(c.missed, c.after); got != c.want {
+			t.Errorf("CheckinLevel(%d, %d) = %q, want %q", c.missed, c.after, got, c.want)
+		}
+	}
+}
+
 func TestCheckinsNeverReported(t *testing.T) {
 	f := newFixture(t)
 	// The sensor was assigned just now: the grace runs from here.

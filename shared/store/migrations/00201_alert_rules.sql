@@ -7,6 +7,12 @@
 -- one resolver). The store writes the effective values into the unit's own columns (units.
 -- temp_min_c ... door_critical_minutes) in the transaction of every change that can move them
 -- (a rule, the unit's type or site), so the alert engine and the sweeper read only those.
+-- The offline multiplier: how many check-in intervals a unit may miss before it is offline (a
+-- warning; 1 = the rule so far); monitoring is interrupted (critical) at 5 missed, or at the
+-- multiplier when higher.
+ALTER TABLE units ADD COLUMN offline_multiplier smallint NOT NULL DEFAULT 1
+    CONSTRAINT units_offline_multiplier CHECK (offline_multiplier BETWEEN 1 AND 24);
+
 CREATE TABLE alert_rules (
     organization_id             uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     scope                       text NOT NULL CHECK (scope IN ('organization', 'site', 'unit')),
@@ -24,6 +30,8 @@ CREATE TABLE alert_rules (
     manual_log_interval_seconds integer CHECK (manual_log_interval_seconds >= 0),
     door_warn_minutes           integer CHECK (door_warn_minutes BETWEEN 1 AND 1440),
     door_critical_minutes       integer CHECK (door_critical_minutes BETWEEN 2 AND 1440),
+    -- check-in intervals a unit may miss before it is offline
+    offline_multiplier          smallint CHECK (offline_multiplier BETWEEN 1 AND 24),
     updated_at                  timestamptz NOT NULL DEFAULT now(),
     updated_by                  uuid REFERENCES users (id) ON DELETE SET NULL,
     PRIMARY KEY (organization_id, scope, scope_id),
@@ -59,7 +67,8 @@ CREATE FUNCTION alert_rule_json(r alert_rules) RETURNS jsonb LANGUAGE sql IMMUTA
     SELECT jsonb_build_object('temp_min_c', r.temp_min_c, 'temp_max_c', r.temp_max_c, 'hysteresis_c', r.hysteresis_c,
         'confirm_seconds', r.confirm_seconds, 'door_confirm_seconds', r.door_confirm_seconds,
         'checkin_interval_seconds', r.checkin_interval_seconds, 'manual_log_interval_seconds', r.manual_log_interval_seconds,
-        'door_warn_minutes', r.door_warn_minutes, 'door_critical_minutes', r.door_critical_minutes)
+        'door_warn_minutes', r.door_warn_minutes, 'door_critical_minutes', r.door_critical_minutes,
+        'offline_multiplier', r.offline_multiplier)
 $$;
 -- +goose StatementEnd
 
@@ -68,13 +77,13 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION unit_type_default_rule(unit_type text, OUT temp_min_c numeric, OUT temp_max_c numeric,
         OUT hysteresis_c numeric, OUT confirm_seconds integer, OUT door_confirm_seconds integer,
-        OUT checkin_interval_seconds integer, OUT door_warn_minutes integer, OUT door_critical_minutes integer)
+        OUT checkin_interval_seconds integer, OUT door_warn_minutes integer, OUT door_critical_minutes integer, OUT offline_multiplier integer)
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN unit_type IN ('freezer', 'walk_in_freezer') THEN -30
             WHEN unit_type = 'blast_chiller' THEN -40 WHEN unit_type = 'ultra_low_freezer' THEN -90 ELSE 0 END,
         CASE WHEN unit_type IN ('freezer', 'walk_in_freezer') THEN -15
             WHEN unit_type = 'blast_chiller' THEN 3 WHEN unit_type = 'ultra_low_freezer' THEN -60 ELSE 5 END,
-        0.5, 600, 1200, 300, 5, 15
+        0.5, 600, 1200, 300, 5, 15, 1
 $$;
 -- +goose StatementEnd
 
@@ -105,12 +114,13 @@ BEGIN
         SELECT * INTO d FROM unit_type_default_rule(NEW.type);
         INSERT INTO alert_rules (organization_id, scope, unit_id, temp_min_c, temp_max_c, hysteresis_c, confirm_seconds,
                 door_confirm_seconds, checkin_interval_seconds, manual_log_interval_seconds, door_warn_minutes,
-                door_critical_minutes)
+                door_critical_minutes, offline_multiplier)
         VALUES (NEW.organization_id, 'unit', NEW.id, nullif(NEW.temp_min_c, d.temp_min_c), nullif(NEW.temp_max_c, d.temp_max_c),
             nullif(NEW.hysteresis_c, d.hysteresis_c), nullif(NEW.confirm_seconds, d.confirm_seconds),
             nullif(NEW.door_confirm_seconds, d.door_confirm_seconds),
             nullif(NEW.checkin_interval_seconds, d.checkin_interval_seconds), NEW.manual_log_interval_seconds,
-            nullif(NEW.door_warn_minutes, d.door_warn_minutes), nullif(NEW.door_critical_minutes, d.door_critical_minutes))
+            nullif(NEW.door_warn_minutes, d.door_warn_minutes), nullif(NEW.door_critical_minutes, d.door_critical_minutes),
+            nullif(NEW.offline_multiplier, d.offline_multiplier))
         ON CONFLICT (organization_id, scope, scope_id) DO NOTHING;
     ELSE
         pin := NEW.type IS DISTINCT FROM OLD.type;
@@ -138,7 +148,9 @@ BEGIN
             door_warn_minutes = CASE WHEN NEW.door_warn_minutes <> OLD.door_warn_minutes THEN NEW.door_warn_minutes
                 WHEN pin THEN coalesce(r.door_warn_minutes, OLD.door_warn_minutes) ELSE r.door_warn_minutes END,
             door_critical_minutes = CASE WHEN NEW.door_critical_minutes <> OLD.door_critical_minutes THEN NEW.door_critical_minutes
-                WHEN pin THEN coalesce(r.door_critical_minutes, OLD.door_critical_minutes) ELSE r.door_critical_minutes END
+                WHEN pin THEN coalesce(r.door_critical_minutes, OLD.door_critical_minutes) ELSE r.door_critical_minutes END,
+            offline_multiplier = CASE WHEN NEW.offline_multiplier <> OLD.offline_multiplier THEN NEW.offline_multiplier
+                WHEN pin THEN coalesce(r.offline_multiplier, OLD.offline_multiplier) ELSE r.offline_multiplier END
         WHERE r.organization_id = NEW.organization_id AND r.scope = 'unit' AND r.scope_id = NEW.id;
     END IF;
     SELECT alert_rule_json(r) INTO after_rule FROM alert_rules r
@@ -159,13 +171,14 @@ $$;
 -- +goose StatementEnd
 CREATE TRIGGER units_own_alert_rule_insert AFTER INSERT ON units FOR EACH ROW EXECUTE FUNCTION unit_own_alert_rule();
 CREATE TRIGGER units_own_alert_rule_update AFTER UPDATE OF type, temp_min_c, temp_max_c, hysteresis_c, confirm_seconds,
-        door_confirm_seconds, checkin_interval_seconds, manual_log_interval_seconds, door_warn_minutes, door_critical_minutes
+        door_confirm_seconds, checkin_interval_seconds, manual_log_interval_seconds, door_warn_minutes, door_critical_minutes, offline_multiplier
     ON units FOR EACH ROW
     WHEN (NEW.type IS DISTINCT FROM OLD.type OR NEW.temp_min_c <> OLD.temp_min_c OR NEW.temp_max_c <> OLD.temp_max_c
         OR NEW.hysteresis_c <> OLD.hysteresis_c OR NEW.confirm_seconds <> OLD.confirm_seconds
         OR NEW.door_confirm_seconds <> OLD.door_confirm_seconds OR NEW.checkin_interval_seconds <> OLD.checkin_interval_seconds
         OR NEW.manual_log_interval_seconds IS DISTINCT FROM OLD.manual_log_interval_seconds
-        OR NEW.door_warn_minutes <> OLD.door_warn_minutes OR NEW.door_critical_minutes <> OLD.door_critical_minutes)
+        OR NEW.door_warn_minutes <> OLD.door_warn_minutes OR NEW.door_critical_minutes <> OLD.door_critical_minutes
+        OR NEW.offline_multiplier <> OLD.offline_multiplier)
     EXECUTE FUNCTION unit_own_alert_rule();
 
 -- Every unit stored today carries all its values: the same rule, once.
@@ -190,3 +203,4 @@ DROP FUNCTION unit_type_default_rule(text);
 DROP FUNCTION alert_rule_json(alert_rules);
 DROP TABLE alert_rule_history;
 DROP TABLE alert_rules;
+ALTER TABLE units DROP COLUMN offline_multiplier;
