@@ -86,6 +86,13 @@ func (s *Server) checkWritable(r *http.Request, orgID string, perm access.Permis
 	if !member || (perm != "" && !access.Can(e.Role, perm)) {
 		return nil // the route answers 404 or 403
 	}
+	if e.SuspendedReason != nil {
+		// Suspended by the service's operators (platform admin): the same
+		// writes stay open as for a lapsed subscription (alarm handling,
+		// billing, exports, offboarding).
+		return apperr.New(apperr.Forbidden, "the organization is suspended by FrostGuard (%s): it is read-only until it is "+
+			"reactivated; alarms keep paging and can still be acknowledged and resolved", *e.SuspendedReason)
+	}
 	canWrite, flag := domain.Entitlement(e.Status, e.TrialEndsAt, e.CurrentPeriodEnd, s.Now())
 	if canWrite {
 		return nil

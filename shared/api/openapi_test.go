@@ -167,7 +167,7 @@ func newSweepFixture(h *harness) sweepFixture {
 // filter names, around the unit u, creating those have does not name
 // already (an imported organisation brings its own).
 func (f *sweepFixture) fill(h *harness, u unitFixture, have map[string]string) {
-	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID}
+	f.ids = map[string]string{"siteId": u.SiteID, "areaId": u.AreaID, "unitId": u.UnitID, "organizationId": f.orgA}
 	for k, v := range have {
 		f.ids[k] = v
 	}
@@ -297,6 +297,12 @@ func accessSweep(t *testing.T, h *harness, f sweepFixture) {
 			body := exampleBody(op)
 			if r := h.do(nil, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusUnauthorized {
 				t.Errorf("without a token: %d %s", r.Status, r.Body)
+			}
+			if op.Permission == string(PlatformAdmin) {
+				// Signed in, an owner even, but no operator: 403.
+				if r := h.do(f.owner, method, f.concrete(t, path, f.orgA), body); r.Status != http.StatusForbidden {
+					t.Errorf("a member who is no operator: %d %s", r.Status, r.Body)
+				}
 			}
 			if !strings.Contains(path, "{orgId}") {
 				return

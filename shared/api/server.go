@@ -46,6 +46,9 @@ type Server struct {
 	// Live publishes the live events of what a request changed, after its
 	// commit (shared/realtime; nil: nothing is published).
 	Live realtime.Publisher
+	// PlatformAdmins are the subjects (JWT sub) of the service's operators
+	// (config.API.PlatformAdminSubjects).
+	PlatformAdmins []string
 
 	// routes maps each registered pattern to the permission it requires
 	// ("" for routes open to any signed-in user): the OpenAPI document and
@@ -84,6 +87,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerUnits(mux)
 	s.registerAlertRules(mux)
 	s.registerEffectivePolicies(mux)
+	s.registerPlatform(mux)
 	s.registerSensors(mux)
 	s.registerReadings(mux)
 	s.registerAlerts(mux)

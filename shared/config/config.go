@@ -163,6 +163,11 @@ type API struct {
 	SiteContext
 	TTNStack
 	Live
+	// PlatformAdminSubjects are the Stack Auth user ids (JWT sub) of the
+	// service's operators: they reach /api/v1/platform (every organisation's
+	// plan, usage and health; suspend and reactivate; the audited support
+	// view). Not an organisation role; empty: nobody.
+	PlatformAdminSubjects []string `env:"PLATFORM_ADMIN_SUBJECTS" envSeparator:","`
 }
 
 // Reports configures the `reports` function (HACCP reports; large ones are

@@ -97,6 +97,9 @@ type WriteEntitlement struct {
 	Status           string
 	TrialEndsAt      *time.Time
 	CurrentPeriodEnd *time.Time
+	// SuspendedReason is set while the service's operators have suspended
+	// the organisation (its writes are refused whatever the subscription).
+	SuspendedReason *string
 }
 
 // MemberEntitlement returns the caller's role in the organisation together
@@ -108,13 +111,13 @@ type WriteEntitlement struct {
 // ending at organizations.trial_ends_at.
 func (db *DB) MemberEntitlement(ctx context.Context, orgID, userID string) (e WriteEntitlement, ok bool, err error) {
 	defer wrap(&err, "store.MemberEntitlement")
-	err = db.pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
-			coalesce(s.trial_ends_at, o.trial_ends_at), s.current_period_end
+	err = db.Pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
+			coalesce(s.trial_ends_at, o.trial_ends_at), s.current_period_end, o.suspended_reason
 		FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id
 		LEFT JOIN subscriptions s ON s.organization_id = o.id
 		WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = 'active' AND o.import_state IS NULL`, orgID, userID).
-		Scan(&e.Role, &e.Status, &e.TrialEndsAt, &e.CurrentPeriodEnd)
+		Scan(&e.Role, &e.Status, &e.TrialEndsAt, &e.CurrentPeriodEnd, &e.SuspendedReason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, false, nil
 	}

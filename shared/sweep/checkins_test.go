@@ -286,3 +286,21 @@ func TestCheckinsFairWithFiveThousandOfflineUnits(t *testing.T) {
 		t.Fatalf("a third run changed %d units (%v): handled units must not be picked again", again, err)
 	}
 }
+
+// Issue 20: an organisation its operators suspended (writes refused in the
+// api) still has its units watched and its alarms paged.
+func TestSuspendedOrganisationStillPages(t *testing.T) {
+	f := newFixture(t)
+	f.exec(`UPDATE organizations SET suspended_at = now(), suspended_reason = 'Chargeback' WHERE id = $1`, f.org)
+	f.policy(step(0, []string{"sms"}, f.alice))
+	f.temperatureAt(f.t0)
+	f.at(5*time.Minute + 30*time.Second)
+	f.run("checkins")
+	a, ok := f.alert("monitoring_interrupted")
+	if !ok {
+		t.Fatal("no alert for a suspended organisation's silent unit")
+	}
+	if n := f.count(`SELECT count(*) FROM notifications WHERE alert_id = $1 AND kind = 'alert'`, a.ID); n != 1 {
+		t.Fatalf("%d pages, want 1", n)
+	}
+}

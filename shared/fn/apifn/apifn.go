@@ -27,6 +27,7 @@ func New(cfg *config.API) (http.Handler, error) {
 	}
 	srv.SiteContext = cfg.SiteContext
 	srv.FrontendURL = cfg.FrontendURL
+	srv.PlatformAdmins = cfg.PlatformAdminSubjects
 	srv.TTN = api.TTNManagement{Config: cfg.TTNStack}
 	srv.Live = realtime.Configured(srv.DB, cfg.Live)
 	mux := host.NewMux(catalog.API, srv.SweeperCheck())
