@@ -116,13 +116,14 @@ func readAlertRule(ctx context.Context, q querier, orgID string, scope alertrule
 
 // AlertRule returns what a scope (the organisation, one of its live sites
 // or units) sets; an empty rule when it sets nothing.
-func (db *DB) AlertRule(ctx context.Context, orgID string, scope alertrules.Scope, scopeID string) (AlertRule, error) {
+func (db *DB) AlertRule(ctx context.Context, orgID string, scope alertrules.Scope, scopeID string) (_ AlertRule, err error) {
+	defer wrap(&err, "store.AlertRule")
 	if err := checkRuleScope(ctx, db.Pool, orgID, scope, scopeID); err != nil {
-		return AlertRule{}, fmt.Errorf("AlertRule: %w", Classify(err))
+		return AlertRule{}, Classify(err)
 	}
 	r, err := readAlertRule(ctx, db.Pool, orgID, scope, scopeID)
 	if err != nil {
-		return AlertRule{}, fmt.Errorf("AlertRule: %w", Classify(err))
+		return AlertRule{}, Classify(err)
 	}
 	return r, nil
 }
@@ -134,9 +135,10 @@ func (db *DB) AlertRule(ctx context.Context, orgID string, scope alertrules.Scop
 // hysteresis does not fit, a critical door time below the warning) is
 // refused naming the unit, and nothing is written.
 func (db *DB) SetAlertRule(ctx context.Context, orgID string, scope alertrules.Scope, scopeID, actorUserID string,
-	change func(*alertrules.Rule) error) (AlertRule, error) {
+	change func(*alertrules.Rule) error) (_ AlertRule, err error) {
+	defer wrap(&err, "store.SetAlertRule")
 	var out AlertRule
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := lockAlertRules(ctx, tx, orgID); err != nil {
 			return err
 		}
@@ -161,7 +163,7 @@ func (db *DB) SetAlertRule(ctx context.Context, orgID string, scope alertrules.S
 		return err
 	})
 	if err != nil {
-		return AlertRule{}, fmt.Errorf("SetAlertRule: %w", Classify(err))
+		return AlertRule{}, Classify(err)
 	}
 	return out, nil
 }
@@ -365,16 +367,17 @@ func sameRule(a, b domain.UnitConfig) bool {
 
 // UnitAlertRules returns a live unit's rule layers and its effective rule
 // with the source of every field.
-func (db *DB) UnitAlertRules(ctx context.Context, orgID, unitID string) (UnitAlertRules, error) {
+func (db *DB) UnitAlertRules(ctx context.Context, orgID, unitID string) (_ UnitAlertRules, err error) {
+	defer wrap(&err, "store.UnitAlertRules")
 	var l unitLayers
 	var cfg domain.UnitConfig
-	err := db.Pool.QueryRow(ctx, unitLayersSelect+` WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`,
+	err = db.Pool.QueryRow(ctx, unitLayersSelect+` WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`,
 		orgID, unitID).Scan(append(l.scanArgs(), configScanArgs(&cfg)...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return UnitAlertRules{}, fmt.Errorf("UnitAlertRules: %w", apperr.New(apperr.NotFound, "unit not found"))
+		return UnitAlertRules{}, (apperr.New(apperr.NotFound, "unit not found"))
 	}
 	if err != nil {
-		return UnitAlertRules{}, fmt.Errorf("UnitAlertRules: %w", Classify(err))
+		return UnitAlertRules{}, Classify(err)
 	}
 	out := UnitAlertRules{UnitID: l.id, UnitType: l.typ, Effective: map[string]EffectiveField{}}
 	for _, s := range []struct {
@@ -383,7 +386,7 @@ func (db *DB) UnitAlertRules(ctx context.Context, orgID, unitID string) (UnitAle
 	}{{alertrules.ScopeUnit, l.id}, {alertrules.ScopeSite, l.siteID}, {alertrules.ScopeOrganization, l.orgID}} {
 		r, err := readAlertRule(ctx, db.Pool, orgID, s.scope, s.id)
 		if err != nil {
-			return UnitAlertRules{}, fmt.Errorf("UnitAlertRules: %w", Classify(err))
+			return UnitAlertRules{}, Classify(err)
 		}
 		out.Layers = append(out.Layers, r)
 	}
@@ -405,7 +408,8 @@ type AlertRuleHistoryFilter struct {
 
 // AlertRuleHistory lists a scope's rule changes (the scope may since have
 // been deleted: its history stays).
-func (db *DB) AlertRuleHistory(ctx context.Context, orgID string, f AlertRuleHistoryFilter) ([]AlertRuleChange, error) {
+func (db *DB) AlertRuleHistory(ctx context.Context, orgID string, f AlertRuleHistoryFilter) (_ []AlertRuleChange, err error) {
+	defer wrap(&err, "store.AlertRuleHistory")
 	sql := `SELECT h.id::text, h.scope, h.scope_id, h.changed_by, coalesce(nullif(us.display_name, ''), us.email), h.source,
 			h.before, h.after, h.changed_at
 		FROM alert_rule_history h LEFT JOIN users us ON us.id = h.changed_by
@@ -417,7 +421,7 @@ func (db *DB) AlertRuleHistory(ctx context.Context, orgID string, f AlertRuleHis
 	}
 	rows, err := db.Pool.Query(ctx, sql+` ORDER BY h.changed_at DESC, h.id DESC LIMIT $4`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("AlertRuleHistory: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertRuleChange, error) {
 		var c AlertRuleChange
@@ -426,7 +430,7 @@ func (db *DB) AlertRuleHistory(ctx context.Context, orgID string, f AlertRuleHis
 		return c, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("AlertRuleHistory: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }

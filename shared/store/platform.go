@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,7 +59,8 @@ func scanPlatformOrg(row pgx.Row) (PlatformOrganization, error) {
 
 // PlatformOrganizations lists every organisation (oldest first, after the
 // keyset of the previous page), for the service's operators.
-func (db *DB) PlatformOrganizations(ctx context.Context, afterCreated time.Time, afterID string, limit int) ([]PlatformOrganization, error) {
+func (db *DB) PlatformOrganizations(ctx context.Context, afterCreated time.Time, afterID string, limit int) (_ []PlatformOrganization, err error) {
+	defer wrap(&err, "store.PlatformOrganizations")
 	sql := platformOrgSQL + ` WHERE o.import_state IS NULL`
 	args := []any{limit}
 	if afterID != "" {
@@ -69,11 +69,11 @@ func (db *DB) PlatformOrganizations(ctx context.Context, afterCreated time.Time,
 	}
 	rows, err := db.Pool.Query(ctx, sql+` ORDER BY o.created_at, o.id LIMIT $1`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("PlatformOrganizations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PlatformOrganization, error) { return scanPlatformOrg(r) })
 	if err != nil {
-		return nil, fmt.Errorf("PlatformOrganizations: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	return out, nil
 }
@@ -81,9 +81,10 @@ func (db *DB) PlatformOrganizations(ctx context.Context, afterCreated time.Time,
 // PlatformSupportView returns one organisation for an operator's support
 // view and records the look in its audit trail (actor_type platform_admin:
 // the organisation's owners see who looked, and when).
-func (db *DB) PlatformSupportView(ctx context.Context, orgID, operatorUserID string) (PlatformOrganization, error) {
+func (db *DB) PlatformSupportView(ctx context.Context, orgID, operatorUserID string) (_ PlatformOrganization, err error) {
+	defer wrap(&err, "store.PlatformSupportView")
 	var out PlatformOrganization
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = scanPlatformOrg(tx.QueryRow(ctx, platformOrgSQL+` WHERE o.id = $1`, orgID))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -96,7 +97,7 @@ func (db *DB) PlatformSupportView(ctx context.Context, orgID, operatorUserID str
 			Action: "platform: support view", EntityType: "organization", EntityID: orgID})
 	})
 	if err != nil {
-		return PlatformOrganization{}, fmt.Errorf("PlatformSupportView: %w", Classify(err))
+		return PlatformOrganization{}, Classify(err)
 	}
 	return out, nil
 }
@@ -105,9 +106,10 @@ func (db *DB) PlatformSupportView(ctx context.Context, orgID, operatorUserID str
 // it (reason empty), recording the operator's action in its audit trail.
 // Suspending a suspended organisation, or reactivating an active one, is a
 // Conflict.
-func (db *DB) SetSuspension(ctx context.Context, orgID, operatorUserID, reason string) (PlatformOrganization, error) {
+func (db *DB) SetSuspension(ctx context.Context, orgID, operatorUserID, reason string) (_ PlatformOrganization, err error) {
+	defer wrap(&err, "store.SetSuspension")
 	var out PlatformOrganization
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
 		var suspended bool
 		err := tx.QueryRow(ctx, `SELECT suspended_at IS NOT NULL FROM organizations WHERE id = $1 FOR UPDATE`, orgID).Scan(&suspended)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -142,7 +144,7 @@ func (db *DB) SetSuspension(ctx context.Context, orgID, operatorUserID, reason s
 		return err
 	})
 	if err != nil {
-		return PlatformOrganization{}, fmt.Errorf("SetSuspension: %w", Classify(err))
+		return PlatformOrganization{}, Classify(err)
 	}
 	return out, nil
 }

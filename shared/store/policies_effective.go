@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,21 +28,22 @@ type EffectivePolicy struct {
 
 // EffectivePolicies returns, for every alert type, the policy that governs
 // it on a live unit of the organisation and why.
-func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) ([]EffectivePolicy, error) {
+func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) (_ []EffectivePolicy, err error) {
+	defer wrap(&err, "store.EffectivePolicies")
 	var live bool
-	err := db.Pool.QueryRow(ctx, `SELECT true FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`,
+	err = db.Pool.QueryRow(ctx, `SELECT true FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`,
 		orgID, unitID).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("EffectivePolicies: %w", apperr.New(apperr.NotFound, "unit not found"))
+		return nil, (apperr.New(apperr.NotFound, "unit not found"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("EffectivePolicies: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT t.kind, `+policyCols+`
 		FROM unnest($3::text[]) AS t(kind)
 		JOIN LATERAL effective_notification_policy($1, $2, t.kind) p ON true`, orgID, unitID, domain.AlertTypes)
 	if err != nil {
-		return nil, fmt.Errorf("EffectivePolicies: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	found := map[string]NotificationPolicy{}
 	for rows.Next() {
@@ -51,12 +51,12 @@ func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) ([]Ef
 		p, err := scanPolicy(kindAndPolicy{rows, &kind})
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("EffectivePolicies: %w", err)
+			return nil, (err)
 		}
 		found[kind] = p
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("EffectivePolicies: %w", Classify(err))
+		return nil, Classify(err)
 	}
 	out := make([]EffectivePolicy, 0, len(domain.AlertTypes))
 	for _, kind := range domain.AlertTypes {
