@@ -51,7 +51,7 @@ func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) (_ []
 		p, err := scanPolicy(kindAndPolicy{rows, &kind})
 		if err != nil {
 			rows.Close()
-			return nil, (err)
+			return nil, err
 		}
 		found[kind] = p
 	}
