@@ -118,10 +118,10 @@ func readAlertRule(ctx context.Context, q querier, orgID string, scope alertrule
 // or units) sets; an empty rule when it sets nothing.
 func (db *DB) AlertRule(ctx context.Context, orgID string, scope alertrules.Scope, scopeID string) (_ AlertRule, err error) {
 	defer wrap(&err, "store.AlertRule")
-	if err := checkRuleScope(ctx, db.Pool, orgID, scope, scopeID); err != nil {
+	if err := checkRuleScope(ctx, db.pool, orgID, scope, scopeID); err != nil {
 		return AlertRule{}, Classify(err)
 	}
-	r, err := readAlertRule(ctx, db.Pool, orgID, scope, scopeID)
+	r, err := readAlertRule(ctx, db.pool, orgID, scope, scopeID)
 	if err != nil {
 		return AlertRule{}, Classify(err)
 	}
@@ -371,7 +371,7 @@ func (db *DB) UnitAlertRules(ctx context.Context, orgID, unitID string) (_ UnitA
 	defer wrap(&err, "store.UnitAlertRules")
 	var l unitLayers
 	var cfg domain.UnitConfig
-	err = db.Pool.QueryRow(ctx, unitLayersSelect+` WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`,
+	err = db.pool.QueryRow(ctx, unitLayersSelect+` WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL`,
 		orgID, unitID).Scan(append(l.scanArgs(), configScanArgs(&cfg)...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return UnitAlertRules{}, (apperr.New(apperr.NotFound, "unit not found"))
@@ -384,7 +384,7 @@ func (db *DB) UnitAlertRules(ctx context.Context, orgID, unitID string) (_ UnitA
 		scope alertrules.Scope
 		id    string
 	}{{alertrules.ScopeUnit, l.id}, {alertrules.ScopeSite, l.siteID}, {alertrules.ScopeOrganization, l.orgID}} {
-		r, err := readAlertRule(ctx, db.Pool, orgID, s.scope, s.id)
+		r, err := readAlertRule(ctx, db.pool, orgID, s.scope, s.id)
 		if err != nil {
 			return UnitAlertRules{}, Classify(err)
 		}
@@ -419,7 +419,7 @@ func (db *DB) AlertRuleHistory(ctx context.Context, orgID string, f AlertRuleHis
 		sql += ` AND (h.changed_at, h.id) < ($5, $6::bigint)`
 		args = append(args, f.AfterTime, f.AfterID)
 	}
-	rows, err := db.Pool.Query(ctx, sql+` ORDER BY h.changed_at DESC, h.id DESC LIMIT $4`, args...)
+	rows, err := db.pool.Query(ctx, sql+` ORDER BY h.changed_at DESC, h.id DESC LIMIT $4`, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}

@@ -17,7 +17,7 @@ func TestUnitTypeDefaultRuleMatchesTheDomain(t *testing.T) {
 	db, _ := testenv.OpenDB(t)
 	for _, typ := range append(domain.UnitTypes, "not_a_type") {
 		var got domain.UnitConfig
-		err := db.Pool.QueryRow(context.Background(), `SELECT temp_min_c::float8, temp_max_c::float8, hysteresis_c::float8,
+		err := testenv.Pool(db).QueryRow(context.Background(), `SELECT temp_min_c::float8, temp_max_c::float8, hysteresis_c::float8,
 				confirm_seconds, door_confirm_seconds, checkin_interval_seconds, door_warn_minutes, door_critical_minutes,
 				offline_multiplier
 			FROM unit_type_default_rule($1)`, typ).Scan(&got.TempMinC, &got.TempMaxC, &got.HysteresisC, &got.ConfirmSeconds,
@@ -42,21 +42,21 @@ func TestUnitsWrittenDirectlyKeepTheirValues(t *testing.T) {
 	ctx := context.Background()
 	exec := func(sql string, args ...any) {
 		t.Helper()
-		if _, err := db.Pool.Exec(ctx, sql, args...); err != nil {
+		if _, err := testenv.Pool(db).Exec(ctx, sql, args...); err != nil {
 			t.Fatalf("%v\n%s", err, sql)
 		}
 	}
 	var org, site, area, unit string
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Imported', 'imported-rules') RETURNING id`).Scan(&org); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO organizations (name, slug) VALUES ('Imported', 'imported-rules') RETURNING id`).Scan(&org); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO sites (organization_id, name) VALUES ($1, 'S') RETURNING id`, org).Scan(&site); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO sites (organization_id, name) VALUES ($1, 'S') RETURNING id`, org).Scan(&site); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO areas (organization_id, site_id, name) VALUES ($1, $2, 'A') RETURNING id`, org, site).Scan(&area); err != nil {
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO areas (organization_id, site_id, name) VALUES ($1, $2, 'A') RETURNING id`, org, site).Scan(&area); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Pool.QueryRow(ctx, `INSERT INTO units (organization_id, site_id, area_id, name, type, temp_min_c, temp_max_c, confirm_seconds)
+	if err := testenv.Pool(db).QueryRow(ctx, `INSERT INTO units (organization_id, site_id, area_id, name, type, temp_min_c, temp_max_c, confirm_seconds)
 		VALUES ($1, $2, $3, 'Imported freezer', 'freezer', -25, -15, 900) RETURNING id`, org, site, area).Scan(&unit); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestUnitsWrittenDirectlyKeepTheirValues(t *testing.T) {
 		t.Fatalf("after the organisation's rule: %+v", u.UnitConfig)
 	}
 	var lines int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM alert_rule_history WHERE organization_id = $1 AND scope = 'unit' AND source = 'unit'`,
+	if err := testenv.Pool(db).QueryRow(ctx, `SELECT count(*) FROM alert_rule_history WHERE organization_id = $1 AND scope = 'unit' AND source = 'unit'`,
 		org).Scan(&lines); err != nil || lines != 2 {
 		t.Fatalf("%d history lines of the unit's own rule (%v), want 2 (insert, update)", lines, err)
 	}

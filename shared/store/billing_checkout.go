@@ -111,7 +111,7 @@ type WriteEntitlement struct {
 // ending at organizations.trial_ends_at.
 func (db *DB) MemberEntitlement(ctx context.Context, orgID, userID string) (e WriteEntitlement, ok bool, err error) {
 	defer wrap(&err, "store.MemberEntitlement")
-	err = db.Pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
+	err = db.pool.QueryRow(ctx, `SELECT m.role, coalesce(s.status, 'trial'),
 			coalesce(s.trial_ends_at, o.trial_ends_at), s.current_period_end, o.suspended_reason
 		FROM memberships m
 		JOIN organizations o ON o.id = m.organization_id

@@ -67,7 +67,7 @@ func (db *DB) PlatformOrganizations(ctx context.Context, afterCreated time.Time,
 		sql += ` AND (o.created_at, o.id) > ($2, $3::uuid)`
 		args = append(args, afterCreated, afterID)
 	}
-	rows, err := db.Pool.Query(ctx, sql+` ORDER BY o.created_at, o.id LIMIT $1`, args...)
+	rows, err := db.pool.Query(ctx, sql+` ORDER BY o.created_at, o.id LIMIT $1`, args...)
 	if err != nil {
 		return nil, Classify(err)
 	}

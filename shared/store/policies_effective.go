@@ -31,7 +31,7 @@ type EffectivePolicy struct {
 func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) (_ []EffectivePolicy, err error) {
 	defer wrap(&err, "store.EffectivePolicies")
 	var live bool
-	err = db.Pool.QueryRow(ctx, `SELECT true FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`,
+	err = db.pool.QueryRow(ctx, `SELECT true FROM units WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL`,
 		orgID, unitID).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, (apperr.New(apperr.NotFound, "unit not found"))
@@ -39,7 +39,7 @@ func (db *DB) EffectivePolicies(ctx context.Context, orgID, unitID string) (_ []
 	if err != nil {
 		return nil, Classify(err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT t.kind, `+policyCols+`
+	rows, err := db.pool.Query(ctx, `SELECT t.kind, `+policyCols+`
 		FROM unnest($3::text[]) AS t(kind)
 		JOIN LATERAL effective_notification_policy($1, $2, t.kind) p ON true`, orgID, unitID, domain.AlertTypes)
 	if err != nil {
